@@ -1,0 +1,111 @@
+#include "server/learning_loop.h"
+
+#include <future>
+#include <mutex>
+
+#include "server/status_macros.h"
+
+namespace noqueue::server {
+
+LearningLoop::LearningLoop(Store* store, int snapshot_every)
+    : store_(store), snapshot_every_(snapshot_every) {}
+
+void LearningLoop::Apply(model::ArrivalModel& m, const LearnableEvent& e) {
+  const std::string key = model::HabitKey(e.venue_id, e.attendee_id);
+  if (e.no_show) {
+    m.LearnNoShow(key, e.context);
+  } else {
+    m.LearnArrival(key, e.context, e.offset_min);
+  }
+}
+
+absl::Status LearningLoop::Restore() {
+  ASSIGN_OR_RETURN(std::optional<ModelSnapshot> snap, store_->LoadSnapshot());
+  model::ArrivalModel m;
+  int64_t last = 0;
+  if (snap) {
+    ASSIGN_OR_RETURN(m, model::ArrivalModel::Deserialize(snap->bytes));
+    last = snap->last_seq;
+  }
+  RETURN_IF_ERROR(store_->ReplayLearnable(last, [&](const LearnableEvent& e) {
+    Apply(m, e);
+    last = e.seq;
+  }));
+  std::unique_lock lock(mu_);
+  model_ = std::move(m);
+  last_seq_ = last;
+  since_snapshot_ = 0;
+  return absl::OkStatus();
+}
+
+void LearningLoop::Learn(const std::vector<LearnableEvent>& events) {
+  if (events.empty()) return;
+  std::optional<ModelSnapshot> snapshot;
+  {
+    std::unique_lock lock(mu_);
+    for (const LearnableEvent& e : events) {
+      if (e.seq <= last_seq_) continue;  // already in the model
+      Apply(model_, e);
+      last_seq_ = e.seq;
+      ++since_snapshot_;
+    }
+    if (snapshot_every_ > 0 && since_snapshot_ >= snapshot_every_) {
+      snapshot = ModelSnapshot{last_seq_, model_.Serialize()};
+      since_snapshot_ = 0;
+    }
+  }
+  // A failed snapshot costs only replay time at the next start.
+  if (snapshot) store_->SaveSnapshot(std::move(*snapshot), [](auto) {});
+}
+
+std::vector<model::ArrivalForecast> LearningLoop::Predict(
+    const std::string& venue_id, const std::vector<std::string>& attendees,
+    const std::vector<model::ArrivalContext>& contexts) const {
+  std::vector<model::ArrivalForecast> out;
+  out.reserve(attendees.size());
+  std::shared_lock lock(mu_);
+  for (size_t i = 0; i < attendees.size(); ++i) {
+    out.push_back(
+        model_.Predict(model::HabitKey(venue_id, attendees[i]), contexts[i]));
+  }
+  return out;
+}
+
+int64_t LearningLoop::events_learned() const {
+  std::shared_lock lock(mu_);
+  return model_.events_learned();
+}
+
+int64_t LearningLoop::last_seq() const {
+  std::shared_lock lock(mu_);
+  return last_seq_;
+}
+
+std::string LearningLoop::SerializedModel() const {
+  std::shared_lock lock(mu_);
+  return model_.Serialize();
+}
+
+absl::Status LearningLoop::Flush() {
+  ModelSnapshot snapshot;
+  {
+    std::unique_lock lock(mu_);
+    snapshot = ModelSnapshot{last_seq_, model_.Serialize()};
+    since_snapshot_ = 0;
+  }
+  std::promise<absl::Status> saved;
+  store_->SaveSnapshot(std::move(snapshot), [&](absl::StatusOr<bool> r) {
+    saved.set_value(r.status());
+  });
+  return saved.get_future().get();
+}
+
+absl::StatusOr<model::ArrivalModel> LearningLoop::RebuildFromLog(
+    Store* store) {
+  model::ArrivalModel m;
+  RETURN_IF_ERROR(store->ReplayLearnable(
+      0, [&](const LearnableEvent& e) { Apply(m, e); }));
+  return m;
+}
+
+}  // namespace noqueue::server

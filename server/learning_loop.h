@@ -1,0 +1,60 @@
+// LearningLoop: owns the live ArrivalModel, feeds it every committed tag in
+// commit order, snapshots it to the store, and restores it on start from the
+// last snapshot plus the event log after it.
+//
+// The event log is the truth: RebuildFromLog replays all of it into a fresh
+// model, and must give the same model as the live one (tests check it).
+#ifndef NOQUEUE_SERVER_LEARNING_LOOP_H_
+#define NOQUEUE_SERVER_LEARNING_LOOP_H_
+
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "model/arrival_model.h"
+#include "server/store.h"
+
+namespace noqueue::server {
+
+class LearningLoop {
+ public:
+  // Snapshots every `snapshot_every` learned events (0: only on Flush).
+  LearningLoop(Store* store, int snapshot_every);
+
+  // Loads the last snapshot and replays the events after it.
+  absl::Status Restore();
+
+  // Learns committed events. Callers pass events in seq order (the store's
+  // writer thread does).
+  void Learn(const std::vector<LearnableEvent>& events);
+
+  // Predicts many attendees of one venue under one lock.
+  std::vector<model::ArrivalForecast> Predict(
+      const std::string& venue_id, const std::vector<std::string>& attendees,
+      const std::vector<model::ArrivalContext>& contexts) const;
+
+  int64_t events_learned() const;
+  int64_t last_seq() const;
+  std::string SerializedModel() const;
+
+  // Writes a snapshot now and waits for it to commit.
+  absl::Status Flush();
+
+  // A fresh model fed the whole event log.
+  static absl::StatusOr<model::ArrivalModel> RebuildFromLog(Store* store);
+
+ private:
+  static void Apply(model::ArrivalModel& m, const LearnableEvent& e);
+
+  Store* const store_;
+  const int snapshot_every_;
+  mutable std::shared_mutex mu_;
+  model::ArrivalModel model_;  // guarded by mu_
+  int64_t last_seq_ = 0;       // guarded by mu_
+  int since_snapshot_ = 0;     // guarded by mu_
+};
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_LEARNING_LOOP_H_

@@ -1,0 +1,73 @@
+#include "server/noqueue_server.h"
+
+#include <filesystem>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/status_macros.h"
+
+namespace noqueue::server {
+
+absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
+    const ServerOptions& options) {
+  std::filesystem::path db(options.db_path);
+  if (db.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(db.parent_path(), ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--db: cannot create folder ", db.parent_path().string(), ": ",
+          ec.message()));
+    }
+  }
+  std::unique_ptr<NoQueueServer> s(new NoQueueServer());
+  ASSIGN_OR_RETURN(s->store_, SqliteStore::Open(options.db_path));
+  s->learning_ =
+      std::make_unique<LearningLoop>(s->store_.get(), options.snapshot_every);
+  RETURN_IF_ERROR(s->learning_->Restore());
+
+  s->venues_ = std::make_unique<VenueServiceImpl>(s->store_.get());
+  s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
+      s->store_.get(), s->learning_.get(), options.limits);
+  s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
+      s->store_.get(), s->learning_.get(), options.limits);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &s->port_);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxSendMessageSize(64 << 20);
+  builder.RegisterService(s->venues_.get());
+  builder.RegisterService(s->scheduling_.get());
+  builder.RegisterService(s->arrivals_.get());
+  s->grpc_ = builder.BuildAndStart();
+  if (!s->grpc_ || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--listen: cannot listen on ", options.listen));
+  }
+  return s;
+}
+
+NoQueueServer::~NoQueueServer() { Shutdown(absl::Seconds(5)); }
+
+void NoQueueServer::Shutdown(absl::Duration grace) {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_) {
+    grpc_->GetHealthCheckService()->Shutdown();
+    grpc_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
+  if (learning_ && store_) learning_->Flush().IgnoreError();
+  if (store_) store_->Close();
+}
+
+void NoQueueServer::Wait() {
+  if (grpc_) grpc_->Wait();
+}
+
+}  // namespace noqueue::server

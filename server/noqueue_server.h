@@ -1,0 +1,69 @@
+// NoQueueServer: the whole service in one object: the SQLite store, the
+// learning loop restored from it, and the gRPC server (noqueue.v1 services,
+// grpc.health.v1.Health and server reflection).
+//
+//   ServerOptions options;
+//   options.listen = "127.0.0.1:0";  // any free port
+//   ASSIGN_OR_RETURN(auto server, NoQueueServer::Start(options));
+//   int port = server->port();
+//   ...
+//   server->Shutdown(absl::Seconds(5));
+#ifndef NOQUEUE_SERVER_NOQUEUE_SERVER_H_
+#define NOQUEUE_SERVER_NOQUEUE_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/learning_loop.h"
+#include "server/services.h"
+#include "server/sqlite_store.h"
+#include "server/validation.h"
+
+namespace noqueue::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  // Created with its folder and schema when missing.
+  std::string db_path = "var/noqueue.db";
+  int snapshot_every = 1000;
+  Limits limits;
+};
+
+class NoQueueServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<NoQueueServer>> Start(
+      const ServerOptions& options);
+  ~NoQueueServer();
+
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+  LearningLoop& learning() { return *learning_; }
+  SqliteStore& store() { return *store_; }
+
+  // Stops accepting RPCs, lets running ones finish for up to `grace`, then
+  // snapshots the model and closes the store. Idempotent.
+  void Shutdown(absl::Duration grace);
+  // Blocks until Shutdown has been called.
+  void Wait();
+
+ private:
+  NoQueueServer() = default;
+
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<LearningLoop> learning_;
+  std::unique_ptr<VenueServiceImpl> venues_;
+  std::unique_ptr<SchedulingServiceImpl> scheduling_;
+  std::unique_ptr<ArrivalServiceImpl> arrivals_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int port_ = 0;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+};
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_NOQUEUE_SERVER_H_

@@ -1,0 +1,139 @@
+#include "server/schedule_builder.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "scheduler/convocation_planner.h"
+#include "scheduler/queue_simulator.h"
+#include "server/proto_time.h"
+
+namespace noqueue::server {
+namespace {
+
+model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
+                                const absl::TimeZone& tz, double party_size) {
+  const absl::TimeZone::CivilInfo local = tz.At(t);
+  model::ArrivalContext ctx;
+  ctx.type = type;
+  ctx.local_hour = local.cs.hour();
+  ctx.local_weekday = static_cast<int>(absl::GetWeekday(absl::CivilDay(local.cs)));
+  ctx.party_size = party_size;
+  return ctx;
+}
+
+void FillKpis(const scheduler::SimulationResult& sim, v1::ScheduleKpis* out) {
+  *out->mutable_expected_mean_wait() = MinutesToDuration(sim.mean_wait_min);
+  *out->mutable_p90_wait() = MinutesToDuration(sim.p90_wait_min);
+  out->set_expected_max_queue(sim.expected_max_queue);
+  *out->mutable_staff_idle_time() = MinutesToDuration(sim.idle_min);
+  *out->mutable_overtime() = MinutesToDuration(sim.overtime_min);
+}
+
+absl::Time AddMinutes(absl::Time t, double minutes) {
+  return t + absl::Seconds(std::round(minutes * 60.0));
+}
+
+}  // namespace
+
+model::ConvocationType ToModelType(v1::ConvocationType type) {
+  return static_cast<model::ConvocationType>(static_cast<int>(type) - 1);
+}
+
+absl::StatusOr<NewSchedule> BuildSchedule(
+    const v1::CreateScheduleRequest& request, const v1::Venue& venue,
+    const LearningLoop& learning, absl::Time now,
+    const std::string& schedule_id) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "venue.time_zone: stored zone \"", venue.time_zone(),
+        "\" is no longer known to this server"));
+  }
+  const v1::ConvocationType wire_type =
+      request.convocation_type() != v1::CONVOCATION_TYPE_UNSPECIFIED
+          ? request.convocation_type()
+          : venue.convocation_type();
+  const model::ConvocationType type = ToModelType(wire_type);
+  const absl::Time start = ToTime(request.window_start());
+  const absl::Time end = ToTime(request.window_end());
+  const double window_min = absl::ToDoubleMinutes(end - start);
+  const size_t n = request.attendees_size();
+
+  // Until convocations are planned, predict each attendee at the hour of
+  // their even-spread slot (or of their fixed time).
+  std::vector<std::string> ids(n);
+  std::vector<model::ArrivalContext> contexts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const v1::Attendee& a = request.attendees(i);
+    ids[i] = a.attendee_id();
+    absl::Time at = a.has_fixed_convocation_time()
+                        ? ToTime(a.fixed_convocation_time())
+                        : AddMinutes(start, window_min * i / n);
+    contexts[i] = ContextAt(type, at, tz, std::max(1, a.party_size()));
+  }
+  const std::vector<model::ArrivalForecast> forecasts =
+      learning.Predict(venue.venue_id(), ids, contexts);
+
+  scheduler::DayPlan day;
+  day.window_min = window_min;
+  day.service.service_points = venue.service_points();
+  day.service.mean_service_min =
+      absl::ToDoubleMinutes(ToDuration(venue.mean_service_time()));
+  day.service.service_cv = kDefaultServiceCv;
+  day.attendees.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const v1::Attendee& a = request.attendees(i);
+    day.attendees[i].forecast = forecasts[i];
+    if (a.has_fixed_convocation_time()) {
+      day.attendees[i].fixed_min =
+          absl::ToDoubleMinutes(ToTime(a.fixed_convocation_time()) - start);
+    }
+  }
+  const std::vector<double> planned = scheduler::PlanConvocations(day);
+  const std::vector<double> naive = scheduler::NaiveConvocations(day);
+  scheduler::SimulationOptions sim_options;
+  sim_options.replications = scheduler::DefaultReplications(n);
+  const scheduler::SimulationResult sim =
+      scheduler::SimulateDay(day, planned, sim_options);
+  const scheduler::SimulationResult naive_sim =
+      scheduler::SimulateDay(day, naive, sim_options);
+
+  NewSchedule out;
+  v1::Schedule& s = out.schedule;
+  s.set_schedule_id(schedule_id);
+  s.set_venue_id(venue.venue_id());
+  s.set_convocation_type(wire_type);
+  *s.mutable_window_start() = request.window_start();
+  *s.mutable_window_end() = request.window_end();
+  *s.mutable_create_time() = ToTimestamp(now);
+  s.set_request_id(request.request_id());
+  s.set_model_events_learned(learning.events_learned());
+  FillKpis(sim, s.mutable_kpis());
+  FillKpis(naive_sim, s.mutable_naive_kpis());
+  out.facts.resize(n);
+  s.mutable_convocations()->Reserve(static_cast<int>(n));
+  for (size_t i = 0; i < n; ++i) {
+    const v1::Attendee& a = request.attendees(i);
+    const model::ArrivalForecast& f = forecasts[i];
+    const absl::Time at = a.has_fixed_convocation_time()
+                              ? ToTime(a.fixed_convocation_time())
+                              : AddMinutes(start, planned[i]);
+    v1::Convocation* c = s.add_convocations();
+    c->set_attendee_id(a.attendee_id());
+    *c->mutable_convocation_time() = ToTimestamp(at);
+    *c->mutable_predicted_arrival()->mutable_p10() =
+        ToTimestamp(AddMinutes(at, f.p10_min));
+    *c->mutable_predicted_arrival()->mutable_p50() =
+        ToTimestamp(AddMinutes(at, f.p50_min));
+    *c->mutable_predicted_arrival()->mutable_p90() =
+        ToTimestamp(AddMinutes(at, f.p90_min));
+    c->set_no_show_probability(f.no_show_probability);
+    *c->mutable_expected_wait() = MinutesToDuration(sim.expected_wait_min[i]);
+    c->set_fixed(a.has_fixed_convocation_time());
+    c->set_party_size(std::max(1, a.party_size()));
+    out.facts[i].context = ContextAt(type, at, tz, c->party_size());
+  }
+  return out;
+}
+
+}  // namespace noqueue::server

@@ -1,0 +1,642 @@
+#include "server/sqlite_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/proto_time.h"
+#include "server/status_macros.h"
+
+namespace noqueue::server {
+namespace {
+
+// Each entry takes the schema from version i to i + 1. Never edit a released
+// entry: add a new one.
+const char* const kMigrations[] = {
+    // 1: venues, schedules, convocations, the arrival event log, snapshots.
+    R"sql(
+CREATE TABLE venues (
+  venue_id TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  convocation_type INTEGER NOT NULL,
+  time_zone TEXT NOT NULL,
+  service_points INTEGER NOT NULL,
+  mean_service_us INTEGER NOT NULL,
+  create_us INTEGER NOT NULL,
+  update_us INTEGER NOT NULL
+);
+CREATE TABLE schedules (
+  seq INTEGER PRIMARY KEY,
+  schedule_id TEXT NOT NULL UNIQUE,
+  venue_id TEXT NOT NULL REFERENCES venues(venue_id),
+  request_id TEXT,
+  convocation_type INTEGER NOT NULL,
+  window_start_us INTEGER NOT NULL,
+  window_end_us INTEGER NOT NULL,
+  create_us INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE UNIQUE INDEX schedules_by_request ON schedules(venue_id, request_id)
+  WHERE request_id IS NOT NULL;
+CREATE INDEX schedules_by_venue ON schedules(venue_id, seq);
+CREATE TABLE convocations (
+  schedule_id TEXT NOT NULL REFERENCES schedules(schedule_id),
+  attendee_id TEXT NOT NULL,
+  venue_id TEXT NOT NULL,
+  convocation_type INTEGER NOT NULL,
+  convocation_us INTEGER NOT NULL,
+  local_hour INTEGER NOT NULL,
+  local_weekday INTEGER NOT NULL,
+  party_size REAL NOT NULL,
+  outcome_seq INTEGER,
+  PRIMARY KEY (schedule_id, attendee_id)
+) WITHOUT ROWID;
+CREATE TABLE arrival_events (
+  seq INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  schedule_id TEXT NOT NULL,
+  attendee_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  observed_us INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  received_us INTEGER NOT NULL,
+  learn INTEGER NOT NULL
+);
+CREATE INDEX arrival_events_learnable ON arrival_events(seq) WHERE learn = 1;
+CREATE TABLE model_snapshots (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  create_us INTEGER NOT NULL
+);
+)sql",
+};
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
+
+absl::Status Migrate(SqliteDb& db) {
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto rollback_on_error = [&](absl::Status st) {
+    if (!st.ok()) db.Exec("ROLLBACK").IgnoreError();
+    return st;
+  };
+  ASSIGN_OR_RETURN(Statement * version, db.Prepare("PRAGMA user_version"));
+  absl::StatusOr<bool> row = version->Step();
+  if (!row.ok()) return rollback_on_error(row.status());
+  const int current = static_cast<int>(version->ColumnInt(0));
+  version->Reset();
+  if (current > SqliteStore::kSchemaVersion) {
+    return rollback_on_error(absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", current, " is newer than this server's (",
+        SqliteStore::kSchemaVersion, ")")));
+  }
+  for (int v = current; v < kMigrationCount; ++v) {
+    absl::Status st = db.Exec(kMigrations[v]);
+    if (st.ok()) st = db.Exec(absl::StrCat("PRAGMA user_version = ", v + 1));
+    if (!st.ok()) return rollback_on_error(st);
+  }
+  return db.Exec("COMMIT");
+}
+
+v1::Schedule WithoutConvocations(v1::Schedule s) {
+  s.clear_convocations();
+  return s;
+}
+
+absl::StatusOr<v1::Schedule> ParseSchedule(const std::string& body) {
+  v1::Schedule s;
+  if (!s.ParseFromString(body)) {
+    return absl::DataLossError("stored schedule does not parse");
+  }
+  return s;
+}
+
+}  // namespace
+
+class SqliteStore::ReadLease {
+ public:
+  explicit ReadLease(SqliteStore* store) : store_(store) {}
+  ~ReadLease() {
+    if (db_) store_->ReleaseReader(std::move(db_));
+  }
+  absl::Status Acquire() {
+    ASSIGN_OR_RETURN(db_, store_->AcquireReader());
+    return absl::OkStatus();
+  }
+  SqliteDb& db() { return *db_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path, LearningPolicy policy) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> writer, SqliteDb::Open(path));
+  RETURN_IF_ERROR(Migrate(*writer));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(path, policy, std::move(writer)));
+}
+
+SqliteStore::SqliteStore(std::string path, LearningPolicy policy,
+                         std::unique_ptr<SqliteDb> writer)
+    : path_(std::move(path)),
+      policy_(policy),
+      writer_db_(std::move(writer)) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (closing_ && !writer_.joinable()) return;
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteStore::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (!readers_.empty()) {
+      std::unique_ptr<SqliteDb> db = std::move(readers_.back());
+      readers_.pop_back();
+      return db;
+    }
+  }
+  return SqliteDb::Open(path_);
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<SqliteDb> db) {
+  std::lock_guard<std::mutex> lock(readers_mu_);
+  if (readers_.size() < 16) readers_.push_back(std::move(db));
+}
+
+template <typename T>
+void SqliteStore::Submit(std::function<absl::StatusOr<T>(SqliteDb&)> run,
+                         Done<T> done) {
+  auto result = std::make_shared<absl::StatusOr<T>>(
+      absl::InternalError("write did not run"));
+  Job job{[run = std::move(run), result](SqliteDb& db) {
+            *result = run(db);
+            return result->status();
+          },
+          [done = std::move(done), result](absl::Status st) {
+            if (st.ok()) {
+              done(std::move(*result));
+            } else {
+              done(st);
+            }
+          }};
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!closing_) {
+      queue_.push_back(std::move(job));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  job.finish(absl::UnavailableError("store is closed"));
+}
+
+void SqliteStore::WriterLoop() {
+  SqliteDb& db = *writer_db_;
+  std::vector<Job> batch;
+  std::vector<absl::Status> results;
+  while (true) {
+    batch.clear();
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // closing and drained
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    results.assign(batch.size(), absl::OkStatus());
+    absl::Status begin = db.Exec("BEGIN IMMEDIATE");
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!begin.ok()) {
+        results[i] = begin;
+        continue;
+      }
+      absl::Status st = db.Exec("SAVEPOINT job");
+      if (st.ok()) {
+        st = batch[i].run(db);
+        if (!st.ok()) db.Exec("ROLLBACK TO job").IgnoreError();
+        db.Exec("RELEASE job").IgnoreError();
+      }
+      results[i] = st;
+    }
+    if (begin.ok()) {
+      absl::Status commit = db.Exec("COMMIT");
+      if (!commit.ok()) {
+        db.Exec("ROLLBACK").IgnoreError();
+        for (absl::Status& st : results) {
+          if (st.ok()) st = commit;
+        }
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].finish(results[i]);
+  }
+}
+
+absl::StatusOr<int> SqliteStore::SchemaVersion() {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(Statement * s, lease.db().Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return absl::InternalError("no user_version");
+  return static_cast<int>(s->ColumnInt(0));
+}
+
+absl::StatusOr<v1::Venue> SqliteStore::GetVenue(const std::string& venue_id) {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(Statement * s,
+                   lease.db().Prepare(
+                       "SELECT display_name, convocation_type, time_zone, "
+                       "service_points, mean_service_us, create_us, update_us "
+                       "FROM venues WHERE venue_id = ?1"));
+  s->Bind(1, venue_id);
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("venue_id: no venue \"", venue_id, "\""));
+  }
+  v1::Venue v;
+  v.set_venue_id(venue_id);
+  v.set_display_name(s->ColumnText(0));
+  v.set_convocation_type(static_cast<v1::ConvocationType>(s->ColumnInt(1)));
+  v.set_time_zone(s->ColumnText(2));
+  v.set_service_points(static_cast<int32_t>(s->ColumnInt(3)));
+  *v.mutable_mean_service_time() =
+      ToProtoDuration(absl::Microseconds(s->ColumnInt(4)));
+  *v.mutable_create_time() = MicrosToTimestamp(s->ColumnInt(5));
+  *v.mutable_update_time() = MicrosToTimestamp(s->ColumnInt(6));
+  s->Reset();
+  return v;
+}
+
+void SqliteStore::UpsertVenue(v1::Venue venue, int64_t now_us,
+                              Done<UpsertVenueResult> done) {
+  Submit<UpsertVenueResult>(
+      [venue = std::move(venue), now_us](
+          SqliteDb& db) mutable -> absl::StatusOr<UpsertVenueResult> {
+        ASSIGN_OR_RETURN(
+            Statement * find,
+            db.Prepare("SELECT create_us FROM venues WHERE venue_id = ?1"));
+        find->Bind(1, venue.venue_id());
+        ASSIGN_OR_RETURN(bool exists, find->Step());
+        const int64_t create_us = exists ? find->ColumnInt(0) : now_us;
+        find->Reset();
+        ASSIGN_OR_RETURN(
+            Statement * put,
+            db.Prepare(
+                "INSERT INTO venues (venue_id, display_name, "
+                "convocation_type, time_zone, service_points, "
+                "mean_service_us, create_us, update_us) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                "ON CONFLICT (venue_id) DO UPDATE SET "
+                "display_name = excluded.display_name, "
+                "convocation_type = excluded.convocation_type, "
+                "time_zone = excluded.time_zone, "
+                "service_points = excluded.service_points, "
+                "mean_service_us = excluded.mean_service_us, "
+                "update_us = excluded.update_us"));
+        put->Bind(1, venue.venue_id())
+            .Bind(2, venue.display_name())
+            .Bind(3, int64_t{venue.convocation_type()})
+            .Bind(4, venue.time_zone())
+            .Bind(5, int64_t{venue.service_points()})
+            .Bind(6, absl::ToInt64Microseconds(
+                         ToDuration(venue.mean_service_time())))
+            .Bind(7, create_us)
+            .Bind(8, now_us);
+        RETURN_IF_ERROR(put->Run());
+        *venue.mutable_create_time() = MicrosToTimestamp(create_us);
+        *venue.mutable_update_time() = MicrosToTimestamp(now_us);
+        return UpsertVenueResult{std::move(venue), !exists};
+      },
+      std::move(done));
+}
+
+absl::StatusOr<v1::Schedule> SqliteStore::GetSchedule(
+    const std::string& schedule_id) {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      lease.db().Prepare("SELECT body FROM schedules WHERE schedule_id = ?1"));
+  s->Bind(1, schedule_id);
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("schedule_id: no schedule \"", schedule_id, "\""));
+  }
+  std::string body = s->ColumnText(0);
+  s->Reset();
+  return ParseSchedule(body);
+}
+
+absl::StatusOr<std::optional<v1::Schedule>> SqliteStore::FindScheduleByRequest(
+    const std::string& venue_id, const std::string& request_id) {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(Statement * s,
+                   lease.db().Prepare("SELECT body FROM schedules WHERE "
+                                      "venue_id = ?1 AND request_id = ?2"));
+  s->Bind(1, venue_id).Bind(2, request_id);
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<v1::Schedule>();
+  std::string body = s->ColumnText(0);
+  s->Reset();
+  ASSIGN_OR_RETURN(v1::Schedule schedule, ParseSchedule(body));
+  return std::optional<v1::Schedule>(std::move(schedule));
+}
+
+absl::StatusOr<SchedulePage> SqliteStore::ListSchedules(
+    const std::string& venue_id, int64_t after, int limit) {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(Statement * s,
+                   lease.db().Prepare(
+                       "SELECT seq, body FROM schedules WHERE venue_id = ?1 "
+                       "AND seq > ?2 ORDER BY seq LIMIT ?3"));
+  s->Bind(1, venue_id).Bind(2, after).Bind(3, int64_t{limit} + 1);
+  SchedulePage page;
+  int64_t last = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    if (static_cast<int>(page.schedules.size()) == limit) {
+      page.next_after = last;
+      break;
+    }
+    last = s->ColumnInt(0);
+    ASSIGN_OR_RETURN(v1::Schedule schedule, ParseSchedule(s->ColumnText(1)));
+    page.schedules.push_back(WithoutConvocations(std::move(schedule)));
+  }
+  s->Reset();
+  return page;
+}
+
+void SqliteStore::InsertSchedule(NewSchedule schedule,
+                                 Done<v1::Schedule> done) {
+  Submit<v1::Schedule>(
+      [in = std::move(schedule)](
+          SqliteDb& db) mutable -> absl::StatusOr<v1::Schedule> {
+        v1::Schedule& s = in.schedule;
+        if (!s.request_id().empty()) {
+          ASSIGN_OR_RETURN(
+              Statement * find,
+              db.Prepare("SELECT body FROM schedules WHERE venue_id = ?1 AND "
+                         "request_id = ?2"));
+          find->Bind(1, s.venue_id()).Bind(2, s.request_id());
+          ASSIGN_OR_RETURN(bool exists, find->Step());
+          if (exists) {
+            std::string body = find->ColumnText(0);
+            find->Reset();
+            return ParseSchedule(body);
+          }
+        }
+        ASSIGN_OR_RETURN(
+            Statement * put,
+            db.Prepare("INSERT INTO schedules (schedule_id, venue_id, "
+                       "request_id, convocation_type, window_start_us, "
+                       "window_end_us, create_us, body) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+        put->Bind(1, s.schedule_id()).Bind(2, s.venue_id());
+        if (s.request_id().empty()) {
+          put->BindNull(3);
+        } else {
+          put->Bind(3, s.request_id());
+        }
+        put->Bind(4, int64_t{s.convocation_type()})
+            .Bind(5, ToMicros(s.window_start()))
+            .Bind(6, ToMicros(s.window_end()))
+            .Bind(7, ToMicros(s.create_time()))
+            .BindBlob(8, s.SerializeAsString());
+        RETURN_IF_ERROR(put->Run());
+        ASSIGN_OR_RETURN(
+            Statement * conv,
+            db.Prepare("INSERT INTO convocations (schedule_id, attendee_id, "
+                       "venue_id, convocation_type, convocation_us, "
+                       "local_hour, local_weekday, party_size) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+        for (int i = 0; i < s.convocations_size(); ++i) {
+          const v1::Convocation& c = s.convocations(i);
+          const model::ArrivalContext& ctx = in.facts[i].context;
+          conv->Reset();
+          conv->Bind(1, s.schedule_id())
+              .Bind(2, c.attendee_id())
+              .Bind(3, s.venue_id())
+              .Bind(4, int64_t{static_cast<int>(ctx.type)})
+              .Bind(5, ToMicros(c.convocation_time()))
+              .Bind(6, int64_t{ctx.local_hour})
+              .Bind(7, int64_t{ctx.local_weekday})
+              .Bind(8, ctx.party_size);
+          RETURN_IF_ERROR(conv->Run());
+        }
+        return std::move(s);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<EventResult> SqliteStore::StoreEvent(
+    SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us) {
+  ASSIGN_OR_RETURN(
+      Statement * conv,
+      db.Prepare("SELECT venue_id, convocation_type, convocation_us, "
+                 "local_hour, local_weekday, party_size, outcome_seq "
+                 "FROM convocations WHERE schedule_id = ?1 AND attendee_id = ?2"));
+  conv->Bind(1, e.schedule_id()).Bind(2, e.attendee_id());
+  ASSIGN_OR_RETURN(bool found, conv->Step());
+  if (!found) {
+    conv->Reset();
+    ASSIGN_OR_RETURN(
+        Statement * sched,
+        db.Prepare("SELECT 1 FROM schedules WHERE schedule_id = ?1"));
+    sched->Bind(1, e.schedule_id());
+    ASSIGN_OR_RETURN(bool schedule_exists, sched->Step());
+    sched->Reset();
+    if (!schedule_exists) {
+      return absl::NotFoundError(
+          absl::StrFormat("events[%d].schedule_id: no schedule \"%s\"", index,
+                          e.schedule_id()));
+    }
+    return absl::NotFoundError(absl::StrFormat(
+        "events[%d].attendee_id: \"%s\" is not convoked in schedule \"%s\"",
+        index, e.attendee_id(), e.schedule_id()));
+  }
+  LearnableEvent learnable;
+  learnable.venue_id = conv->ColumnText(0);
+  learnable.attendee_id = e.attendee_id();
+  learnable.context.type =
+      static_cast<model::ConvocationType>(conv->ColumnInt(1));
+  const int64_t convocation_us = conv->ColumnInt(2);
+  learnable.context.local_hour = static_cast<int>(conv->ColumnInt(3));
+  learnable.context.local_weekday = static_cast<int>(conv->ColumnInt(4));
+  learnable.context.party_size = conv->ColumnDouble(5);
+  const bool outcome_known = !conv->ColumnIsNull(6);
+  conv->Reset();
+
+  const int64_t observed_us = ToMicros(e.observed_at());
+  learnable.no_show = e.kind() == v1::NO_SHOW;
+  learnable.offset_min = (observed_us - convocation_us) / 60e6;
+  const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
+  const bool from_future =
+      observed_us > now_us + static_cast<int64_t>(policy_.max_future_min * 60e6);
+  const bool absurd = e.kind() == v1::ARRIVED &&
+                      std::abs(learnable.offset_min) > policy_.max_abs_offset_min;
+  const bool learn = is_outcome && !outcome_known && !from_future && !absurd;
+
+  ASSIGN_OR_RETURN(
+      Statement * put,
+      db.Prepare("INSERT INTO arrival_events (event_id, schedule_id, "
+                 "attendee_id, kind, observed_us, device_id, received_us, "
+                 "learn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                 "ON CONFLICT (event_id) DO NOTHING"));
+  put->Bind(1, e.event_id())
+      .Bind(2, e.schedule_id())
+      .Bind(3, e.attendee_id())
+      .Bind(4, int64_t{e.kind()})
+      .Bind(5, observed_us)
+      .Bind(6, e.device_id())
+      .Bind(7, now_us)
+      .Bind(8, int64_t{learn ? 1 : 0});
+  RETURN_IF_ERROR(put->Run());
+  EventResult result;
+  if (db.Changes() == 0) {
+    // The id is taken: a harmless retry, or a different tag reusing it.
+    ASSIGN_OR_RETURN(
+        Statement * old,
+        db.Prepare("SELECT schedule_id, attendee_id, kind, observed_us "
+                   "FROM arrival_events WHERE event_id = ?1"));
+    old->Bind(1, e.event_id());
+    ASSIGN_OR_RETURN(bool row, old->Step());
+    const bool same = row && old->ColumnText(0) == e.schedule_id() &&
+                      old->ColumnText(1) == e.attendee_id() &&
+                      old->ColumnInt(2) == e.kind() &&
+                      old->ColumnInt(3) == observed_us;
+    old->Reset();
+    if (!same) {
+      return absl::AlreadyExistsError(absl::StrFormat(
+          "events[%d].event_id: \"%s\" is already used by a different tag",
+          index, e.event_id()));
+    }
+    result.disposition = v1::DUPLICATE;
+    return result;
+  }
+  result.disposition = v1::ACCEPTED;
+  if (learn) {
+    learnable.seq = db.LastInsertRowid();
+    ASSIGN_OR_RETURN(
+        Statement * mark,
+        db.Prepare("UPDATE convocations SET outcome_seq = ?1 "
+                   "WHERE schedule_id = ?2 AND attendee_id = ?3"));
+    mark->Bind(1, learnable.seq).Bind(2, e.schedule_id()).Bind(3,
+                                                               e.attendee_id());
+    RETURN_IF_ERROR(mark->Run());
+    result.learnable = std::move(learnable);
+  }
+  return result;
+}
+
+void SqliteStore::RecordEvents(std::vector<v1::ArrivalEvent> events,
+                               bool atomic, int64_t now_us,
+                               Done<std::vector<EventResult>> done) {
+  Submit<std::vector<EventResult>>(
+      [this, events = std::move(events), atomic, now_us](
+          SqliteDb& db) -> absl::StatusOr<std::vector<EventResult>> {
+        std::vector<EventResult> results;
+        results.reserve(events.size());
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (!atomic) RETURN_IF_ERROR(db.Exec("SAVEPOINT event"));
+          absl::StatusOr<EventResult> r = StoreEvent(db, events[i], i, now_us);
+          if (r.ok()) {
+            if (!atomic) RETURN_IF_ERROR(db.Exec("RELEASE event"));
+            results.push_back(*std::move(r));
+            continue;
+          }
+          if (atomic) return r.status();
+          RETURN_IF_ERROR(db.Exec("ROLLBACK TO event"));
+          RETURN_IF_ERROR(db.Exec("RELEASE event"));
+          EventResult rejected;
+          rejected.disposition = v1::REJECTED;
+          rejected.status = r.status();
+          results.push_back(std::move(rejected));
+        }
+        return results;
+      },
+      std::move(done));
+}
+
+absl::Status SqliteStore::ReplayLearnable(
+    int64_t after_seq, const std::function<void(const LearnableEvent&)>& fn) {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      lease.db().Prepare(
+          "SELECT e.seq, e.kind, e.observed_us, c.venue_id, c.attendee_id, "
+          "c.convocation_type, c.convocation_us, c.local_hour, "
+          "c.local_weekday, c.party_size FROM arrival_events e "
+          "JOIN convocations c ON c.schedule_id = e.schedule_id "
+          "AND c.attendee_id = e.attendee_id "
+          "WHERE e.learn = 1 AND e.seq > ?1 ORDER BY e.seq"));
+  s->Bind(1, after_seq);
+  LearnableEvent ev;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    ev.seq = s->ColumnInt(0);
+    ev.no_show = s->ColumnInt(1) == v1::NO_SHOW;
+    ev.offset_min = (s->ColumnInt(2) - s->ColumnInt(6)) / 60e6;
+    ev.venue_id = s->ColumnText(3);
+    ev.attendee_id = s->ColumnText(4);
+    ev.context.type = static_cast<model::ConvocationType>(s->ColumnInt(5));
+    ev.context.local_hour = static_cast<int>(s->ColumnInt(7));
+    ev.context.local_weekday = static_cast<int>(s->ColumnInt(8));
+    ev.context.party_size = s->ColumnDouble(9);
+    fn(ev);
+  }
+  s->Reset();
+  return absl::OkStatus();
+}
+
+void SqliteStore::SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) {
+  Submit<bool>(
+      [snapshot = std::move(snapshot)](SqliteDb& db) -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(
+            Statement * put,
+            db.Prepare("INSERT OR REPLACE INTO model_snapshots "
+                       "(id, last_seq, body, create_us) "
+                       "VALUES (1, ?1, ?2, ?3)"));
+        put->Bind(1, snapshot.last_seq)
+            .BindBlob(2, snapshot.bytes)
+            .Bind(3, absl::ToUnixMicros(absl::Now()));
+        RETURN_IF_ERROR(put->Run());
+        return true;
+      },
+      std::move(done));
+}
+
+absl::StatusOr<std::optional<ModelSnapshot>> SqliteStore::LoadSnapshot() {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  ASSIGN_OR_RETURN(Statement * s,
+                   lease.db().Prepare("SELECT last_seq, body FROM "
+                                      "model_snapshots WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<ModelSnapshot>();
+  ModelSnapshot snap{s->ColumnInt(0), s->ColumnText(1)};
+  s->Reset();
+  return std::optional<ModelSnapshot>(std::move(snap));
+}
+
+}  // namespace noqueue::server

@@ -1,0 +1,97 @@
+// SqliteStore: the Store on an embedded SQLite file.
+//
+// One writer thread owns the write connection and commits queued writes in
+// batches (group commit: one transaction, one WAL sync for up to
+// kMaxBatch writes, each in its own savepoint so that one failure does not
+// undo the others). Readers use a small pool of connections; WAL lets them
+// read while the writer writes. The schema is versioned with
+// PRAGMA user_version and migrated forward on open.
+#ifndef NOQUEUE_SERVER_SQLITE_STORE_H_
+#define NOQUEUE_SERVER_SQLITE_STORE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/sqlite_db.h"
+#include "server/store.h"
+
+namespace noqueue::server {
+
+class SqliteStore final : public Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  static constexpr size_t kMaxBatch = 2048;
+
+  // Opens or creates the database at `path` (its folder must exist),
+  // migrates it, and starts the writer.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path, LearningPolicy policy = {});
+  ~SqliteStore() override;
+
+  absl::StatusOr<v1::Venue> GetVenue(const std::string& venue_id) override;
+  void UpsertVenue(v1::Venue venue, int64_t now_us,
+                   Done<UpsertVenueResult> done) override;
+  absl::StatusOr<v1::Schedule> GetSchedule(
+      const std::string& schedule_id) override;
+  absl::StatusOr<std::optional<v1::Schedule>> FindScheduleByRequest(
+      const std::string& venue_id, const std::string& request_id) override;
+  absl::StatusOr<SchedulePage> ListSchedules(const std::string& venue_id,
+                                             int64_t after,
+                                             int limit) override;
+  void InsertSchedule(NewSchedule schedule, Done<v1::Schedule> done) override;
+  void RecordEvents(std::vector<v1::ArrivalEvent> events, bool atomic,
+                    int64_t now_us,
+                    Done<std::vector<EventResult>> done) override;
+  absl::Status ReplayLearnable(
+      int64_t after_seq,
+      const std::function<void(const LearnableEvent&)>& fn) override;
+  void SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) override;
+  absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() override;
+  void Close() override;
+
+  // The schema version of the open database.
+  absl::StatusOr<int> SchemaVersion();
+
+ private:
+  // A queued write: `run` executes inside the batch transaction on the writer
+  // thread; `finish` gets its status once the batch has committed.
+  struct Job {
+    std::function<absl::Status(SqliteDb&)> run;
+    std::function<void(absl::Status)> finish;
+  };
+  // Leases a read connection for the life of the lease.
+  class ReadLease;
+
+  SqliteStore(std::string path, LearningPolicy policy,
+              std::unique_ptr<SqliteDb> writer);
+  template <typename T>
+  void Submit(std::function<absl::StatusOr<T>(SqliteDb&)> run, Done<T> done);
+  void WriterLoop();
+  absl::StatusOr<std::unique_ptr<SqliteDb>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<SqliteDb> db);
+  absl::StatusOr<EventResult> StoreEvent(SqliteDb& db,
+                                         const v1::ArrivalEvent& event,
+                                         size_t index, int64_t now_us);
+
+  const std::string path_;
+  const LearningPolicy policy_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;     // guarded by queue_mu_
+  bool closing_ = false;      // guarded by queue_mu_
+  std::unique_ptr<SqliteDb> writer_db_;  // writer thread only
+  std::thread writer_;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<SqliteDb>> readers_;  // guarded by readers_mu_
+};
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_SQLITE_STORE_H_

@@ -1,0 +1,172 @@
+#include "server/validation.h"
+
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "server/proto_time.h"
+#include "server/status_macros.h"
+
+namespace noqueue::server {
+namespace {
+
+absl::Status Invalid(const std::string& field, const std::string& rule) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
+}
+
+// Timestamps that google.protobuf.Timestamp allows: 0001-01-01 to 9999-12-31.
+absl::Status ValidateTimestamp(const std::string& field, bool present,
+                               const google::protobuf::Timestamp& ts) {
+  if (!present) return Invalid(field, "is required");
+  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 ||
+      ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Invalid(field, "is not a valid timestamp");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateId(const std::string& field, const std::string& value) {
+  if (value.empty()) return Invalid(field, "must not be empty");
+  if (value.size() > 128) return Invalid(field, "must be at most 128 characters");
+  for (char c : value) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+              c == '-' || c == '@' || c == '/';
+    if (!ok) {
+      return Invalid(field, "may hold only letters, digits and . _ : - @ /");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateVenue(const v1::Venue& venue) {
+  RETURN_IF_ERROR(ValidateId("venue.venue_id", venue.venue_id()));
+  if (venue.display_name().size() > 200) {
+    return Invalid("venue.display_name", "must be at most 200 characters");
+  }
+  if (venue.convocation_type() == v1::CONVOCATION_TYPE_UNSPECIFIED ||
+      !v1::ConvocationType_IsValid(venue.convocation_type())) {
+    return Invalid("venue.convocation_type",
+                   "must be one of MUSEUM, AIRPORT, TRAIN_STATION, SALE, "
+                   "MEDICAL, OTHER");
+  }
+  absl::TimeZone tz;
+  if (venue.time_zone().empty()) {
+    return Invalid("venue.time_zone", "is required (an IANA zone such as "
+                                      "\"Europe/Paris\")");
+  }
+  if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
+    return Invalid("venue.time_zone",
+                   absl::StrCat("\"", venue.time_zone(),
+                                "\" is not a known IANA time zone"));
+  }
+  if (venue.service_points() < 1 || venue.service_points() > 1000) {
+    return Invalid("venue.service_points", "must be between 1 and 1000");
+  }
+  if (!venue.has_mean_service_time()) {
+    return Invalid("venue.mean_service_time", "is required");
+  }
+  absl::Duration service = ToDuration(venue.mean_service_time());
+  if (service < absl::Seconds(1) || service > absl::Hours(24)) {
+    return Invalid("venue.mean_service_time",
+                   "must be between 1 second and 24 hours");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
+                                    const Limits& limits) {
+  RETURN_IF_ERROR(ValidateId("venue_id", r.venue_id()));
+  if (!v1::ConvocationType_IsValid(r.convocation_type())) {
+    return Invalid("convocation_type", "is not a known convocation type");
+  }
+  if (!r.request_id().empty()) {
+    RETURN_IF_ERROR(ValidateId("request_id", r.request_id()));
+  }
+  RETURN_IF_ERROR(
+      ValidateTimestamp("window_start", r.has_window_start(), r.window_start()));
+  RETURN_IF_ERROR(
+      ValidateTimestamp("window_end", r.has_window_end(), r.window_end()));
+  const absl::Time start = ToTime(r.window_start());
+  const absl::Time end = ToTime(r.window_end());
+  if (end <= start) return Invalid("window_end", "must be after window_start");
+  if (end - start < absl::Minutes(1)) {
+    return Invalid("window_end", "must be at least 1 minute after window_start");
+  }
+  if (end - start > limits.max_window) {
+    return Invalid("window_end",
+                   absl::StrCat("the window must not exceed ",
+                                absl::FormatDuration(limits.max_window)));
+  }
+  if (r.attendees_size() == 0) {
+    return Invalid("attendees", "must not be empty");
+  }
+  if (r.attendees_size() > limits.max_attendees) {
+    return Invalid("attendees",
+                   absl::StrCat(r.attendees_size(), " exceeds the limit of ",
+                                limits.max_attendees, " per schedule"));
+  }
+  absl::flat_hash_map<std::string, int> seen;
+  seen.reserve(r.attendees_size());
+  for (int i = 0; i < r.attendees_size(); ++i) {
+    const v1::Attendee& a = r.attendees(i);
+    const std::string field = absl::StrCat("attendees[", i, "]");
+    RETURN_IF_ERROR(ValidateId(field + ".attendee_id", a.attendee_id()));
+    auto [it, inserted] = seen.emplace(a.attendee_id(), i);
+    if (!inserted) {
+      return Invalid(field + ".attendee_id",
+                     absl::StrCat("duplicate of attendees[", it->second,
+                                  "].attendee_id"));
+    }
+    if (a.party_size() < 0 || a.party_size() > 1000) {
+      return Invalid(field + ".party_size", "must be between 0 and 1000");
+    }
+    if (a.features_size() > limits.max_features) {
+      return Invalid(field + ".features",
+                     absl::StrCat("at most ", limits.max_features,
+                                  " features per attendee"));
+    }
+    for (const auto& [name, value] : a.features()) {
+      if (name.empty() || name.size() > 64) {
+        return Invalid(field + ".features",
+                       "names must be 1 to 64 characters");
+      }
+      if (!std::isfinite(value)) {
+        return Invalid(absl::StrCat(field, ".features[\"", name, "\"]"),
+                       "must be a finite number");
+      }
+    }
+    if (a.has_fixed_convocation_time()) {
+      RETURN_IF_ERROR(ValidateTimestamp(field + ".fixed_convocation_time",
+                                        true, a.fixed_convocation_time()));
+      absl::Time t = ToTime(a.fixed_convocation_time());
+      if (t < start || t >= end) {
+        return Invalid(field + ".fixed_convocation_time",
+                       "must lie inside [window_start, window_end)");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateArrivalEvent(const std::string& field,
+                                  const v1::ArrivalEvent& e) {
+  RETURN_IF_ERROR(ValidateId(field + ".event_id", e.event_id()));
+  RETURN_IF_ERROR(ValidateId(field + ".schedule_id", e.schedule_id()));
+  RETURN_IF_ERROR(ValidateId(field + ".attendee_id", e.attendee_id()));
+  if (e.kind() == v1::ARRIVAL_KIND_UNSPECIFIED ||
+      !v1::ArrivalKind_IsValid(e.kind())) {
+    return Invalid(field + ".kind",
+                   "must be ARRIVED, SERVICE_STARTED, SERVICE_ENDED or NO_SHOW");
+  }
+  RETURN_IF_ERROR(ValidateTimestamp(field + ".observed_at", e.has_observed_at(),
+                                    e.observed_at()));
+  if (e.device_id().size() > 128) {
+    return Invalid(field + ".device_id", "must be at most 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace noqueue::server

@@ -1,0 +1,36 @@
+// Validation of what clients send. Every error is INVALID_ARGUMENT with a
+// message that names the field and the rule, e.g.
+//   attendees[3].attendee_id: duplicate of attendees[1].attendee_id
+#ifndef NOQUEUE_SERVER_VALIDATION_H_
+#define NOQUEUE_SERVER_VALIDATION_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "noqueue/v1/arrival.pb.h"
+#include "noqueue/v1/scheduling.pb.h"
+#include "noqueue/v1/venue.pb.h"
+
+namespace noqueue::server {
+
+struct Limits {
+  int max_attendees = 20000;
+  int max_events_per_batch = 10000;
+  int max_features = 64;
+  absl::Duration max_window = absl::Hours(24 * 7);
+};
+
+// Ids: 1 to 128 characters of [A-Za-z0-9._:@/-].
+absl::Status ValidateId(const std::string& field, const std::string& value);
+
+absl::Status ValidateVenue(const v1::Venue& venue);
+absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& request,
+                                    const Limits& limits);
+// `field` prefixes the messages, e.g. "events[4]".
+absl::Status ValidateArrivalEvent(const std::string& field,
+                                  const v1::ArrivalEvent& event);
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_VALIDATION_H_
