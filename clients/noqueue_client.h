@@ -1,0 +1,67 @@
+// NoQueueClient: a small C++ client of the noqueue.v1 API. Every call has a
+// deadline and returns absl::Status / StatusOr with the server's code and
+// message.
+//
+//   auto client = NoQueueClient::Connect("127.0.0.1:50051");
+//   absl::StatusOr<v1::Schedule> s = client->CreateSchedule(request);
+#ifndef NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
+#define NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "noqueue/v1/arrival.grpc.pb.h"
+#include "noqueue/v1/scheduling.grpc.pb.h"
+#include "noqueue/v1/venue.grpc.pb.h"
+
+namespace noqueue::client {
+
+namespace v1 = ::noqueue::v1;
+
+class NoQueueClient {
+ public:
+  NoQueueClient(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);
+  // An insecure channel to `target` ("host:port").
+  static std::unique_ptr<NoQueueClient> Connect(
+      const std::string& target, absl::Duration deadline = absl::Seconds(30));
+
+  absl::StatusOr<v1::UpsertVenueResponse> UpsertVenue(const v1::Venue& venue);
+  absl::StatusOr<v1::Venue> GetVenue(const std::string& venue_id);
+  absl::StatusOr<v1::Schedule> CreateSchedule(
+      const v1::CreateScheduleRequest& request);
+  absl::StatusOr<v1::Schedule> GetSchedule(const std::string& schedule_id);
+  // Every schedule of the venue, oldest first, without convocations.
+  absl::StatusOr<std::vector<v1::Schedule>> ListAllSchedules(
+      const std::string& venue_id);
+  // One atomic batch: all stored, or none and an error.
+  absl::StatusOr<std::vector<v1::ArrivalAck>> RecordArrivals(
+      const std::vector<v1::ArrivalEvent>& events);
+  // Streams `events` and collects their acks in order into *acks. When the
+  // stream breaks, returns its status; *acks then holds the acks received
+  // before the break (those tags are durably stored).
+  absl::Status StreamArrivals(const std::vector<v1::ArrivalEvent>& events,
+                              std::vector<v1::ArrivalAck>* acks);
+
+  grpc::Channel* channel() { return channel_.get(); }
+
+ private:
+  void Prepare(grpc::ClientContext* ctx) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  absl::Duration deadline_;
+  std::unique_ptr<v1::VenueService::Stub> venues_;
+  std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
+  std::unique_ptr<v1::ArrivalService::Stub> arrivals_;
+};
+
+// grpc::Status -> absl::Status (the codes are the same).
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace noqueue::client
+
+#endif  // NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
