@@ -29,7 +29,7 @@ constexpr double kNoShowShrinkage = 3.0;
 constexpr double kResidualDecay = 0.999;
 
 constexpr char kMagic[] = "NQAM";
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 class ByteWriter {
  public:
@@ -67,6 +67,7 @@ class ByteReader {
     return true;
   }
   bool AtEnd() const { return pos_ == in_.size(); }
+  size_t Remaining() const { return in_.size() - pos_; }
 
  private:
   const std::string& in_;
@@ -94,9 +95,10 @@ ArrivalModel::ArrivalModel()
     s.first_count = kPriorVarianceWeight;
     s.shows = (1.0 - prior.no_show_rate) * kPriorNoShowWeight;
     s.no_shows = prior.no_show_rate * kPriorNoShowWeight;
-    s.residuals = DecayedHistogram(-240.0, 480.0, 1.0, kResidualDecay);
-    s.residuals.AddNormalPrior(0.0, prior.offset_spread_min,
-                               kPriorResidualWeight);
+    for (DecayedHistogram* h : {&s.new_residuals, &s.known_residuals}) {
+      *h = DecayedHistogram(-240.0, 480.0, 1.0, kResidualDecay);
+      h->AddNormalPrior(0.0, prior.offset_spread_min, kPriorResidualWeight);
+    }
   }
 }
 
@@ -144,10 +146,12 @@ ArrivalForecast ArrivalModel::Predict(const std::string& habit_key,
   const TypeState& t = types_[static_cast<int>(ctx.type)];
   const Habit* h = FindHabit(habit_key);
   double mu = Features(ctx).dot(beta_) + (h ? ShrunkHabit(*h, t) : 0.0);
+  const DecayedHistogram& residuals =
+      h && h->arrivals > 0 ? t.known_residuals : t.new_residuals;
   ArrivalForecast f;
-  f.p10_min = mu + t.residuals.Quantile(0.10);
-  f.p50_min = mu + t.residuals.Quantile(0.50);
-  f.p90_min = mu + t.residuals.Quantile(0.90);
+  f.p10_min = mu + residuals.Quantile(0.10);
+  f.p50_min = mu + residuals.Quantile(0.50);
+  f.p90_min = mu + residuals.Quantile(0.90);
   f.no_show_probability = NoShowProbability(h, t, ctx.type);
   f.attendee_arrivals = h ? h->arrivals : 0;
   return f;
@@ -168,7 +172,8 @@ void ArrivalModel::LearnArrival(const std::string& habit_key,
   const double habit = ShrunkHabit(h, t);
 
   // Prequential residual: what the prediction just before this event missed.
-  t.residuals.Add(offset_min - population - habit);
+  (h.arrivals > 0 ? t.known_residuals : t.new_residuals)
+      .Add(offset_min - population - habit);
 
   // Population regression, on the offset net of the known habit.
   const Vector px = p_ * x;
@@ -189,7 +194,6 @@ void ArrivalModel::LearnArrival(const std::string& habit_key,
   const double delta = d - h.mean_deviation;
   h.mean_deviation += static_cast<float>(delta / h.arrivals);
   const double m2_increment = delta * (d - h.mean_deviation);
-  h.m2_deviation += static_cast<float>(m2_increment);
   if (h.arrivals >= 2) {
     t.within_ss += m2_increment;
     t.within_dof += 1.0;
@@ -220,11 +224,13 @@ std::string ArrivalModel::Serialize() const {
                      t.shows, t.no_shows}) {
       w.Put<double>(v);
     }
-    w.Put<double>(t.residuals.raw_unit());
-    w.Put<double>(t.residuals.raw_total());
-    const std::vector<double>& bins = t.residuals.raw_bins();
-    w.Put<uint32_t>(static_cast<uint32_t>(bins.size()));
-    for (double b : bins) w.Put<double>(b);
+    for (const DecayedHistogram* h : {&t.new_residuals, &t.known_residuals}) {
+      w.Put<double>(h->raw_unit());
+      w.Put<double>(h->raw_total());
+      const std::vector<double>& bins = h->raw_bins();
+      w.Put<uint32_t>(static_cast<uint32_t>(bins.size()));
+      for (double b : bins) w.Put<double>(b);
+    }
   }
   std::vector<const std::pair<const std::string, Habit>*> sorted;
   sorted.reserve(habits_.size());
@@ -237,7 +243,6 @@ std::string ArrivalModel::Serialize() const {
     w.Put<int32_t>(entry->second.arrivals);
     w.Put<int32_t>(entry->second.no_shows);
     w.Put<float>(entry->second.mean_deviation);
-    w.Put<float>(entry->second.m2_deviation);
   }
   return w.Take();
 }
@@ -268,26 +273,33 @@ absl::StatusOr<ArrivalModel> ArrivalModel::Deserialize(
                       &t.first_count, &t.shows, &t.no_shows}) {
       if (!r.Get(v)) return corrupt("type state");
     }
-    double unit, total;
-    uint32_t n;
-    if (!r.Get(&unit) || !r.Get(&total) || !r.Get(&n) ||
-        n != t.residuals.raw_bins().size()) {
-      return corrupt("residual histogram");
+    for (DecayedHistogram* h : {&t.new_residuals, &t.known_residuals}) {
+      double unit, total;
+      uint32_t n;
+      if (!r.Get(&unit) || !r.Get(&total) || !r.Get(&n) ||
+          n != h->raw_bins().size()) {
+        return corrupt("residual histogram");
+      }
+      std::vector<double> bins(n);
+      for (double& b : bins) {
+        if (!r.Get(&b)) return corrupt("residual histogram");
+      }
+      h->SetRaw(std::move(bins), unit, total);
     }
-    std::vector<double> bins(n);
-    for (double& b : bins) {
-      if (!r.Get(&b)) return corrupt("residual histogram");
-    }
-    t.residuals.SetRaw(std::move(bins), unit, total);
   }
   uint64_t count;
-  if (!r.Get(&count)) return corrupt("habit count");
+  // Each habit takes at least kMinHabitBytes: a count that the remaining
+  // bytes cannot hold is corrupt (and must not size an allocation).
+  constexpr uint64_t kMinHabitBytes = 4 + 4 + 4 + 4;
+  if (!r.Get(&count) || count > r.Remaining() / kMinHabitBytes) {
+    return corrupt("habit count");
+  }
   m.habits_.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
     std::string key;
     Habit h;
     if (!r.GetString(&key) || !r.Get(&h.arrivals) || !r.Get(&h.no_shows) ||
-        !r.Get(&h.mean_deviation) || !r.Get(&h.m2_deviation)) {
+        !r.Get(&h.mean_deviation)) {
       return corrupt("habit");
     }
     m.habits_.emplace(std::move(key), h);

@@ -101,7 +101,6 @@ class ArrivalModel {
     int32_t arrivals = 0;
     int32_t no_shows = 0;
     float mean_deviation = 0.0f;  // mean of y - x'b at learning time
-    float m2_deviation = 0.0f;    // Welford sum of squared deviations
   };
   struct TypeState {
     // Pooled within-attendee variance: sum of Welford m2 and its degrees of
@@ -113,7 +112,11 @@ class ArrivalModel {
     double first_count = 0.0;
     double shows = 0.0;
     double no_shows = 0.0;
-    DecayedHistogram residuals;
+    // Prequential residuals of attendees seen for the first time, and of
+    // attendees with a history: a newcomer's arrival is less certain (the
+    // spread between attendees adds to theirs), so each keeps its own.
+    DecayedHistogram new_residuals;
+    DecayedHistogram known_residuals;
   };
 
   static Vector Features(const ArrivalContext& ctx);

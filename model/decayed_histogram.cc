@@ -16,10 +16,11 @@ void DecayedHistogram::Add(double value) {
   double pos = (value - lo_) / bin_width_;
   long idx = std::lround(std::floor(pos));
   idx = std::clamp<long>(idx, 0, static_cast<long>(bins_.size()) - 1);
-  bins_[idx] += unit_;
-  total_ += unit_;
+  // Age what is there by one observation, then add this one at weight 1.
   unit_ /= decay_;
   if (unit_ > 1e200) Renormalise();
+  bins_[idx] += unit_;
+  total_ += unit_;
 }
 
 void DecayedHistogram::AddNormalPrior(double mean, double sd, double weight) {

@@ -48,8 +48,8 @@ class DecayedHistogram {
   double lo_;
   double bin_width_;
   double decay_;
-  // Rather than multiplying every bin by decay_ at each Add, new
-  // observations get weight unit_, which grows by 1/decay_.
+  // Rather than multiplying every bin by decay_ at each Add, the latest
+  // observation has weight unit_, which grows by 1/decay_ at each Add.
   double unit_ = 1.0;
   double total_ = 0.0;
   std::vector<double> bins_;

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The noqueue command-line tool against the real server binary: venue,
+# schedule from CSV (table and JSON), atomic batch of tags, and the tagging
+# device's spool surviving a server that is away.
+# Usage: cli_test.sh <noqueue-server> <noqueue>
+set -euo pipefail
+server_bin=$1
+cli=$2
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+start_server() {  # starts on port $1 (0 = any), sets $port
+  "$server_bin" --listen="127.0.0.1:$1" --db="$work/var/noqueue.db" >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$work/server.log")
+    [[ -n $port ]] && return 0
+    sleep 0.1
+  done
+  fail "server did not start: $(cat "$work/server.log")"
+}
+stop_server() { kill -TERM "$server_pid"; wait "$server_pid"; server_pid=; }
+
+start_server 0
+nq() { "$cli" --server="127.0.0.1:$port" --deadline=10s "$@"; }
+
+nq venue upsert --venue=museum-1 --name="City museum" --type=MUSEUM \
+  --time_zone=Europe/Paris --service_points=2 --service_min=3 >"$work/venue.json"
+grep -q '"created": true' "$work/venue.json" || fail "venue not created"
+
+if nq venue upsert --venue=museum-2 --type=MUSEUM --time_zone=Nowhere/Land \
+     --service_points=2 2>"$work/err.txt"; then fail "bad zone accepted"; fi
+grep -q "INVALID_ARGUMENT: venue.time_zone" "$work/err.txt" || fail "bad zone message: $(cat "$work/err.txt")"
+
+cat >"$work/people.csv" <<CSV
+attendee_id,party_size,fixed_convocation_time,distance_km
+ana,2,,4.5
+ben,,2026-03-02T10:30:00+01:00,
+"chloé, jr",1,,12
+CSV
+# Quoted ids with commas are valid CSV but not valid ids: the server says so.
+if nq schedule create --venue=museum-1 --start=2026-03-02T10:00:00+01:00 \
+     --end=2026-03-02T12:00:00+01:00 --attendees="$work/people.csv" 2>"$work/err.txt"; then
+  fail "invalid attendee id accepted"
+fi
+grep -q "attendees\[2\].attendee_id" "$work/err.txt" || fail "id message: $(cat "$work/err.txt")"
+sed -i 's/"chloé, jr"/chloe/' "$work/people.csv"
+
+nq schedule create --venue=museum-1 --start=2026-03-02T10:00:00+01:00 \
+  --end=2026-03-02T12:00:00+01:00 --attendees="$work/people.csv" \
+  --request_id=r-1 >"$work/table.txt"
+grep -q "^ben *10:30" "$work/table.txt" || fail "fixed time not kept: $(cat "$work/table.txt")"
+grep -q "^NoQueue  mean wait" "$work/table.txt" || fail "no KPIs in table"
+nq schedule create --venue=museum-1 --start=2026-03-02T10:00:00+01:00 \
+  --end=2026-03-02T12:00:00+01:00 --attendees="$work/people.csv" \
+  --request_id=r-1 --format=json >"$work/schedule.json"
+sid=$(sed -n 's/.*"schedule_id": "\(sch_[0-9a-f]*\)".*/\1/p' "$work/schedule.json" | head -1)
+[[ -n $sid ]] || fail "no schedule id in JSON"
+grep -q "$sid" "$work/table.txt" || fail "retry with the same request_id made a new schedule"
+[[ $(nq schedule list --venue=museum-1 | wc -l) == 1 ]] || fail "list"
+
+cat >"$work/tags.csv" <<CSV
+event_id,schedule_id,attendee_id,kind,observed_at,device_id
+t1,$sid,ana,ARRIVED,2026-03-02T09:07:00Z,gate
+t2,$sid,ben,ARRIVED,2026-03-02T09:33:00Z,gate
+CSV
+nq arrivals record --csv="$work/tags.csv" | grep -q "2 tags: 2 accepted, 0 duplicates" || fail "record"
+nq arrivals record --csv="$work/tags.csv" | grep -q "2 tags: 0 accepted, 2 duplicates" || fail "retry"
+
+# The device keeps its tags while the server is away ...
+cat >"$work/more.csv" <<CSV
+event_id,schedule_id,attendee_id,kind,observed_at,device_id
+t3,$sid,chloe,ARRIVED,2026-03-02T09:41:00Z,gate
+t4,$sid,ana,SERVICE_STARTED,2026-03-02T09:10:00Z,desk
+CSV
+old_port=$port
+stop_server
+if nq device --csv="$work/more.csv" --spool="$work/spool.csv" --retry_for=1s >"$work/dev.txt"; then
+  fail "device claimed success with no server"
+fi
+grep -q "2 still spooled" "$work/dev.txt" || fail "spool: $(cat "$work/dev.txt")"
+[[ $(wc -l <"$work/spool.csv") == 3 ]] || fail "spool file"
+# ... and sends them when it is back (same port: the device's configuration).
+start_server "$old_port"
+nq device --spool="$work/spool.csv" --retry_for=10s >"$work/dev.txt" || fail "resend: $(cat "$work/dev.txt")"
+grep -q "2 accepted, 0 duplicates, 0 rejected, 0 still spooled" "$work/dev.txt" || fail "resend: $(cat "$work/dev.txt")"
+[[ $(wc -l <"$work/spool.csv") == 1 ]] || fail "spool not emptied"
+stop_server
+echo "cli_test: all checks passed"

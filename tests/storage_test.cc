@@ -1,0 +1,344 @@
+// SqliteStore on real SQLite files: schema, reopening, idempotency, the
+// event log's rules, and atomicity of rejected batches.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+
+#include "server/learning_loop.h"
+#include "server/proto_time.h"
+#include "server/sqlite_store.h"
+#include "tests/test_util.h"
+
+namespace noqueue {
+namespace {
+
+using server::EventResult;
+using server::NewSchedule;
+using server::SqliteStore;
+using testing::Await;
+using testing::Morning;
+using testing::Tag;
+using testing::TempDir;
+
+int64_t Now() { return absl::ToUnixMicros(absl::Now()); }
+
+// Counts rows with the plain SQLite API, behind the store's back.
+int64_t CountRows(const std::string& path, const std::string& table) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, ("SELECT count(*) FROM " + table).c_str(), -1, &s,
+                     nullptr);
+  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+void PutVenue(SqliteStore& store, const std::string& id = "clinic-1") {
+  auto r = Await<server::UpsertVenueResult>(
+      [&](auto done) { store.UpsertVenue(testing::ClinicVenue(id), Now(), done); });
+  REQUIRE(r.ok());
+}
+
+// A schedule of `n` attendees a-0.. convoked every 10 minutes from 09:00.
+NewSchedule MakeSchedule(const std::string& id, int n,
+                         const std::string& request_id = "") {
+  NewSchedule s;
+  s.schedule.set_schedule_id(id);
+  s.schedule.set_venue_id("clinic-1");
+  s.schedule.set_convocation_type(v1::MEDICAL);
+  s.schedule.set_request_id(request_id);
+  *s.schedule.mutable_window_start() = testing::Ts(Morning());
+  *s.schedule.mutable_window_end() = testing::Ts(Morning() + absl::Hours(3));
+  *s.schedule.mutable_create_time() = testing::Ts(absl::Now());
+  for (int i = 0; i < n; ++i) {
+    v1::Convocation* c = s.schedule.add_convocations();
+    c->set_attendee_id("a-" + std::to_string(i));
+    *c->mutable_convocation_time() =
+        testing::Ts(Morning() + absl::Minutes(10 * i));
+    server::ConvocationFacts f;
+    f.context.type = model::ConvocationType::kMedical;
+    f.context.local_hour = 10;
+    s.facts.push_back(f);
+  }
+  return s;
+}
+
+absl::StatusOr<v1::Schedule> Insert(SqliteStore& store, NewSchedule s) {
+  return Await<v1::Schedule>(
+      [&](auto done) { store.InsertSchedule(std::move(s), done); });
+}
+
+absl::StatusOr<std::vector<EventResult>> Record(
+    SqliteStore& store, std::vector<v1::ArrivalEvent> events, bool atomic) {
+  return Await<std::vector<EventResult>>([&](auto done) {
+    store.RecordEvents(std::move(events), atomic, Now(), done);
+  });
+}
+
+TEST_CASE("A new database gets the current schema in WAL mode") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  auto version = (*store)->SchemaVersion();
+  REQUIRE(version.ok());
+  CHECK(*version == SqliteStore::kSchemaVersion);
+  (*store)->Close();
+  sqlite3* db = nullptr;
+  sqlite3_open(dir.file("n.db").c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) ==
+        "wal");
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+TEST_CASE("A database from a newer server is refused and left untouched") {
+  TempDir dir;
+  {
+    auto store = SqliteStore::Open(dir.file("n.db"));
+    REQUIRE(store.ok());
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(dir.file("n.db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(CountRows(dir.file("n.db"), "venues") == 0);
+}
+
+TEST_CASE("Venues and schedules survive closing and reopening the file") {
+  TempDir dir;
+  const std::string path = dir.file("n.db");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    PutVenue(**store);
+    REQUIRE(Insert(**store, MakeSchedule("s-1", 3)).ok());
+  }
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto venue = (*store)->GetVenue("clinic-1");
+  REQUIRE(venue.ok());
+  CHECK(venue->time_zone() == "Europe/Paris");
+  CHECK(venue->service_points() == 2);
+  CHECK(venue->mean_service_time().seconds() == 600);
+  auto schedule = (*store)->GetSchedule("s-1");
+  REQUIRE(schedule.ok());
+  CHECK(schedule->convocations_size() == 3);
+  CHECK((*store)->GetSchedule("s-2").status().code() ==
+        absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("Updating a venue keeps its creation time and reports created once") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  auto first = Await<server::UpsertVenueResult>([&](auto done) {
+    (*store)->UpsertVenue(testing::ClinicVenue(), 1000, done);
+  });
+  v1::Venue changed = testing::ClinicVenue();
+  changed.set_service_points(5);
+  auto second = Await<server::UpsertVenueResult>(
+      [&](auto done) { (*store)->UpsertVenue(changed, 2000, done); });
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->created);
+  CHECK_FALSE(second->created);
+  auto venue = (*store)->GetVenue("clinic-1");
+  REQUIRE(venue.ok());
+  CHECK(venue->service_points() == 5);
+  CHECK(server::ToMicros(venue->create_time()) == 1000);
+  CHECK(server::ToMicros(venue->update_time()) == 2000);
+}
+
+TEST_CASE("A schedule retried with the same request id is stored once") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  auto a = Insert(**store, MakeSchedule("s-1", 2, "req-1"));
+  auto b = Insert(**store, MakeSchedule("s-2", 2, "req-1"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(b->schedule_id() == "s-1");
+  CHECK(CountRows(dir.file("n.db"), "schedules") == 1);
+  auto found = (*store)->FindScheduleByRequest("clinic-1", "req-1");
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->schedule_id() == "s-1");
+}
+
+TEST_CASE("Schedules list in creation order across pages") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(Insert(**store, MakeSchedule("s-" + std::to_string(i), 1)).ok());
+  }
+  auto page1 = (*store)->ListSchedules("clinic-1", 0, 3);
+  REQUIRE(page1.ok());
+  REQUIRE(page1->schedules.size() == 3);
+  CHECK(page1->schedules[0].schedule_id() == "s-0");
+  CHECK(page1->schedules[0].convocations_size() == 0);
+  REQUIRE(page1->next_after > 0);
+  auto page2 = (*store)->ListSchedules("clinic-1", page1->next_after, 3);
+  REQUIRE(page2.ok());
+  REQUIRE(page2->schedules.size() == 2);
+  CHECK(page2->schedules[1].schedule_id() == "s-4");
+  CHECK(page2->next_after == 0);
+}
+
+TEST_CASE("A retried tag is a duplicate and a reused id with other content is refused") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  REQUIRE(Insert(**store, MakeSchedule("s-1", 2)).ok());
+  auto tag = Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning() + absl::Minutes(3));
+  auto first = Record(**store, {tag}, false);
+  auto again = Record(**store, {tag}, false);
+  auto other = tag;
+  other.set_attendee_id("a-1");
+  auto reused = Record(**store, {other}, false);
+  REQUIRE(first.ok());
+  REQUIRE(again.ok());
+  REQUIRE(reused.ok());
+  CHECK((*first)[0].disposition == v1::ACCEPTED);
+  CHECK((*again)[0].disposition == v1::DUPLICATE);
+  CHECK((*reused)[0].disposition == v1::REJECTED);
+  CHECK((*reused)[0].status.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(CountRows(dir.file("n.db"), "arrival_events") == 1);
+}
+
+TEST_CASE("Tags for unknown schedules or attendees are rejected as not found") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  REQUIRE(Insert(**store, MakeSchedule("s-1", 1)).ok());
+  auto r = Record(**store,
+                  {Tag("e-1", "nope", "a-0", v1::ARRIVED, Morning()),
+                   Tag("e-2", "s-1", "stranger", v1::ARRIVED, Morning()),
+                   Tag("e-3", "s-1", "a-0", v1::ARRIVED, Morning())},
+                  false);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].status.code() == absl::StatusCode::kNotFound);
+  CHECK(std::string((*r)[0].status.message()).find("events[0].schedule_id") !=
+        std::string::npos);
+  CHECK((*r)[1].status.code() == absl::StatusCode::kNotFound);
+  CHECK(std::string((*r)[1].status.message()).find("events[1].attendee_id") !=
+        std::string::npos);
+  CHECK((*r)[2].disposition == v1::ACCEPTED);
+  CHECK(CountRows(dir.file("n.db"), "arrival_events") == 1);
+}
+
+TEST_CASE("An atomic batch with one bad tag stores nothing") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  REQUIRE(Insert(**store, MakeSchedule("s-1", 2)).ok());
+  auto r = Record(**store,
+                  {Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning()),
+                   Tag("e-2", "s-1", "ghost", v1::ARRIVED, Morning())},
+                  true);
+  CHECK(r.status().code() == absl::StatusCode::kNotFound);
+  CHECK(CountRows(dir.file("n.db"), "arrival_events") == 0);
+  // And the convocation's outcome slot is still free.
+  auto retry = Record(**store, {Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning())},
+                      true);
+  REQUIRE(retry.ok());
+  CHECK((*retry)[0].learnable.has_value());
+}
+
+TEST_CASE("Only the first plausible outcome of a convocation is learnable") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  REQUIRE(Insert(**store, MakeSchedule("s-1", 4)).ok());
+  const absl::Time t0 = Morning();
+  auto r = Record(
+      **store,
+      {Tag("e-1", "s-1", "a-0", v1::ARRIVED, t0 - absl::Minutes(4)),
+       Tag("e-2", "s-1", "a-0", v1::ARRIVED, t0 + absl::Minutes(1)),
+       Tag("e-3", "s-1", "a-0", v1::SERVICE_STARTED, t0 + absl::Minutes(2)),
+       Tag("e-4", "s-1", "a-1", v1::ARRIVED, t0 + absl::Hours(72)),
+       Tag("e-5", "s-1", "a-2", v1::ARRIVED, absl::Now() + absl::Hours(1)),
+       Tag("e-6", "s-1", "a-3", v1::NO_SHOW, t0 + absl::Minutes(60))},
+      false);
+  REQUIRE(r.ok());
+  REQUIRE((*r)[0].learnable.has_value());
+  CHECK((*r)[0].learnable->offset_min == Approx(-4.0));
+  CHECK_FALSE((*r)[1].learnable.has_value());  // second arrival
+  CHECK_FALSE((*r)[2].learnable.has_value());  // not an outcome
+  CHECK_FALSE((*r)[3].learnable.has_value());  // days away: absurd
+  CHECK_FALSE((*r)[4].learnable.has_value());  // from the future
+  REQUIRE((*r)[5].learnable.has_value());
+  CHECK((*r)[5].learnable->no_show);
+  for (const auto& e : *r) CHECK(e.disposition == v1::ACCEPTED);
+
+  std::vector<int64_t> seqs;
+  REQUIRE((*store)
+              ->ReplayLearnable(0, [&](const server::LearnableEvent& e) {
+                seqs.push_back(e.seq);
+              })
+              .ok());
+  REQUIRE(seqs.size() == 2);
+  CHECK(seqs[0] == (*r)[0].learnable->seq);
+  CHECK(seqs[1] == (*r)[5].learnable->seq);
+}
+
+TEST_CASE("A model snapshot plus the log after it equals a rebuild from the whole log") {
+  TempDir dir;
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  server::LearningLoop live(store->get(), /*snapshot_every=*/7);
+  REQUIRE(live.Restore().ok());
+  for (int day = 0; day < 5; ++day) {
+    const std::string id = "s-" + std::to_string(day);
+    REQUIRE(Insert(**store, MakeSchedule(id, 6)).ok());
+    std::vector<v1::ArrivalEvent> tags;
+    for (int i = 0; i < 6; ++i) {
+      const std::string a = "a-" + std::to_string(i);
+      auto kind = (i + day) % 5 == 0 ? v1::NO_SHOW : v1::ARRIVED;
+      tags.push_back(Tag(id + a, id, a, kind,
+                         Morning() + absl::Minutes(10 * i + i - day)));
+    }
+    auto r = Record(**store, tags, true);
+    REQUIRE(r.ok());
+    std::vector<server::LearnableEvent> learnable;
+    for (const auto& e : *r) {
+      if (e.learnable) learnable.push_back(*e.learnable);
+    }
+    live.Learn(learnable);
+  }
+  REQUIRE(live.events_learned() == 30);
+  // The periodic snapshot (after 28 events) was queued before this write,
+  // so it has committed once this returns.
+  PutVenue(**store);
+  auto snap = (*store)->LoadSnapshot();
+  REQUIRE(snap.ok());
+  REQUIRE(snap->has_value());
+  CHECK((*snap)->last_seq < live.last_seq());  // so a restart must replay
+
+  server::LearningLoop restarted(store->get(), 7);
+  REQUIRE(restarted.Restore().ok());
+  CHECK(restarted.SerializedModel() == live.SerializedModel());
+  CHECK(restarted.last_seq() == live.last_seq());
+
+  auto rebuilt = server::LearningLoop::RebuildFromLog(store->get());
+  REQUIRE(rebuilt.ok());
+  CHECK(rebuilt->Serialize() == live.SerializedModel());
+}
+
+}  // namespace
+}  // namespace noqueue
