@@ -128,7 +128,7 @@ Outcome Play(const std::vector<const Patient*>& patients,
     free_at.pop();
     out.end[i] = out.start[i] + truth[i].service_min;
     free_at.push(out.end[i]);
-    wait += std::max(0.0, out.start[i] - std::max(out.arrival[i], conv[i]));
+    wait += out.start[i] - out.arrival[i];
     last = std::max(last, out.end[i]);
   }
   out.came = static_cast<int>(order.size());

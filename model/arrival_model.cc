@@ -12,12 +12,21 @@
 namespace noqueue::model {
 namespace {
 
-// Recursive least squares forgets with this factor per event (a memory of
-// about 2,000 events), and stops forgetting when the covariance has grown
-// this large, so that directions no event excites do not blow up.
-constexpr double kForgetting = 0.9995;
-constexpr double kMaxCovarianceTrace = 1e4;
-constexpr double kInitialCovariance = 100.0;  // prior sd of 10 min per weight
+// The population weights follow a random walk (a Kalman filter, i.e.
+// recursive least squares that keeps adapting): each event adds this
+// fraction of a weight's prior variance to it, capped at the prior, so a
+// drifting venue is followed while directions no event excites stay bounded.
+constexpr double kProcessNoise = 1e-4;
+// Prior variances of the weights: type intercepts are free to move (sd 10
+// min); the shared hour, weekend and party-size effects start tight (sd 2
+// min), or a venue type seen only in the morning would let them absorb its
+// intercept and leak it into every other type.
+constexpr double kInterceptPriorVariance = 100.0;
+constexpr double kEffectPriorVariance = 4.0;
+double PriorVariance(int feature) {
+  return feature < kConvocationTypeCount ? kInterceptPriorVariance
+                                         : kEffectPriorVariance;
+}
 // Weight of each type's prior, in observations.
 constexpr double kPriorVarianceWeight = 10.0;
 constexpr double kPriorResidualWeight = 30.0;
@@ -82,8 +91,8 @@ std::string HabitKey(const std::string& venue_id,
 }
 
 ArrivalModel::ArrivalModel()
-    : beta_(Vector::Zero()),
-      p_(Matrix::Identity() * kInitialCovariance) {
+    : beta_(Vector::Zero()), p_(Matrix::Zero()) {
+  for (int i = 0; i < kFeatureCount; ++i) p_(i, i) = PriorVariance(i);
   for (int t = 0; t < kConvocationTypeCount; ++t) {
     const TypePrior& prior = PriorFor(static_cast<ConvocationType>(t));
     beta_(t) = prior.mean_offset_min;
@@ -176,13 +185,17 @@ void ArrivalModel::LearnArrival(const std::string& habit_key,
       .Add(offset_min - population - habit);
 
   // Population regression, on the offset net of the known habit.
+  const double noise_var = t.within_ss / t.within_dof;
   const Vector px = p_ * x;
-  const double denom = kForgetting + x.dot(px);
+  const double denom = noise_var + x.dot(px);
   const Vector gain = px / denom;
   beta_ += gain * (offset_min - habit - population);
   p_ -= gain * px.transpose();
   p_ = 0.5 * (p_ + p_.transpose());
-  if (p_.trace() < kMaxCovarianceTrace) p_ /= kForgetting;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const double prior = PriorVariance(i);
+    p_(i, i) = std::min(p_(i, i) + kProcessNoise * prior, prior);
+  }
 
   // The attendee's habit and the type's variance components.
   const double d = offset_min - population;

@@ -5,8 +5,8 @@
 // The offset y = arrival - convocation (minutes) is modelled as
 //   y = x'b + u_a + e
 // where x are features of the convocation (type, venue-local hour, weekend,
-// party size), b a population regression updated by recursive least squares
-// with forgetting, u_a the attendee's habit shrunk towards zero by how little
+// party size), b a population regression updated online (a Kalman filter
+// with random-walk weights: recursive least squares that keeps adapting), u_a the attendee's habit shrunk towards zero by how little
 // is known of them (empirical Bayes: n / (n + kappa), kappa = within-attendee
 // variance / between-attendee variance, both learned per type), and e a
 // residual whose (skewed) distribution is learned per type from prequential

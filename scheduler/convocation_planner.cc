@@ -33,15 +33,17 @@ std::vector<double> PlanConvocations(const DayPlan& day) {
   });
 
   // Target arrivals: the k-th expected show arrives after k shares of the
-  // window, so expected no-shows are filled by others (overbooking). The
-  // first two targets share the first slot (Bailey-Welch) when the day is
-  // at or over capacity.
+  // usable window, so expected no-shows are filled by others (overbooking).
+  // The usable window ends one service before closing, so that the last
+  // arrival can be served in time. The first two targets share the first
+  // slot (Bailey-Welch) when the day is at or over capacity.
   double expected = 0.0;
   for (const auto& a : day.attendees) {
     expected += 1.0 - a.forecast.no_show_probability;
   }
-  expected = std::max(expected, 1.0);
-  const double step = day.window_min / expected;
+  const double usable =
+      std::max(0.0, day.window_min - day.service.mean_service_min);
+  const double step = usable / std::max(expected - 1.0, 1.0);
   const double capacity_step =
       day.service.mean_service_min / day.service.service_points;
   const bool tight = step <= capacity_step * 1.05;

@@ -21,7 +21,6 @@ struct Draw {
   bool shows;
   double arrival;
   double service;
-  double convocation;
 };
 
 }  // namespace
@@ -66,7 +65,6 @@ SimulationResult SimulateDay(const DayPlan& day,
       double z_arrival = normal(rng);
       double z_service = normal(rng);
       draws[i].shows = u >= f.no_show_probability;
-      draws[i].convocation = convocation_min[i];
       draws[i].arrival = convocation_min[i] + SampleOffset(f, z_arrival);
       draws[i].service =
           cv > 0 ? std::exp(mu + sigma * z_service) : service.mean_service_min;
@@ -91,7 +89,7 @@ SimulationResult SimulateDay(const DayPlan& day,
       free_at.push(end);
       busy += d.service;
       last_end = std::max(last_end, end);
-      double wait = std::max(0.0, start - std::max(d.arrival, d.convocation));
+      const double wait = start - d.arrival;
       wait_sum[i] += wait;
       shows[i] += 1;
       all_waits.push_back(wait);

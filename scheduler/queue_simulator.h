@@ -27,8 +27,10 @@ struct SimulationOptions {
 };
 
 struct SimulationResult {
-  // Wait counts from the later of arrival and convocation (an attendee who
-  // chooses to come early is not kept waiting by the venue) to service.
+  // Wait is the time from arrival to service: the time spent in the queue,
+  // whether the attendee came early, late or on time. That physical queue is
+  // what NoQueue removes, by convoking each one so they arrive as a service
+  // point frees.
   double mean_wait_min = 0.0;
   double p90_wait_min = 0.0;
   // Largest number of people present and not yet served, averaged over days.

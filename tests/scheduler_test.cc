@@ -269,22 +269,23 @@ TEST_CASE("SimulateDay serves attendees in order of arrival not of index",
 }
 
 TEST_CASE(
-    "SimulateDay does not count the time an early attendee spends before "
-    "their convocation as wait",
+    "SimulateDay counts the time an early attendee spends in the queue as "
+    "wait",
     "[simulator]") {
   // A is convoked at 0 and served 0..10. B is convoked at 10 but always comes
-  // 8 minutes early: present from 2 and served at 10, which is no wait by the
-  // venue's measure (8 minutes by the clock), though B is in the queue.
+  // 8 minutes early: present from 2 and served at 10, so B stands in the
+  // queue for 8 minutes. Queue elimination is about that physical queue.
   std::vector<PlannedAttendee> attendees = {Punctual(),
                                             Attendee(-8.0, -8.0, -8.0)};
   DayPlan day = Day(60.0, 1, 10.0, 0.0, attendees);
   SimulationResult r = SimulateDay(day, {0.0, 10.0}, Options(5));
-  CHECK(r.expected_wait_min == std::vector<double>{0.0, 0.0});
-  CHECK(r.mean_wait_min == 0.0);
+  CHECK(r.expected_wait_min == std::vector<double>{0.0, 8.0});
+  CHECK(r.mean_wait_min == 4.0);
   CHECK(r.expected_max_queue == 1.0);
-  // Convoked at 9 instead (present from 1, still after A), B waits 9..10.
-  SimulationResult earlier = SimulateDay(day, {0.0, 9.0}, Options(5));
-  CHECK(earlier.expected_wait_min == std::vector<double>{0.0, 1.0});
+  // Convoked at 18 instead, B arrives at 10 as the desk frees: no wait.
+  SimulationResult later = SimulateDay(day, {0.0, 18.0}, Options(5));
+  CHECK(later.expected_wait_min == std::vector<double>{0.0, 0.0});
+  CHECK(later.expected_max_queue == 0.0);
 }
 
 TEST_CASE(
