@@ -32,30 +32,28 @@ std::vector<double> PlanConvocations(const DayPlan& day) {
     return spread(a) < spread(b);
   });
 
-  // Target arrivals: the k-th expected show arrives after k shares of the
-  // usable window, so expected no-shows are filled by others (overbooking).
-  // The usable window ends one service before closing, so that the last
-  // arrival can be served in time. The first two targets share the first
-  // slot (Bailey-Welch) when the day is at or over capacity.
-  double expected = 0.0;
-  for (const auto& a : day.attendees) {
-    expected += 1.0 - a.forecast.no_show_probability;
+  // Target arrivals: the k-th attendee in order arrives after as many
+  // shares of the usable window as shows are expected before them, so
+  // expected no-shows are filled by others (overbooking). The usable window
+  // ends one service before closing, so that the last arrival can be served
+  // in time. The first two targets share the first slot (Bailey-Welch) when
+  // the day is at or over capacity.
+  std::vector<double> shows_before(n);
+  double cumulative = 0.0;
+  for (size_t k = 0; k < n; ++k) {
+    shows_before[k] = cumulative;
+    cumulative += 1.0 - day.attendees[order[k]].forecast.no_show_probability;
   }
   const double usable =
       std::max(0.0, day.window_min - day.service.mean_service_min);
-  const double step = usable / std::max(expected - 1.0, 1.0);
+  const double step =
+      shows_before.back() > 0.0 ? usable / shows_before.back() : 0.0;
   const double capacity_step =
       day.service.mean_service_min / day.service.service_points;
   const bool tight = step <= capacity_step * 1.05;
-
-  std::vector<double> targets;
-  targets.reserve(n);
-  double cumulative = 0.0;
+  std::vector<double> targets(n);
   for (size_t k = 0; k < n; ++k) {
-    double t = cumulative * step;
-    if (tight && k == 1) t = 0.0;
-    targets.push_back(t);
-    cumulative += 1.0 - day.attendees[order[k]].forecast.no_show_probability;
+    targets[k] = (tight && k == 1) ? 0.0 : shows_before[k] * step;
   }
   // Targets follow the sorted order's attendance; fixed attendees claim the
   // target nearest to where they are expected, free ones take the rest in

@@ -116,15 +116,16 @@ TEST_CASE(
     "PlanConvocations convokes an attendee predicted 10 minutes late "
     "10 minutes earlier than the same attendee when punctual",
     "[planner]") {
-  // Five attendees with P10..P90 6 minutes wide in 100 minutes (not tight:
-  // step 20 > service 5), so targets are 0 20 40 60 80 in the given order
+  // Five attendees with P10..P90 6 minutes wide in 85 minutes (targets end
+  // one 5-minute service before closing; not tight: step 20 > service 5),
+  // so targets are 0 20 40 60 80 in the given order
   // (equal widths keep their order; shifting all three quantiles keeps the
   // width). Attendee 3 aims at 60 either way; only its
   // median moves, so its convocation must move by exactly the same amount.
   auto plan_with_third = [](double shift) {
     std::vector<PlannedAttendee> attendees(5, Attendee(-3.0, 0.0, 3.0));
     attendees[3] = Attendee(-3.0 + shift, shift, 3.0 + shift);
-    return PlanConvocations(Day(100.0, 1, 5.0, 0.5, attendees));
+    return PlanConvocations(Day(85.0, 1, 5.0, 0.5, attendees));
   };
   const std::vector<double> punctual = plan_with_third(0.0);
   const std::vector<double> late = plan_with_third(10.0);
@@ -159,24 +160,26 @@ TEST_CASE(
     "PlanConvocations leaves a fixed attendee's target to them and "
     "spreads the free attendees over the others",
     "[planner]") {
-  // Targets 0 20 40 60 80; the fixed attendee is expected at 40 and claims
-  // that target, so the punctual free ones get 0 20 60 80.
+  // Targets 0 20 40 60 80 (85-minute window, 5-minute service); the fixed
+  // attendee is expected at 40 and claims that target, so the punctual free
+  // ones get 0 20 60 80.
   std::vector<PlannedAttendee> attendees(5, Attendee(-2.0, 0.0, 2.0));
   attendees[1] = Fixed(40.0, attendees[1]);
   std::vector<double> minutes =
-      PlanConvocations(Day(100.0, 1, 5.0, 0.5, attendees));
+      PlanConvocations(Day(85.0, 1, 5.0, 0.5, attendees));
   CHECK(minutes == std::vector<double>{0.0, 40.0, 20.0, 60.0, 80.0});
 }
 
 TEST_CASE("PlanConvocations spreads targets by expected attendance",
           "[planner]") {
-  // Attendee 0 surely comes, attendees 1..4 each come half the time:
-  // expected shows 3, step 40 min, so targets are at cumulative shows
-  // 0 1 1.5 2 2.5 times 40 = 0 40 60 80 100.
+  // Attendee 0 surely comes, attendees 1..4 each come half the time: the
+  // shows expected before each are 0 1 1.5 2 2.5, the last target is one
+  // service (5) before closing (105), so the step is 100 / 2.5 = 40 and the
+  // targets are 0 40 60 80 100.
   std::vector<PlannedAttendee> attendees(5, Attendee(0.0, 0.0, 0.0, 0.5));
   attendees[0].forecast.no_show_probability = 0.0;
   std::vector<double> minutes =
-      PlanConvocations(Day(120.0, 1, 5.0, 0.5, attendees));
+      PlanConvocations(Day(105.0, 1, 5.0, 0.5, attendees));
   CHECK(minutes == std::vector<double>{0.0, 40.0, 60.0, 80.0, 100.0});
 }
 
@@ -184,13 +187,14 @@ TEST_CASE(
     "PlanConvocations convokes the first two together when the day "
     "is at capacity",
     "[planner]") {
-  // Five 10-minute services in 50 minutes: step 10 is within 5% of the
-  // capacity step, so the second target joins the first (Bailey-Welch) and
-  // the rest keep their slots. With a slack day (window 100) it does not.
+  // Five 10-minute services in 50 minutes: targets end at 40, the step of
+  // 10 is the capacity step, so the second target joins the first
+  // (Bailey-Welch) and the rest keep their slots. With a slack day (window
+  // 90, step 20) it does not.
   std::vector<PlannedAttendee> attendees(5, Attendee(-2.0, 0.0, 2.0));
   CHECK(PlanConvocations(Day(50.0, 1, 10.0, 0.5, attendees)) ==
         std::vector<double>{0.0, 0.0, 20.0, 30.0, 40.0});
-  CHECK(PlanConvocations(Day(100.0, 1, 10.0, 0.5, attendees)) ==
+  CHECK(PlanConvocations(Day(90.0, 1, 10.0, 0.5, attendees)) ==
         std::vector<double>{0.0, 20.0, 40.0, 60.0, 80.0});
 }
 
@@ -199,10 +203,11 @@ TEST_CASE(
     "targets",
     "[planner]") {
   // Attendee 0 is vague (P10..P90 60 minutes wide), attendee 1 precise:
-  // the precise one takes target 0 and the vague one target 50.
+  // the precise one takes target 0 and the vague one the last target, one
+  // service before closing: 50.
   std::vector<PlannedAttendee> attendees = {Attendee(-30.0, 0.0, 30.0),
                                             Attendee(-1.0, 0.0, 1.0)};
-  CHECK(PlanConvocations(Day(100.0, 1, 5.0, 0.5, attendees)) ==
+  CHECK(PlanConvocations(Day(55.0, 1, 5.0, 0.5, attendees)) ==
         std::vector<double>{50.0, 0.0});
 }
 
@@ -426,8 +431,10 @@ TEST_CASE(
   attendees[7] = Attendee(22.0, 25.0, 28.0);
   DayPlan day = Day(150.0, 1, 6.0, 0.3, attendees);
   const std::vector<double> planned_minutes = PlanConvocations(day);
-  CHECK(planned_minutes[3] == 13.0);  // target 37.5, 25 minutes early
-  CHECK(planned_minutes[7] == 63.0);  // target 87.5
+  // Targets are 144 / 11 = 13.09 minutes apart (the last one a service
+  // before closing): 3 aims at 39.3 and 7 at 91.6, each 25 minutes early.
+  CHECK(planned_minutes[3] == 14.0);
+  CHECK(planned_minutes[7] == 67.0);
   SimulationResult naive =
       SimulateDay(day, NaiveConvocations(day), Options(300));
   SimulationResult planned = SimulateDay(day, planned_minutes, Options(300));
