@@ -1,14 +1,17 @@
 // noqueue: the command-line tool of NoQueue.
 //
-//   noqueue venue upsert --venue=louvre --name="Louvre" --type=MUSEUM \
+//   noqueue venue upsert --venue=louvre --name="Louvre" --type=MUSEUM
 //       --time_zone=Europe/Paris --service_points=4 --service_min=2
 //   noqueue venue get --venue=louvre
-//   noqueue schedule create --venue=louvre --start=2026-12-01T09:00:00+01:00 \
+//   noqueue schedule create --venue=louvre --start=2026-12-01T09:00:00+01:00
 //       --end=2026-12-01T12:00:00+01:00 --attendees=people.csv [--format=json]
 //   noqueue schedule get --schedule=sch_...      noqueue schedule list --venue=louvre
 //   noqueue arrivals record --csv=tags.csv       (one atomic batch)
 //   noqueue device --csv=tags.csv --spool=var/device.csv [--retry_for=60s]
 //   noqueue demo [--days=1]
+//   noqueue plan --instance=instance.json     (offline, no server)
+//   noqueue model info [--venue=louvre]
+//   noqueue model explain --venue=louvre --attendee=ana --at=2026-12-01T09:00:00+01:00
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -25,6 +28,7 @@
 #include "clients/demo_day.h"
 #include "clients/device_spool.h"
 #include "clients/noqueue_client.h"
+#include "clients/plan_instance.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "NoQueue server address");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(30), "deadline of each call");
@@ -47,6 +51,10 @@ ABSL_FLAG(std::string, spool, "var/device-spool.csv",
 ABSL_FLAG(absl::Duration, retry_for, absl::Seconds(60),
           "device mode: keep retrying this long while the server is away");
 ABSL_FLAG(int, days, 1, "demo: new days to play");
+ABSL_FLAG(std::string, instance, "",
+          "plan: JSON instance to plan offline (- for stdin)");
+ABSL_FLAG(std::string, attendee, "", "model explain: attendee id");
+ABSL_FLAG(std::string, at, "", "model explain: convocation time, RFC 3339");
 
 namespace {
 
@@ -61,7 +69,7 @@ int Fail(const absl::Status& st) {
 }
 
 int Usage() {
-  std::fprintf(stderr, "%s\n", absl::ProgramUsageMessage());
+  std::fprintf(stderr, "%s\n", std::string(absl::ProgramUsageMessage()).c_str());
   return 2;
 }
 
@@ -241,6 +249,35 @@ int DeviceCommand(NoQueueClient& client) {
   return report->pending == 0 ? 0 : 3;
 }
 
+int ModelCommand(NoQueueClient& client, const std::string& verb) {
+  if (verb == "info") {
+    auto info = client.GetModelInfo(absl::GetFlag(FLAGS_venue));
+    if (!info.ok()) return Fail(info.status());
+    std::printf("%s\n", Json(*info).c_str());
+    return 0;
+  }
+  if (verb != "explain") return Usage();
+  v1::ExplainPredictionRequest request;
+  request.set_venue_id(absl::GetFlag(FLAGS_venue));
+  request.mutable_attendee()->set_attendee_id(absl::GetFlag(FLAGS_attendee));
+  auto at = noqueue::client::ParseTime("--at", absl::GetFlag(FLAGS_at));
+  if (!at.ok()) return Fail(at.status());
+  request.mutable_convocation_time()->set_seconds(absl::ToUnixSeconds(*at));
+  auto e = client.ExplainPrediction(request);
+  if (!e.ok()) return Fail(e.status());
+  std::printf("%s\n", Json(*e).c_str());
+  return 0;
+}
+
+int PlanCommand() {
+  auto text = noqueue::client::ReadFile(absl::GetFlag(FLAGS_instance));
+  if (!text.ok()) return Fail(text.status());
+  auto plan = noqueue::client::PlanInstanceJson(*text);
+  if (!plan.ok()) return Fail(plan.status());
+  std::printf("%s\n", plan->c_str());
+  return 0;
+}
+
 int DemoCommand(NoQueueClient& client) {
   noqueue::client::DemoOptions options;
   options.days = absl::GetFlag(FLAGS_days);
@@ -267,11 +304,14 @@ int main(int argc, char** argv) {
       "noqueue <command> [flags]\n"
       "  venue upsert|get      schedule create|get|list\n"
       "  arrivals record       device       demo\n"
+      "  plan --instance=FILE.json   (offline what-if planner, no server)\n"
+      "  model info|explain\n"
       "Run with --helpfull for every flag.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Usage();
   const std::string command = args[1];
   const std::string verb = args.size() > 2 ? args[2] : "";
+  if (command == "plan") return PlanCommand();
   auto client = NoQueueClient::Connect(absl::GetFlag(FLAGS_server),
                                        absl::GetFlag(FLAGS_deadline));
   if (command == "venue") return VenueCommand(*client, verb);
@@ -279,5 +319,6 @@ int main(int argc, char** argv) {
   if (command == "arrivals" && verb == "record") return ArrivalsCommand(*client);
   if (command == "device") return DeviceCommand(*client);
   if (command == "demo") return DemoCommand(*client);
+  if (command == "model") return ModelCommand(*client, verb);
   return Usage();
 }

@@ -16,7 +16,8 @@ NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
       deadline_(deadline),
       venues_(v1::VenueService::NewStub(channel_)),
       scheduling_(v1::SchedulingService::NewStub(channel_)),
-      arrivals_(v1::ArrivalService::NewStub(channel_)) {}
+      arrivals_(v1::ArrivalService::NewStub(channel_)),
+      model_(v1::ModelService::NewStub(channel_)) {}
 
 std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
                                                       absl::Duration deadline) {
@@ -33,87 +34,93 @@ void NoQueueClient::Prepare(grpc::ClientContext* ctx) const {
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
 }
 
-absl::StatusOr<v1::UpsertVenueResponse> NoQueueClient::UpsertVenue(
-    const v1::Venue& venue) {
+// One unary call under the client's deadline: the response, or the status.
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> NoQueueClient::Call(
+    Stub* stub,
+    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                 Response*),
+    const Request& request) const {
   grpc::ClientContext ctx;
   Prepare(&ctx);
-  v1::UpsertVenueRequest request;
-  *request.mutable_venue() = venue;
-  v1::UpsertVenueResponse response;
-  absl::Status st =
-      FromGrpcStatus(venues_->UpsertVenue(&ctx, request, &response));
+  Response response;
+  absl::Status st = FromGrpcStatus((stub->*method)(&ctx, request, &response));
   if (!st.ok()) return st;
   return response;
 }
 
+absl::StatusOr<v1::UpsertVenueResponse> NoQueueClient::UpsertVenue(
+    const v1::Venue& venue) {
+  v1::UpsertVenueRequest request;
+  *request.mutable_venue() = venue;
+  return Call(venues_.get(), &v1::VenueService::Stub::UpsertVenue, request);
+}
+
 absl::StatusOr<v1::Venue> NoQueueClient::GetVenue(const std::string& venue_id) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
   v1::GetVenueRequest request;
   request.set_venue_id(venue_id);
-  v1::GetVenueResponse response;
-  absl::Status st = FromGrpcStatus(venues_->GetVenue(&ctx, request, &response));
-  if (!st.ok()) return st;
-  return std::move(*response.mutable_venue());
+  auto response =
+      Call(venues_.get(), &v1::VenueService::Stub::GetVenue, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_venue());
 }
 
 absl::StatusOr<v1::Schedule> NoQueueClient::CreateSchedule(
     const v1::CreateScheduleRequest& request) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
-  v1::CreateScheduleResponse response;
-  absl::Status st =
-      FromGrpcStatus(scheduling_->CreateSchedule(&ctx, request, &response));
-  if (!st.ok()) return st;
-  return std::move(*response.mutable_schedule());
+  auto response = Call(scheduling_.get(),
+                       &v1::SchedulingService::Stub::CreateSchedule, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_schedule());
 }
 
 absl::StatusOr<v1::Schedule> NoQueueClient::GetSchedule(
     const std::string& schedule_id) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
   v1::GetScheduleRequest request;
   request.set_schedule_id(schedule_id);
-  v1::GetScheduleResponse response;
-  absl::Status st =
-      FromGrpcStatus(scheduling_->GetSchedule(&ctx, request, &response));
-  if (!st.ok()) return st;
-  return std::move(*response.mutable_schedule());
+  auto response = Call(scheduling_.get(),
+                       &v1::SchedulingService::Stub::GetSchedule, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_schedule());
 }
 
 absl::StatusOr<std::vector<v1::Schedule>> NoQueueClient::ListAllSchedules(
     const std::string& venue_id) {
   std::vector<v1::Schedule> all;
-  std::string token;
+  v1::ListSchedulesRequest request;
+  request.set_venue_id(venue_id);
+  request.set_page_size(1000);
   do {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    v1::ListSchedulesRequest request;
-    request.set_venue_id(venue_id);
-    request.set_page_size(1000);
-    request.set_page_token(token);
-    v1::ListSchedulesResponse response;
-    absl::Status st =
-        FromGrpcStatus(scheduling_->ListSchedules(&ctx, request, &response));
-    if (!st.ok()) return st;
-    for (auto& s : *response.mutable_schedules()) all.push_back(std::move(s));
-    token = response.next_page_token();
-  } while (!token.empty());
+    auto response = Call(scheduling_.get(),
+                         &v1::SchedulingService::Stub::ListSchedules, request);
+    if (!response.ok()) return response.status();
+    for (auto& s : *response->mutable_schedules()) all.push_back(std::move(s));
+    request.set_page_token(response->next_page_token());
+  } while (!request.page_token().empty());
   return all;
 }
 
 absl::StatusOr<std::vector<v1::ArrivalAck>> NoQueueClient::RecordArrivals(
     const std::vector<v1::ArrivalEvent>& events) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx);
   v1::RecordArrivalsRequest request;
-  for (const auto& e : events) *request.add_events() = e;
-  v1::RecordArrivalsResponse response;
-  absl::Status st =
-      FromGrpcStatus(arrivals_->RecordArrivals(&ctx, request, &response));
-  if (!st.ok()) return st;
-  return std::vector<v1::ArrivalAck>(response.acks().begin(),
-                                     response.acks().end());
+  request.mutable_events()->Assign(events.begin(), events.end());
+  auto response =
+      Call(arrivals_.get(), &v1::ArrivalService::Stub::RecordArrivals, request);
+  if (!response.ok()) return response.status();
+  return std::vector<v1::ArrivalAck>(response->acks().begin(),
+                                     response->acks().end());
+}
+
+absl::StatusOr<v1::GetModelInfoResponse> NoQueueClient::GetModelInfo(
+    const std::string& venue_id) {
+  v1::GetModelInfoRequest request;
+  request.set_venue_id(venue_id);
+  return Call(model_.get(), &v1::ModelService::Stub::GetModelInfo, request);
+}
+
+absl::StatusOr<v1::ExplainPredictionResponse> NoQueueClient::ExplainPrediction(
+    const v1::ExplainPredictionRequest& request) {
+  return Call(model_.get(), &v1::ModelService::Stub::ExplainPrediction,
+              request);
 }
 
 absl::Status NoQueueClient::StreamArrivals(

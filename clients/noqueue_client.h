@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "noqueue/v1/arrival.grpc.pb.h"
+#include "noqueue/v1/model.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
 
@@ -47,16 +48,29 @@ class NoQueueClient {
   absl::Status StreamArrivals(const std::vector<v1::ArrivalEvent>& events,
                               std::vector<v1::ArrivalAck>* acks);
 
+  // What the model has learned; with a venue id, that venue's metrics too.
+  absl::StatusOr<v1::GetModelInfoResponse> GetModelInfo(
+      const std::string& venue_id = "");
+  absl::StatusOr<v1::ExplainPredictionResponse> ExplainPrediction(
+      const v1::ExplainPredictionRequest& request);
+
   grpc::Channel* channel() { return channel_.get(); }
 
  private:
   void Prepare(grpc::ClientContext* ctx) const;
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      Stub* stub,
+      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                   Response*),
+      const Request& request) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration deadline_;
   std::unique_ptr<v1::VenueService::Stub> venues_;
   std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
   std::unique_ptr<v1::ArrivalService::Stub> arrivals_;
+  std::unique_ptr<v1::ModelService::Stub> model_;
 };
 
 // grpc::Status -> absl::Status (the codes are the same).

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "scheduler/queue_simulator.h"
+
 namespace noqueue::scheduler {
 namespace {
 
@@ -15,7 +17,8 @@ double Snap(double minutes, const DayPlan& day) {
 
 }  // namespace
 
-std::vector<double> PlanConvocations(const DayPlan& day) {
+std::vector<double> PlanConvocations(const DayPlan& day,
+                                     double arrival_quantile) {
   const size_t n = day.attendees.size();
   std::vector<double> result(n, 0.0);
   if (n == 0) return result;
@@ -80,7 +83,8 @@ std::vector<double> PlanConvocations(const DayPlan& day) {
     if (a.fixed_min) continue;
     while (taken[next]) ++next;
     taken[next] = true;
-    result[i] = Snap(targets[next] - a.forecast.p50_min, day);
+    result[i] =
+        Snap(targets[next] - OffsetQuantile(a.forecast, arrival_quantile), day);
   }
   return result;
 }

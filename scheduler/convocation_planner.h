@@ -5,8 +5,9 @@
 // their time; free attendees with narrow arrival windows first), plan target
 // arrivals spread over the window in proportion to expected attendance
 // (expected no-shows leave no gap), and convoke each attendee so that the
-// median of *their own* predicted arrival lands on their target: someone who
-// is always ten minutes late is convoked ten minutes earlier.
+// chosen quantile (the median by default) of *their own* predicted arrival
+// lands on their target: someone who is always ten minutes late is convoked
+// ten minutes earlier. ScheduleOptimizer starts from this plan.
 //
 //   DayPlan day = ...;
 //   std::vector<double> minutes = PlanConvocations(day);
@@ -21,8 +22,11 @@ namespace noqueue::scheduler {
 
 // Returns one convocation per attendee of `day`, in minutes from window
 // start, in the attendees' order: multiples of the granularity inside
-// [0, window), fixed attendees' times unchanged.
-std::vector<double> PlanConvocations(const DayPlan& day);
+// [0, window), fixed attendees' times unchanged. Each free attendee is
+// convoked so that the `arrival_quantile` (in (0, 1)) of their predicted
+// arrival lands on their target.
+std::vector<double> PlanConvocations(const DayPlan& day,
+                                     double arrival_quantile = 0.5);
 
 // The naive schedule a venue would make by hand: attendees spread evenly
 // over the window in the order given, ignoring habits and no-shows.

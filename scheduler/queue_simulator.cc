@@ -11,123 +11,307 @@ namespace noqueue::scheduler {
 namespace {
 
 constexpr double kZ90 = 1.2815515655446004;  // standard normal 0.9 quantile
+constexpr double kZ975 = 1.959963984540054;
 
 double SampleOffset(const model::ArrivalForecast& f, double z) {
   double scale = z < 0 ? (f.p50_min - f.p10_min) : (f.p90_min - f.p50_min);
   return f.p50_min + z * std::max(scale, 0.0) / kZ90;
 }
 
-struct Draw {
-  bool shows;
-  double arrival;
-  double service;
+// Mean and 95% normal interval of per-replication values.
+struct Moments {
+  double sum = 0.0, sum_sq = 0.0;
+  int count = 0;
+  void Add(double x) {
+    sum += x;
+    sum_sq += x * x;
+    ++count;
+  }
+  double Mean() const { return count ? sum / count : 0.0; }
+  ConfidenceInterval Interval(double center) const {
+    if (count < 2) return {center, center};
+    double var = std::max(0.0, (sum_sq - sum * sum / count) / (count - 1));
+    double half = kZ975 * std::sqrt(var / count);
+    return {center - half, center + half};
+  }
 };
+
+double StudentT975(int df) {
+  static constexpr double kT[] = {12.706, 4.303, 3.182, 2.776, 2.571,
+                                  2.447,  2.365, 2.306, 2.262};
+  return df >= 1 && df <= 9 ? kT[df - 1] : kZ975;
+}
+
+double Quantile90(std::vector<double>::iterator first,
+                  std::vector<double>::iterator last) {
+  const size_t size = static_cast<size_t>(last - first);
+  if (size == 0) return 0.0;
+  auto nth = first + static_cast<size_t>(0.9 * (size - 1));
+  std::nth_element(first, nth, last);
+  return *nth;
+}
 
 }  // namespace
 
+double NormalQuantile(double p) {
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                 -2.759285104469687e+02, 1.383577518672690e+02,
+                                 -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                 -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                 -2.400758277161838e+00, -2.549732539343734e+00,
+                                 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                 2.445134137142996e+00, 3.754408661907416e+00};
+  p = std::clamp(p, 1e-12, 1.0 - 1e-12);
+  constexpr double kLow = 0.02425;
+  if (p < kLow || p > 1.0 - kLow) {
+    double q = std::sqrt(-2.0 * std::log(p < kLow ? p : 1.0 - p));
+    double x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q +
+                c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+    return p < kLow ? x : -x;
+  }
+  double q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) *
+         q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+}
+
+double OffsetQuantile(const model::ArrivalForecast& forecast, double q) {
+  return SampleOffset(forecast, NormalQuantile(q));
+}
+
 int DefaultReplications(size_t attendees) {
-  size_t budget = 200000 / std::max<size_t>(attendees, 1);
-  return static_cast<int>(std::clamp<size_t>(budget, 30, 400));
+  size_t budget = 4000 / std::max<size_t>(attendees, 1);
+  return static_cast<int>(std::clamp<size_t>(budget, 16, 200));
+}
+
+SimulatedDays::SimulatedDays(const DayPlan& day, int replications,
+                             uint64_t seed)
+    : n_(day.attendees.size()),
+      replications_(std::max(replications, 0)),
+      service_points_(std::max(day.service.service_points, 1)),
+      window_min_(day.window_min),
+      order_(day.order) {
+  const ServiceProfile& service = day.service;
+  const double mean = service.mean_service_min;
+  const double cv = std::max(service.service_cv, 0.0);
+  const double sigma2 = std::log1p(cv * cv);
+  const double mu = std::log(mean) - 0.5 * sigma2;
+  const double sigma = std::sqrt(sigma2);
+  const size_t total = n_ * static_cast<size_t>(replications_);
+  offset_min_.resize(total);
+  service_min_.resize(total);
+  shows_.resize(total);
+  for (int rep = 0; rep < replications_; ++rep) {
+    std::mt19937_64 rng(seed * 1000003ULL + rep);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::exponential_distribution<double> exponential(1.0 / mean);
+    std::gamma_distribution<double> gamma(
+        cv > 0 ? 1.0 / (cv * cv) : 1.0, cv > 0 ? mean * cv * cv : mean);
+    for (size_t i = 0; i < n_; ++i) {
+      const size_t at = rep * n_ + i;
+      const auto& f = day.attendees[i].forecast;
+      shows_[at] = uniform(rng) >= f.no_show_probability;
+      offset_min_[at] = SampleOffset(f, normal(rng));
+      double s = mean;
+      switch (service.distribution) {
+        case ServiceDistribution::kLognormal: {
+          double z = normal(rng);
+          if (cv > 0) s = std::exp(mu + sigma * z);
+          break;
+        }
+        case ServiceDistribution::kGamma:
+          if (cv > 0) s = gamma(rng);
+          break;
+        case ServiceDistribution::kExponential:
+          s = exponential(rng);
+          break;
+        case ServiceDistribution::kDeterministic:
+          break;
+      }
+      service_min_[at] = s;
+    }
+  }
+}
+
+std::pair<double, double> SimulatedDays::Replay(
+    int rep, const std::vector<double>& conv, std::vector<Served>& served,
+    std::vector<int>& by_arrival) const {
+  const size_t base = static_cast<size_t>(rep) * n_;
+  by_arrival.clear();
+  for (size_t i = 0; i < n_; ++i) {
+    if (!shows_[base + i]) continue;
+    served[i].arrival = conv[i] + offset_min_[base + i];
+    by_arrival.push_back(static_cast<int>(i));
+  }
+  std::sort(by_arrival.begin(), by_arrival.end(), [&](int a, int b) {
+    return served[a].arrival < served[b].arrival ||
+           (served[a].arrival == served[b].arrival && a < b);
+  });
+  std::priority_queue<double, std::vector<double>, std::greater<double>>
+      free_at;
+  for (int s = 0; s < service_points_; ++s) free_at.push(0.0);
+  double busy = 0.0, last_end = 0.0;
+  auto serve = [&](int i) {
+    const double service = service_min_[base + i];
+    const double start = std::max({served[i].arrival, free_at.top(), 0.0});
+    free_at.pop();
+    free_at.push(start + service);
+    served[i].start = start;
+    busy += service;
+    last_end = std::max(last_end, start + service);
+  };
+  if (order_ == ServiceOrder::kByArrival) {
+    for (int i : by_arrival) serve(i);
+    return {busy, last_end};
+  }
+  // By convocation: a freed point takes the present attendee convoked first.
+  auto later = [&](int a, int b) {
+    return conv[a] > conv[b] || (conv[a] == conv[b] && a > b);
+  };
+  std::priority_queue<int, std::vector<int>, decltype(later)> present(later);
+  size_t next = 0;
+  while (next < by_arrival.size() || !present.empty()) {
+    double now = std::max(free_at.top(), 0.0);
+    if (present.empty()) now = std::max(now, served[by_arrival[next]].arrival);
+    while (next < by_arrival.size() &&
+           served[by_arrival[next]].arrival <= now) {
+      present.push(by_arrival[next++]);
+    }
+    const int i = present.top();
+    present.pop();
+    serve(i);
+  }
+  return {busy, last_end};
+}
+
+double SimulatedDays::Cost(const std::vector<double>& conv,
+                           const CostWeights& weights) const {
+  if (replications_ == 0) return 0.0;
+  std::vector<Served> served(n_);
+  std::vector<int> scratch;
+  scratch.reserve(n_);
+  double total = 0.0;
+  for (int rep = 0; rep < replications_; ++rep) {
+    auto [busy, last_end] = Replay(rep, conv, served, scratch);
+    double wait = 0.0;
+    for (int i : scratch) wait += served[i].start - served[i].arrival;
+    const double day_end = std::max(window_min_, last_end);
+    total += DayCost(weights, wait, service_points_ * day_end - busy,
+                     std::max(0.0, last_end - window_min_));
+  }
+  return total / replications_;
+}
+
+SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
+                                         double step) const {
+  SimulationResult result;
+  result.expected_wait_min.assign(n_, 0.0);
+  const int profile_points =
+      step > 0 ? static_cast<int>(std::floor(window_min_ / step)) + 1 : 0;
+  result.expected_queue.assign(profile_points, 0.0);
+  if (n_ == 0 || replications_ == 0) return result;
+
+  std::vector<double> wait_sum(n_, 0.0);
+  std::vector<int> show_count(n_, 0);
+  std::vector<double> all_waits;
+  std::vector<size_t> rep_end;  // end of each replication's waits
+  all_waits.reserve(n_ * replications_);
+  std::vector<Served> served(n_);
+  std::vector<int> shown;
+  std::vector<std::pair<double, int>> queue_events;
+  Moments mean_wait, total_wait, max_queue, idle, overtime;
+  for (int rep = 0; rep < replications_; ++rep) {
+    auto [busy, last_end] = Replay(rep, conv, served, shown);
+    queue_events.clear();
+    double day_wait = 0.0;
+    for (int i : shown) {
+      const Served& s = served[i];
+      const double wait = s.start - s.arrival;
+      wait_sum[i] += wait;
+      show_count[i] += 1;
+      all_waits.push_back(wait);
+      day_wait += wait;
+      if (s.start > s.arrival) {
+        queue_events.emplace_back(s.arrival, +1);
+        queue_events.emplace_back(s.start, -1);
+        for (int p = std::max(0, static_cast<int>(std::ceil(s.arrival / step)));
+             p < profile_points && p * step < s.start; ++p) {
+          result.expected_queue[p] += 1.0;
+        }
+      }
+    }
+    rep_end.push_back(all_waits.size());
+    // Leaving the queue sorts before joining it at the same instant.
+    std::sort(queue_events.begin(), queue_events.end());
+    int in_queue = 0, day_max = 0;
+    for (const auto& [time, delta] : queue_events) {
+      in_queue += delta;
+      day_max = std::max(day_max, in_queue);
+    }
+    const double day_end = std::max(window_min_, last_end);
+    if (!shown.empty()) mean_wait.Add(day_wait / shown.size());
+    total_wait.Add(day_wait);
+    max_queue.Add(day_max);
+    idle.Add(service_points_ * day_end - busy);
+    overtime.Add(std::max(0.0, last_end - window_min_));
+  }
+
+  for (double& q : result.expected_queue) q /= replications_;
+  result.total_wait_min = total_wait.Mean();
+  result.total_wait_ci = total_wait.Interval(result.total_wait_min);
+  result.expected_max_queue = max_queue.Mean();
+  result.max_queue_ci = max_queue.Interval(result.expected_max_queue);
+  result.idle_min = idle.Mean();
+  result.idle_ci = idle.Interval(result.idle_min);
+  result.overtime_min = overtime.Mean();
+  result.overtime_ci = overtime.Interval(result.overtime_min);
+  if (!all_waits.empty()) {
+    result.mean_wait_min =
+        std::accumulate(all_waits.begin(), all_waits.end(), 0.0) /
+        static_cast<double>(all_waits.size());
+    result.mean_wait_ci = mean_wait.Interval(result.mean_wait_min);
+    // The P90 of ten batches of days, before the pooled one reorders waits.
+    const int batches = std::min(10, replications_);
+    Moments batch_p90;
+    for (int b = 0; batches >= 2 && b < batches; ++b) {
+      const int first_rep = b * replications_ / batches;
+      const int last_rep = (b + 1) * replications_ / batches;
+      const size_t from = first_rep ? rep_end[first_rep - 1] : 0;
+      const size_t to = rep_end[last_rep - 1];
+      if (to > from) {
+        batch_p90.Add(
+            Quantile90(all_waits.begin() + from, all_waits.begin() + to));
+      }
+    }
+    result.p90_wait_min = Quantile90(all_waits.begin(), all_waits.end());
+    if (batch_p90.count >= 2) {
+      ConfidenceInterval z = batch_p90.Interval(result.p90_wait_min);
+      const double half = (z.high - z.low) / 2.0 / kZ975 *
+                          StudentT975(batch_p90.count - 1);
+      result.p90_wait_ci = {result.p90_wait_min - half,
+                            result.p90_wait_min + half};
+    } else {
+      result.p90_wait_ci = {result.p90_wait_min, result.p90_wait_min};
+    }
+  }
+  for (size_t i = 0; i < n_; ++i) {
+    result.expected_wait_min[i] =
+        show_count[i] ? wait_sum[i] / show_count[i] : 0.0;
+  }
+  return result;
 }
 
 SimulationResult SimulateDay(const DayPlan& day,
                              const std::vector<double>& convocation_min,
                              const SimulationOptions& options) {
-  const size_t n = day.attendees.size();
-  SimulationResult result;
-  result.expected_wait_min.assign(n, 0.0);
-  if (n == 0 || options.replications <= 0) return result;
-
-  const ServiceProfile& service = day.service;
-  const double cv = std::max(service.service_cv, 0.0);
-  const double sigma2 = std::log1p(cv * cv);
-  const double mu = std::log(service.mean_service_min) - 0.5 * sigma2;
-  const double sigma = std::sqrt(sigma2);
-  const int k = std::max(service.service_points, 1);
-
-  std::vector<double> wait_sum(n, 0.0);
-  std::vector<int> shows(n, 0);
-  std::vector<double> all_waits;
-  all_waits.reserve(n * options.replications);
-  std::vector<Draw> draws(n);
-  std::vector<size_t> by_arrival(n);
-  std::vector<std::pair<double, int>> queue_events;
-  queue_events.reserve(2 * n);
-  double max_queue_sum = 0.0, idle_sum = 0.0, overtime_sum = 0.0;
-
-  for (int rep = 0; rep < options.replications; ++rep) {
-    std::mt19937_64 rng(options.seed * 1000003ULL + rep);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    for (size_t i = 0; i < n; ++i) {
-      const auto& f = day.attendees[i].forecast;
-      double u = uniform(rng);
-      double z_arrival = normal(rng);
-      double z_service = normal(rng);
-      draws[i].shows = u >= f.no_show_probability;
-      draws[i].arrival = convocation_min[i] + SampleOffset(f, z_arrival);
-      draws[i].service =
-          cv > 0 ? std::exp(mu + sigma * z_service) : service.mean_service_min;
-    }
-    std::iota(by_arrival.begin(), by_arrival.end(), 0);
-    std::sort(by_arrival.begin(), by_arrival.end(), [&](size_t a, size_t b) {
-      return draws[a].arrival < draws[b].arrival ||
-             (draws[a].arrival == draws[b].arrival && a < b);
-    });
-
-    std::priority_queue<double, std::vector<double>, std::greater<double>>
-        free_at;
-    for (int s = 0; s < k; ++s) free_at.push(0.0);
-    double busy = 0.0, last_end = 0.0;
-    queue_events.clear();
-    for (size_t i : by_arrival) {
-      const Draw& d = draws[i];
-      if (!d.shows) continue;
-      double start = std::max({d.arrival, free_at.top(), 0.0});
-      free_at.pop();
-      double end = start + d.service;
-      free_at.push(end);
-      busy += d.service;
-      last_end = std::max(last_end, end);
-      const double wait = start - d.arrival;
-      wait_sum[i] += wait;
-      shows[i] += 1;
-      all_waits.push_back(wait);
-      if (start > d.arrival) {
-        queue_events.emplace_back(d.arrival, +1);
-        queue_events.emplace_back(start, -1);
-      }
-    }
-    // Leaving the queue sorts before joining it at the same instant.
-    std::sort(queue_events.begin(), queue_events.end());
-    int in_queue = 0, max_queue = 0;
-    for (const auto& [time, delta] : queue_events) {
-      in_queue += delta;
-      max_queue = std::max(max_queue, in_queue);
-    }
-    const double day_end = std::max(day.window_min, last_end);
-    max_queue_sum += max_queue;
-    idle_sum += k * day_end - busy;
-    overtime_sum += std::max(0.0, last_end - day.window_min);
-  }
-
-  const double reps = options.replications;
-  result.expected_max_queue = max_queue_sum / reps;
-  result.idle_min = idle_sum / reps;
-  result.overtime_min = overtime_sum / reps;
-  if (!all_waits.empty()) {
-    result.mean_wait_min =
-        std::accumulate(all_waits.begin(), all_waits.end(), 0.0) /
-        static_cast<double>(all_waits.size());
-    size_t idx = static_cast<size_t>(0.9 * (all_waits.size() - 1));
-    std::nth_element(all_waits.begin(), all_waits.begin() + idx,
-                     all_waits.end());
-    result.p90_wait_min = all_waits[idx];
-  }
-  for (size_t i = 0; i < n; ++i) {
-    result.expected_wait_min[i] = shows[i] ? wait_sum[i] / shows[i] : 0.0;
-  }
-  return result;
+  SimulatedDays days(day, options.replications, options.seed);
+  return days.Simulate(convocation_min, options.queue_profile_step_min);
 }
 
 }  // namespace noqueue::scheduler

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libeigen3-dev libsqlite3-dev sqlite3 catch2
+  libabsl-dev libeigen3-dev libsqlite3-dev sqlite3 catch2 zlib1g-dev
 )
 missing=()
 for p in "${packages[@]}"; do

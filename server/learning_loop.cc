@@ -11,11 +11,12 @@ LearningLoop::LearningLoop(Store* store, int snapshot_every)
     : store_(store), snapshot_every_(snapshot_every) {}
 
 void LearningLoop::Apply(model::ArrivalModel& m, const LearnableEvent& e) {
-  const std::string key = model::HabitKey(e.venue_id, e.attendee_id);
-  if (e.no_show) {
-    m.LearnNoShow(key, e.context);
+  if (e.excluded) {
+    m.CountExclusion(e.venue_id, e.context.type, *e.excluded);
+  } else if (e.no_show) {
+    m.LearnNoShow(e.venue_id, e.attendee_id, e.context);
   } else {
-    m.LearnArrival(key, e.context, e.offset_min);
+    m.LearnArrival(e.venue_id, e.attendee_id, e.context, e.offset_min);
   }
 }
 
@@ -60,13 +61,15 @@ void LearningLoop::Learn(const std::vector<LearnableEvent>& events) {
 
 std::vector<model::ArrivalForecast> LearningLoop::Predict(
     const std::string& venue_id, const std::vector<std::string>& attendees,
-    const std::vector<model::ArrivalContext>& contexts) const {
+    const std::vector<model::ArrivalContext>& contexts,
+    std::vector<model::DynamicFeatures>* dynamic) const {
   std::vector<model::ArrivalForecast> out;
   out.reserve(attendees.size());
   std::shared_lock lock(mu_);
   for (size_t i = 0; i < attendees.size(); ++i) {
-    out.push_back(
-        model_.Predict(model::HabitKey(venue_id, attendees[i]), contexts[i]));
+    model::DynamicFeatures used;
+    out.push_back(model_.Predict(venue_id, attendees[i], contexts[i], &used));
+    if (dynamic) dynamic->push_back(used);
   }
   return out;
 }

@@ -29,10 +29,20 @@ class LearningLoop {
   // writer thread does).
   void Learn(const std::vector<LearnableEvent>& events);
 
-  // Predicts many attendees of one venue under one lock.
+  // Predicts many attendees of one venue under one lock. With `dynamic`,
+  // also returns the dynamic features each prediction used, to be stored
+  // with the convocation and handed back when its outcome is learned.
   std::vector<model::ArrivalForecast> Predict(
       const std::string& venue_id, const std::vector<std::string>& attendees,
-      const std::vector<model::ArrivalContext>& contexts) const;
+      const std::vector<model::ArrivalContext>& contexts,
+      std::vector<model::DynamicFeatures>* dynamic = nullptr) const;
+
+  // Runs `read` on the model under the shared lock and returns its result.
+  template <typename Read>
+  auto WithModel(Read read) const {
+    std::shared_lock lock(mu_);
+    return read(model_);
+  }
 
   int64_t events_learned() const;
   int64_t last_seq() const;

@@ -33,6 +33,8 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
       s->store_.get(), s->learning_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
       s->store_.get(), s->learning_.get(), options.limits);
+  s->model_ =
+      std::make_unique<ModelServiceImpl>(s->store_.get(), s->learning_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -44,6 +46,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   builder.RegisterService(s->venues_.get());
   builder.RegisterService(s->scheduling_.get());
   builder.RegisterService(s->arrivals_.get());
+  builder.RegisterService(s->model_.get());
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_ || s->port_ == 0) {
     return absl::UnavailableError(

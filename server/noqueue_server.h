@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/learning_loop.h"
+#include "server/model_service.h"
 #include "server/services.h"
 #include "server/sqlite_store.h"
 #include "server/validation.h"
@@ -58,6 +59,7 @@ class NoQueueServer {
   std::unique_ptr<VenueServiceImpl> venues_;
   std::unique_ptr<SchedulingServiceImpl> scheduling_;
   std::unique_ptr<ArrivalServiceImpl> arrivals_;
+  std::unique_ptr<ModelServiceImpl> model_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   std::mutex shutdown_mu_;

@@ -1,25 +1,43 @@
 #include "server/schedule_builder.h"
 
 #include <cmath>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/queue_simulator.h"
+#include "scheduler/schedule_optimizer.h"
 #include "server/proto_time.h"
 
 namespace noqueue::server {
 namespace {
 
+}  // namespace
+
 model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
-                                const absl::TimeZone& tz, double party_size) {
+                                const absl::TimeZone& tz,
+                                const v1::Attendee& a) {
   const absl::TimeZone::CivilInfo local = tz.At(t);
   model::ArrivalContext ctx;
   ctx.type = type;
   ctx.local_hour = local.cs.hour();
-  ctx.local_weekday = static_cast<int>(absl::GetWeekday(absl::CivilDay(local.cs)));
-  ctx.party_size = party_size;
+  ctx.local_weekday =
+      static_cast<int>(absl::GetWeekday(absl::CivilDay(local.cs)));
+  ctx.party_size = std::max(1, a.party_size());
+  ctx.at_minute = absl::ToUnixSeconds(t) / 60;
+  if (a.has_booking_time()) {
+    ctx.lead_days =
+        std::max(0.0, absl::ToDoubleHours(t - ToTime(a.booking_time())) / 24.0);
+  }
+  // Sorted by name, so that the model meets them in the same order on
+  // replay (std::map iteration order; the proto map's is unspecified).
+  const std::map<std::string, double> sorted(a.features().begin(),
+                                             a.features().end());
+  for (const auto& [name, value] : sorted) ctx.features.push_back({name, value});
   return ctx;
 }
+
+namespace {
 
 void FillKpis(const scheduler::SimulationResult& sim, v1::ScheduleKpis* out) {
   *out->mutable_expected_mean_wait() = MinutesToDuration(sim.mean_wait_min);
@@ -69,10 +87,11 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     absl::Time at = a.has_fixed_convocation_time()
                         ? ToTime(a.fixed_convocation_time())
                         : AddMinutes(start, window_min * i / n);
-    contexts[i] = ContextAt(type, at, tz, std::max(1, a.party_size()));
+    contexts[i] = ContextAt(type, at, tz, a);
   }
+  std::vector<model::DynamicFeatures> dynamic;
   const std::vector<model::ArrivalForecast> forecasts =
-      learning.Predict(venue.venue_id(), ids, contexts);
+      learning.Predict(venue.venue_id(), ids, contexts, &dynamic);
 
   scheduler::DayPlan day;
   day.window_min = window_min;
@@ -89,14 +108,35 @@ absl::StatusOr<NewSchedule> BuildSchedule(
           absl::ToDoubleMinutes(ToTime(a.fixed_convocation_time()) - start);
     }
   }
-  const std::vector<double> planned = scheduler::PlanConvocations(day);
+  // Planning: the optimiser under the request's options (type defaults when
+  // unset), then both schedules replayed on the same simulated days.
+  const v1::PlanningOptions& planning = request.planning();
+  if (planning.has_granularity()) {
+    day.granularity_min =
+        absl::ToDoubleMinutes(ToDuration(planning.granularity()));
+  }
+  scheduler::OptimizerOptions optimizer;
+  optimizer.weights = scheduler::DefaultCostWeights(type);
+  if (planning.has_weights()) {
+    optimizer.weights = {planning.weights().wait(), planning.weights().idle(),
+                         planning.weights().overtime()};
+  }
+  if (planning.has_time_budget()) {
+    optimizer.time_budget_ms =
+        absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()));
+  }
+  optimizer.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
+                           ? scheduler::OverflowPolicy::kRefuse
+                           : scheduler::OverflowPolicy::kRunOver;
+  absl::StatusOr<scheduler::OptimizedSchedule> optimized =
+      scheduler::OptimizeConvocations(day, optimizer);
+  if (!optimized.ok()) return optimized.status();
+  const std::vector<double>& planned = optimized->convocation_min;
   const std::vector<double> naive = scheduler::NaiveConvocations(day);
-  scheduler::SimulationOptions sim_options;
-  sim_options.replications = scheduler::DefaultReplications(n);
-  const scheduler::SimulationResult sim =
-      scheduler::SimulateDay(day, planned, sim_options);
-  const scheduler::SimulationResult naive_sim =
-      scheduler::SimulateDay(day, naive, sim_options);
+  const scheduler::SimulatedDays simulated(
+      day, scheduler::DefaultReplications(n), scheduler::SimulationOptions{}.seed);
+  const scheduler::SimulationResult sim = simulated.Simulate(planned);
+  const scheduler::SimulationResult naive_sim = simulated.Simulate(naive);
 
   NewSchedule out;
   v1::Schedule& s = out.schedule;
@@ -131,7 +171,8 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     *c->mutable_expected_wait() = MinutesToDuration(sim.expected_wait_min[i]);
     c->set_fixed(a.has_fixed_convocation_time());
     c->set_party_size(std::max(1, a.party_size()));
-    out.facts[i].context = ContextAt(type, at, tz, c->party_size());
+    out.facts[i].context = ContextAt(type, at, tz, a);
+    out.facts[i].context.as_predicted = dynamic[i];
   }
   return out;
 }

@@ -23,6 +23,13 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     const LearningLoop& learning, absl::Time now,
     const std::string& schedule_id);
 
+// What the model is told of attendee `a` convoked at `t` at a venue in
+// `tz`: local hour and weekday, party size, lead time, named features
+// (sorted by name, so that replays meet them in the same order).
+model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
+                                const absl::TimeZone& tz,
+                                const v1::Attendee& a);
+
 // The model's type for a wire type (which must not be UNSPECIFIED).
 model::ConvocationType ToModelType(v1::ConvocationType type);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "model/byte_codec.h"
 #include "server/proto_time.h"
 #include "server/status_macros.h"
 
@@ -70,6 +71,19 @@ CREATE TABLE model_snapshots (
   create_us INTEGER NOT NULL
 );
 )sql",
+    // 2: what the model needs of a convocation beyond its time (lead time,
+    // named features, the dynamic features as predicted), and why an outcome tag was not learned from:
+    // arrival_events.learn is 0 (not an outcome), 1 (learned), or
+    // 2 + model::Exclusion (stored, counted, not learned).
+    R"sql(
+ALTER TABLE convocations ADD COLUMN lead_days REAL NOT NULL DEFAULT -1;
+ALTER TABLE convocations ADD COLUMN features BLOB;
+ALTER TABLE convocations ADD COLUMN venue_recent REAL;
+ALTER TABLE convocations ADD COLUMN attendee_recent REAL;
+ALTER TABLE convocations ADD COLUMN venue_level REAL;
+DROP INDEX arrival_events_learnable;
+CREATE INDEX arrival_events_outcomes ON arrival_events(seq) WHERE learn >= 1;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
@@ -96,6 +110,41 @@ absl::Status Migrate(SqliteDb& db) {
     if (!st.ok()) return rollback_on_error(st);
   }
   return db.Exec("COMMIT");
+}
+
+// Named features as stored: for each, its name's length, the name, and the
+// value's 8 bytes.
+std::string EncodeFeatures(const std::vector<model::NamedFeature>& features) {
+  model::ByteWriter w;
+  for (const auto& f : features) {
+    w.PutString(f.name);
+    w.Put<double>(f.value);
+  }
+  return w.Take();
+}
+
+std::vector<model::NamedFeature> DecodeFeatures(const std::string& bytes) {
+  std::vector<model::NamedFeature> out;
+  model::ByteReader r(bytes);
+  model::NamedFeature f;
+  while (!r.AtEnd() && r.GetString(&f.name) && r.Get(&f.value)) {
+    out.push_back(f);
+  }
+  return out;
+}
+
+// The dynamic features stored from column `first` on, if they were.
+std::optional<model::DynamicFeatures> ReadDynamic(const Statement& s,
+                                                  int first) {
+  if (s.ColumnIsNull(first)) return std::nullopt;
+  return model::DynamicFeatures{s.ColumnDouble(first),
+                                s.ColumnDouble(first + 1),
+                                s.ColumnDouble(first + 2)};
+}
+
+constexpr int64_t kLearnCode = 1;
+int64_t ExclusionCode(model::Exclusion e) {
+  return 2 + static_cast<int64_t>(e);
 }
 
 v1::Schedule WithoutConvocations(v1::Schedule s) {
@@ -426,8 +475,10 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
             Statement * conv,
             db.Prepare("INSERT INTO convocations (schedule_id, attendee_id, "
                        "venue_id, convocation_type, convocation_us, "
-                       "local_hour, local_weekday, party_size) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                       "local_hour, local_weekday, party_size, lead_days, "
+                       "features, venue_recent, attendee_recent, venue_level) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                       "?12, ?13)"));
         for (int i = 0; i < s.convocations_size(); ++i) {
           const v1::Convocation& c = s.convocations(i);
           const model::ArrivalContext& ctx = in.facts[i].context;
@@ -439,7 +490,20 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
               .Bind(5, ToMicros(c.convocation_time()))
               .Bind(6, int64_t{ctx.local_hour})
               .Bind(7, int64_t{ctx.local_weekday})
-              .Bind(8, ctx.party_size);
+              .Bind(8, ctx.party_size)
+              .Bind(9, ctx.lead_days);
+          if (ctx.features.empty()) {
+            conv->BindNull(10);
+          } else {
+            conv->BindBlob(10, EncodeFeatures(ctx.features));
+          }
+          if (ctx.as_predicted) {
+            conv->Bind(11, ctx.as_predicted->venue_recent)
+                .Bind(12, ctx.as_predicted->attendee_recent)
+                .Bind(13, ctx.as_predicted->venue_level);
+          } else {
+            conv->BindNull(11).BindNull(12).BindNull(13);
+          }
           RETURN_IF_ERROR(conv->Run());
         }
         return std::move(s);
@@ -452,7 +516,9 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   ASSIGN_OR_RETURN(
       Statement * conv,
       db.Prepare("SELECT venue_id, convocation_type, convocation_us, "
-                 "local_hour, local_weekday, party_size, outcome_seq "
+                 "local_hour, local_weekday, party_size, outcome_seq, "
+                 "lead_days, features, venue_recent, attendee_recent, "
+                 "venue_level "
                  "FROM convocations WHERE schedule_id = ?1 AND attendee_id = ?2"));
   conv->Bind(1, e.schedule_id()).Bind(2, e.attendee_id());
   ASSIGN_OR_RETURN(bool found, conv->Step());
@@ -483,6 +549,10 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   learnable.context.local_weekday = static_cast<int>(conv->ColumnInt(4));
   learnable.context.party_size = conv->ColumnDouble(5);
   const bool outcome_known = !conv->ColumnIsNull(6);
+  learnable.context.lead_days = conv->ColumnDouble(7);
+  learnable.context.at_minute = convocation_us / 60000000;
+  learnable.context.features = DecodeFeatures(conv->ColumnText(8));
+  learnable.context.as_predicted = ReadDynamic(*conv, 9);
   conv->Reset();
 
   const int64_t observed_us = ToMicros(e.observed_at());
@@ -493,7 +563,17 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
       observed_us > now_us + static_cast<int64_t>(policy_.max_future_min * 60e6);
   const bool absurd = e.kind() == v1::ARRIVED &&
                       std::abs(learnable.offset_min) > policy_.max_abs_offset_min;
-  const bool learn = is_outcome && !outcome_known && !from_future && !absurd;
+  std::optional<model::Exclusion> excluded;
+  if (outcome_known) {
+    excluded = model::Exclusion::kRepeat;
+  } else if (from_future) {
+    excluded = model::Exclusion::kFuture;
+  } else if (absurd) {
+    excluded = model::Exclusion::kAbsurd;
+  }
+  const bool learn = is_outcome && !excluded;
+  const int64_t learn_code =
+      !is_outcome ? 0 : (learn ? kLearnCode : ExclusionCode(*excluded));
 
   ASSIGN_OR_RETURN(
       Statement * put,
@@ -508,7 +588,7 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
       .Bind(5, observed_us)
       .Bind(6, e.device_id())
       .Bind(7, now_us)
-      .Bind(8, int64_t{learn ? 1 : 0});
+      .Bind(8, learn_code);
   RETURN_IF_ERROR(put->Run());
   EventResult result;
   if (db.Changes() == 0) {
@@ -533,7 +613,11 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     return result;
   }
   result.disposition = v1::ACCEPTED;
-  if (learn) {
+  if (is_outcome && !learn) {
+    learnable.seq = db.LastInsertRowid();
+    learnable.excluded = excluded;
+    result.learnable = std::move(learnable);
+  } else if (learn) {
     learnable.seq = db.LastInsertRowid();
     ASSIGN_OR_RETURN(
         Statement * mark,
@@ -585,10 +669,12 @@ absl::Status SqliteStore::ReplayLearnable(
       lease.db().Prepare(
           "SELECT e.seq, e.kind, e.observed_us, c.venue_id, c.attendee_id, "
           "c.convocation_type, c.convocation_us, c.local_hour, "
-          "c.local_weekday, c.party_size FROM arrival_events e "
+          "c.local_weekday, c.party_size, c.lead_days, c.features, e.learn, "
+          "c.venue_recent, c.attendee_recent, c.venue_level "
+          "FROM arrival_events e "
           "JOIN convocations c ON c.schedule_id = e.schedule_id "
           "AND c.attendee_id = e.attendee_id "
-          "WHERE e.learn = 1 AND e.seq > ?1 ORDER BY e.seq"));
+          "WHERE e.learn >= 1 AND e.seq > ?1 ORDER BY e.seq"));
   s->Bind(1, after_seq);
   LearnableEvent ev;
   while (true) {
@@ -603,6 +689,13 @@ absl::Status SqliteStore::ReplayLearnable(
     ev.context.local_hour = static_cast<int>(s->ColumnInt(7));
     ev.context.local_weekday = static_cast<int>(s->ColumnInt(8));
     ev.context.party_size = s->ColumnDouble(9);
+    ev.context.lead_days = s->ColumnDouble(10);
+    ev.context.at_minute = s->ColumnInt(6) / 60000000;
+    ev.context.features = DecodeFeatures(s->ColumnText(11));
+    ev.context.as_predicted = ReadDynamic(*s, 13);
+    const int64_t code = s->ColumnInt(12);
+    ev.excluded.reset();
+    if (code >= 2) ev.excluded = static_cast<model::Exclusion>(code - 2);
     fn(ev);
   }
   s->Reset();

@@ -24,7 +24,7 @@ namespace noqueue::server {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr size_t kMaxBatch = 2048;
 
   // Opens or creates the database at `path` (its folder must exist),

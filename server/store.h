@@ -37,8 +37,8 @@ struct NewSchedule {
   std::vector<ConvocationFacts> facts;
 };
 
-// A tag the model learns from: the first ARRIVED or NO_SHOW of a
-// convocation that passed the learning policy.
+// An outcome tag (ARRIVED or NO_SHOW) for the model: learned from when
+// `excluded` is empty, else only counted in the metrics with its reason.
 struct LearnableEvent {
   int64_t seq = 0;
   std::string venue_id;
@@ -46,6 +46,7 @@ struct LearnableEvent {
   model::ArrivalContext context;
   bool no_show = false;
   double offset_min = 0.0;  // arrival - convocation, when !no_show
+  std::optional<model::Exclusion> excluded;
 };
 
 struct EventResult {
@@ -109,7 +110,8 @@ class Store {
                             int64_t now_us,
                             Done<std::vector<EventResult>> done) = 0;
 
-  // Calls `fn` for every learnable event with seq > after_seq, in seq order.
+  // Calls `fn` for every outcome event (learned or excluded) with
+  // seq > after_seq, in seq order.
   virtual absl::Status ReplayLearnable(
       int64_t after_seq,
       const std::function<void(const LearnableEvent&)>& fn) = 0;

@@ -25,6 +25,51 @@ absl::Status ValidateTimestamp(const std::string& field, bool present,
   return absl::OkStatus();
 }
 
+absl::Status ValidatePlanning(const v1::PlanningOptions& p,
+                              absl::Duration window) {
+  if (p.has_weights()) {
+    const v1::CostWeights& w = p.weights();
+    for (auto [name, value] : {std::pair{"wait", w.wait()},
+                               std::pair{"idle", w.idle()},
+                               std::pair{"overtime", w.overtime()}}) {
+      if (!std::isfinite(value) || value < 0.0) {
+        return Invalid(absl::StrCat("planning.weights.", name),
+                       "must be a finite number >= 0");
+      }
+    }
+    if (w.wait() + w.idle() + w.overtime() <= 0.0) {
+      return Invalid("planning.weights",
+                     "at least one of wait, idle and overtime must be "
+                     "positive");
+    }
+  }
+  if (p.has_time_budget()) {
+    const google::protobuf::Duration& d = p.time_budget();
+    if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() > 999999999 ||
+        ToDuration(d) > absl::Seconds(10)) {
+      return Invalid("planning.time_budget", "must be between 0 and 10s");
+    }
+  }
+  if (!v1::OverflowPolicy_IsValid(p.overflow())) {
+    return Invalid("planning.overflow", "must be OVERFLOW_RUN_OVER or "
+                                        "OVERFLOW_REFUSE");
+  }
+  if (p.has_granularity()) {
+    const google::protobuf::Duration& g = p.granularity();
+    if (g.seconds() < 60 || g.seconds() % 60 != 0 || g.nanos() != 0) {
+      return Invalid("planning.granularity",
+                     "must be a whole number of minutes, at least 1 minute");
+    }
+    if (ToDuration(g) > window) {
+      return Invalid("planning.granularity",
+                     absl::StrCat(absl::FormatDuration(ToDuration(g)),
+                                  " is larger than the window (",
+                                  absl::FormatDuration(window), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateId(const std::string& field, const std::string& value) {
@@ -100,6 +145,7 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
                    absl::StrCat("the window must not exceed ",
                                 absl::FormatDuration(limits.max_window)));
   }
+  RETURN_IF_ERROR(ValidatePlanning(r.planning(), end - start));
   if (r.attendees_size() == 0) {
     return Invalid("attendees", "must not be empty");
   }
@@ -136,6 +182,13 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
       if (!std::isfinite(value)) {
         return Invalid(absl::StrCat(field, ".features[\"", name, "\"]"),
                        "must be a finite number");
+      }
+    }
+    if (a.has_booking_time()) {
+      RETURN_IF_ERROR(ValidateTimestamp(field + ".booking_time", true,
+                                        a.booking_time()));
+      if (ToTime(a.booking_time()) > end) {
+        return Invalid(field + ".booking_time", "must not be after window_end");
       }
     }
     if (a.has_fixed_convocation_time()) {

@@ -15,19 +15,20 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-start_server() {  # starts on port $1 (0 = any), sets $port
+start_server() {  # starts on port $1 (0 = any), sets $port; fails if taken
   "$server_bin" --listen="127.0.0.1:$1" --db="$work/var/noqueue.db" >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
     port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$work/server.log")
     [[ -n $port ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || { server_pid=; return 1; }
     sleep 0.1
   done
   fail "server did not start: $(cat "$work/server.log")"
 }
 stop_server() { kill -TERM "$server_pid"; wait "$server_pid"; server_pid=; }
 
-start_server 0
+start_server 0 || fail "server did not start: $(cat "$work/server.log")"
 nq() { "$cli" --server="127.0.0.1:$port" --deadline=10s "$@"; }
 
 nq venue upsert --venue=museum-1 --name="City museum" --type=MUSEUM \
@@ -86,8 +87,9 @@ if nq device --csv="$work/more.csv" --spool="$work/spool.csv" --retry_for=1s >"$
 fi
 grep -q "2 still spooled" "$work/dev.txt" || fail "spool: $(cat "$work/dev.txt")"
 [[ $(wc -l <"$work/spool.csv") == 3 ]] || fail "spool file"
-# ... and sends them when it is back (same port: the device's configuration).
-start_server "$old_port"
+# ... and sends them when it is back: on the same port (the device's
+# configuration), unless another program took it meanwhile.
+start_server "$old_port" || start_server 0 || fail "restart: $(cat "$work/server.log")"
 nq device --spool="$work/spool.csv" --retry_for=10s >"$work/dev.txt" || fail "resend: $(cat "$work/dev.txt")"
 grep -q "2 accepted, 0 duplicates, 0 rejected, 0 still spooled" "$work/dev.txt" || fail "resend: $(cat "$work/dev.txt")"
 [[ $(wc -l <"$work/spool.csv") == 1 ]] || fail "spool not emptied"

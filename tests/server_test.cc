@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -215,6 +217,78 @@ TEST_CASE("Bad schedule requests are refused and store nothing") {
               "schedule_id");
 }
 
+TEST_CASE("Planning options shape the schedule and bad ones are refused") {
+  TempDir dir;
+  Running s(dir);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
+  // Two doctors x 10 minutes over three hours: 36 consultations.
+  auto request = ScheduleRequest("clinic-1", 12);
+  request.mutable_planning()->mutable_granularity()->set_seconds(15 * 60);
+  request.mutable_planning()->mutable_time_budget()->set_nanos(2000000);
+  auto* w = request.mutable_planning()->mutable_weights();
+  w->set_wait(1.0);
+  w->set_idle(0.0);
+  w->set_overtime(3.0);
+  auto schedule = s.client->CreateSchedule(request);
+  REQUIRE(schedule.ok());
+  for (const v1::Convocation& c : schedule->convocations()) {
+    const absl::Duration from_start =
+        testing::FromTs(c.convocation_time()) - Morning();
+    CHECK(from_start >= absl::ZeroDuration());
+    CHECK(from_start < absl::Hours(3));
+    CHECK(absl::ToInt64Seconds(from_start) % (15 * 60) == 0);
+  }
+
+  // 60 patients with the clinic's 20% no-show prior need 48 x 10 / 2 = 240
+  // minutes: refused when asked, run over by default.
+  auto crowded = ScheduleRequest("clinic-1", 60, /*day=*/1);
+  auto ran_over = s.client->CreateSchedule(crowded);
+  REQUIRE(ran_over.ok());
+  CHECK(ran_over->kpis().overtime().seconds() > 0);
+  crowded.mutable_planning()->set_overflow(v1::OVERFLOW_REFUSE);
+  ExpectError(s.client->CreateSchedule(crowded),
+              absl::StatusCode::kFailedPrecondition, "more minutes than the");
+
+  const auto good = ScheduleRequest("clinic-1", 4, /*day=*/2);
+  auto r = good;
+  r.mutable_planning()->mutable_weights();
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "planning.weights: at least one of wait, idle and overtime must "
+              "be positive");
+  r = good;
+  r.mutable_planning()->mutable_weights()->set_wait(1.0);
+  r.mutable_planning()->mutable_weights()->set_idle(-1.0);
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "planning.weights.idle: must be a finite number >= 0");
+  r = good;
+  r.mutable_planning()->mutable_granularity()->set_seconds(4 * 3600);
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "planning.granularity: 4h is larger than the window (3h)");
+  r = good;
+  r.mutable_planning()->mutable_granularity()->set_seconds(90);
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "planning.granularity: must be a whole number of minutes");
+  r = good;
+  r.mutable_planning()->mutable_time_budget()->set_seconds(11);
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "planning.time_budget");
+  r = good;
+  r.mutable_planning()->set_overflow(static_cast<v1::OverflowPolicy>(9));
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "planning.overflow");
+  // 37 fixed appointments in a window that holds 36.
+  r = ScheduleRequest("clinic-1", 37, /*day=*/2);
+  for (int i = 0; i < 37; ++i) {
+    *r.mutable_attendees(i)->mutable_fixed_convocation_time() =
+        testing::Ts(Morning(2) + absl::Minutes(4 * i));
+  }
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "attendees: 37 fixed appointments are more than the window holds");
+  auto all = s.client->ListAllSchedules("clinic-1");
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+}
+
 TEST_CASE("Recorded tags are acknowledged once and a bad batch stores nothing") {
   TempDir dir;
   Running s(dir);
@@ -366,6 +440,137 @@ TEST_CASE("The demo's second day predicts arrivals better than its first") {
                       << d2.offset_error_min);
   CHECK(d2.offset_error_min < d1.offset_error_min);
   CHECK(d2.offset_error_min < d2.punctual_error_min);
+}
+
+TEST_CASE("The model service reports what was learned and what was kept out") {
+  TempDir dir;
+  Running s(dir);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
+  auto schedule = s.client->CreateSchedule(ScheduleRequest("clinic-1", 6));
+  REQUIRE(schedule.ok());
+  const std::string sid = schedule->schedule_id();
+  auto conv = [&](int i) {
+    return testing::FromTs(schedule->convocations(i).convocation_time());
+  };
+  REQUIRE(s.client
+              ->RecordArrivals(
+                  {Tag("e0", sid, "a-0", v1::ARRIVED, conv(0) - absl::Minutes(12)),
+                   Tag("e1", sid, "a-1", v1::ARRIVED, conv(1) + absl::Minutes(3)),
+                   Tag("e2", sid, "a-2", v1::NO_SHOW, conv(2) + absl::Minutes(30)),
+                   // Kept out: a second arrival, days away, from the future.
+                   Tag("e3", sid, "a-0", v1::ARRIVED, conv(0)),
+                   Tag("e4", sid, "a-3", v1::ARRIVED, conv(3) + absl::Hours(50)),
+                   Tag("e5", sid, "a-4", v1::ARRIVED, absl::Now() + absl::Hours(2)),
+                   Tag("e6", sid, "a-5", v1::SERVICE_STARTED, conv(5))})
+              .ok());
+  // Three days later, a late tag for the first day is out of order.
+  auto later = s.client->CreateSchedule(ScheduleRequest("clinic-1", 1, 3));
+  REQUIRE(later.ok());
+  REQUIRE(s.client
+              ->RecordArrivals({Tag("l0", later->schedule_id(), "a-0",
+                                    v1::ARRIVED,
+                                    testing::FromTs(later->convocations(0)
+                                                        .convocation_time()))})
+              .ok());
+  REQUIRE(s.client->RecordArrivals({Tag("e7", sid, "a-5", v1::ARRIVED, conv(5))})
+              .ok());
+  auto info = s.client->GetModelInfo("clinic-1");
+  REQUIRE(info.ok());
+  CHECK(info->model_version().find("arrival-model") != std::string::npos);
+  CHECK(info->events_learned() == 4);
+  CHECK(info->attendees_known() == 3);
+  CHECK(info->venues_known() == 1);
+  REQUIRE(info->types_size() == 1);
+  CHECK(info->types(0).convocation_type() == v1::MEDICAL);
+  const auto& all = info->types(0).metrics().all_time();
+  CHECK(all.arrivals_scored() == 3);
+  CHECK(all.outcomes_scored() == 4);
+  CHECK(all.mae_p50_minutes() > 0);
+  const auto& excluded = info->venue_metrics().excluded();
+  CHECK(excluded.at("repeat") == 1);
+  CHECK(excluded.at("absurd") == 1);
+  CHECK(excluded.at("future") == 1);
+  CHECK(excluded.at("out_of_order") == 1);
+  ExpectError(s.client->GetModelInfo("nowhere"), absl::StatusCode::kNotFound,
+              "venue_id");
+
+  // The same figures after a restart: exclusions are replayed too.
+  const v1::GetModelInfoResponse before = *info;
+  s.server->Shutdown(absl::Seconds(2));
+  Running again(dir);
+  auto after = again.client->GetModelInfo("clinic-1");
+  REQUIRE(after.ok());
+  INFO(after->DebugString() << " vs " << before.DebugString());
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(*after, before));
+}
+
+TEST_CASE("An explanation adds up to its prediction and refuses bad input") {
+  TempDir dir;
+  Running s(dir);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
+  for (int day = 0; day < 3; ++day) {
+    auto schedule = s.client->CreateSchedule(ScheduleRequest("clinic-1", 3, day));
+    REQUIRE(schedule.ok());
+    std::vector<v1::ArrivalEvent> tags;
+    for (int i = 0; i < 3; ++i) {
+      const auto& c = schedule->convocations(i);
+      tags.push_back(Tag(absl::StrCat("x", day, i), schedule->schedule_id(),
+                         c.attendee_id(), v1::ARRIVED,
+                         testing::FromTs(c.convocation_time()) +
+                             absl::Minutes(8 * i - 10)));
+    }
+    REQUIRE(s.client->RecordArrivals(tags).ok());
+  }
+  v1::ExplainPredictionRequest request;
+  request.set_venue_id("clinic-1");
+  *request.mutable_convocation_time() = testing::Ts(Morning(5));
+  request.mutable_attendee()->set_attendee_id("a-2");
+  (*request.mutable_attendee()->mutable_features())["distance_km"] = 3.0;
+  auto e = s.client->ExplainPrediction(request);
+  REQUIRE(e.ok());
+  double sum = 0;
+  bool has_habit = false;
+  for (const auto& c : e->contributions()) {
+    sum += c.minutes();
+    has_habit |= c.name() == "habit";
+  }
+  CHECK(has_habit);
+  CHECK(sum == Approx(e->p50_offset_minutes()).margin(1e-6));
+  CHECK(e->attendee_arrivals() == 3);
+  CHECK(e->habit_shrinkage() > 0.0);
+  CHECK(e->habit_shrinkage() < 1.0);
+  CHECK(e->p10_offset_minutes() <= e->p50_offset_minutes());
+  CHECK(e->p50_offset_minutes() <= e->p90_offset_minutes());
+  CHECK(e->no_show_prior() == Approx(0.2));
+
+  auto bad = request;
+  (*bad.mutable_attendee()->mutable_features())["distance_km"] =
+      std::numeric_limits<double>::quiet_NaN();
+  ExpectError(s.client->ExplainPrediction(bad),
+              absl::StatusCode::kInvalidArgument,
+              "attendee.features[\"distance_km\"]: must be a finite number");
+  bad = request;
+  bad.clear_convocation_time();
+  ExpectError(s.client->ExplainPrediction(bad),
+              absl::StatusCode::kInvalidArgument, "convocation_time");
+  bad = request;
+  bad.set_venue_id("elsewhere");
+  ExpectError(s.client->ExplainPrediction(bad), absl::StatusCode::kNotFound,
+              "venue_id");
+}
+
+TEST_CASE("A booking time after the window is refused") {
+  TempDir dir;
+  Running s(dir);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
+  auto r = ScheduleRequest("clinic-1", 2);
+  *r.mutable_attendees(1)->mutable_booking_time() =
+      testing::Ts(Morning() + absl::Hours(5));
+  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+              "attendees[1].booking_time: must not be after window_end");
+  *r.mutable_attendees(1)->mutable_booking_time() =
+      testing::Ts(Morning() - absl::Hours(24 * 14));
+  CHECK(s.client->CreateSchedule(r).ok());
 }
 
 }  // namespace

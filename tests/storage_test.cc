@@ -258,7 +258,7 @@ TEST_CASE("An atomic batch with one bad tag stores nothing") {
   CHECK((*retry)[0].learnable.has_value());
 }
 
-TEST_CASE("Only the first plausible outcome of a convocation is learnable") {
+TEST_CASE("Only the first plausible outcome of a convocation is learned from") {
   TempDir dir;
   auto store = SqliteStore::Open(dir.file("n.db"));
   REQUIRE(store.ok());
@@ -275,25 +275,34 @@ TEST_CASE("Only the first plausible outcome of a convocation is learnable") {
        Tag("e-6", "s-1", "a-3", v1::NO_SHOW, t0 + absl::Minutes(60))},
       false);
   REQUIRE(r.ok());
+  for (const auto& e : *r) CHECK(e.disposition == v1::ACCEPTED);
   REQUIRE((*r)[0].learnable.has_value());
+  CHECK_FALSE((*r)[0].learnable->excluded.has_value());
   CHECK((*r)[0].learnable->offset_min == Approx(-4.0));
-  CHECK_FALSE((*r)[1].learnable.has_value());  // second arrival
-  CHECK_FALSE((*r)[2].learnable.has_value());  // not an outcome
-  CHECK_FALSE((*r)[3].learnable.has_value());  // days away: absurd
-  CHECK_FALSE((*r)[4].learnable.has_value());  // from the future
+  // Stored, but only counted: a second arrival, days away, from the future.
+  REQUIRE((*r)[1].learnable.has_value());
+  CHECK((*r)[1].learnable->excluded == model::Exclusion::kRepeat);
+  CHECK_FALSE((*r)[2].learnable.has_value());  // not an outcome at all
+  REQUIRE((*r)[3].learnable.has_value());
+  CHECK((*r)[3].learnable->excluded == model::Exclusion::kAbsurd);
+  REQUIRE((*r)[4].learnable.has_value());
+  CHECK((*r)[4].learnable->excluded == model::Exclusion::kFuture);
   REQUIRE((*r)[5].learnable.has_value());
   CHECK((*r)[5].learnable->no_show);
-  for (const auto& e : *r) CHECK(e.disposition == v1::ACCEPTED);
+  CHECK_FALSE((*r)[5].learnable->excluded.has_value());
+  CHECK(CountRows(dir.file("n.db"), "arrival_events") == 6);
 
-  std::vector<int64_t> seqs;
+  // Replay sees the same events with the same verdicts, in order.
+  std::vector<std::pair<int64_t, bool>> replayed;
   REQUIRE((*store)
               ->ReplayLearnable(0, [&](const server::LearnableEvent& e) {
-                seqs.push_back(e.seq);
+                replayed.emplace_back(e.seq, e.excluded.has_value());
               })
               .ok());
-  REQUIRE(seqs.size() == 2);
-  CHECK(seqs[0] == (*r)[0].learnable->seq);
-  CHECK(seqs[1] == (*r)[5].learnable->seq);
+  REQUIRE(replayed.size() == 5);
+  CHECK(replayed[0] == std::make_pair((*r)[0].learnable->seq, false));
+  CHECK(replayed[1] == std::make_pair((*r)[1].learnable->seq, true));
+  CHECK(replayed[4] == std::make_pair((*r)[5].learnable->seq, false));
 }
 
 TEST_CASE("A model snapshot plus the log after it equals a rebuild from the whole log") {
