@@ -10,12 +10,17 @@
 //   noqueue device --csv=tags.csv --spool=var/device.csv [--retry_for=60s]
 //   noqueue demo [--days=1]
 //   noqueue plan --instance=instance.json     (offline, no server)
+//   noqueue report --venue=louvre --token=app-install-42 --queue=30
+//       --waited_min=12 [--finished]
+//   noqueue status --venue=louvre
 //   noqueue model info [--venue=louvre]
 //   noqueue model explain --venue=louvre --attendee=ana --at=2026-12-01T09:00:00+01:00
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <cmath>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -54,7 +59,13 @@ ABSL_FLAG(int, days, 1, "demo: new days to play");
 ABSL_FLAG(std::string, instance, "",
           "plan: JSON instance to plan offline (- for stdin)");
 ABSL_FLAG(std::string, attendee, "", "model explain: attendee id");
-ABSL_FLAG(std::string, at, "", "model explain: convocation time, RFC 3339");
+ABSL_FLAG(std::string, at, "",
+          "model explain: convocation time; report: when seen (default now); "
+          "RFC 3339");
+ABSL_FLAG(int, queue, -1, "report: people seen ahead in the queue");
+ABSL_FLAG(double, waited_min, -1.0, "report: minutes waited so far");
+ABSL_FLAG(bool, finished, false, "report: the wait is over (served)");
+ABSL_FLAG(std::string, token, "", "report: the reporter's anonymous token");
 
 namespace {
 
@@ -269,6 +280,60 @@ int ModelCommand(NoQueueClient& client, const std::string& verb) {
   return 0;
 }
 
+int ReportCommand(NoQueueClient& client) {
+  v1::ReportQueueRequest request;
+  request.set_venue_id(absl::GetFlag(FLAGS_venue));
+  absl::Time at = absl::Now();
+  if (!absl::GetFlag(FLAGS_at).empty()) {
+    auto parsed = noqueue::client::ParseTime("--at", absl::GetFlag(FLAGS_at));
+    if (!parsed.ok()) return Fail(parsed.status());
+    at = *parsed;
+  }
+  request.mutable_observed_at()->set_seconds(absl::ToUnixSeconds(at));
+  if (absl::GetFlag(FLAGS_queue) >= 0) {
+    request.set_queue_length(absl::GetFlag(FLAGS_queue));
+  }
+  if (absl::GetFlag(FLAGS_waited_min) >= 0) {
+    request.mutable_waited()->set_seconds(
+        std::llround(absl::GetFlag(FLAGS_waited_min) * 60.0));
+  }
+  request.set_wait_state(absl::GetFlag(FLAGS_finished)
+                             ? v1::WAIT_STATE_FINISHED
+                             : v1::WAIT_STATE_WAITING);
+  request.set_reporter_token(absl::GetFlag(FLAGS_token));
+  auto r = client.ReportQueue(request);
+  if (!r.ok()) return Fail(r.status());
+  std::printf("%s\n", r->report_id().c_str());
+  return 0;
+}
+
+int StatusCommand(NoQueueClient& client) {
+  auto status = client.GetVenueStatus(absl::GetFlag(FLAGS_venue));
+  if (!status.ok()) return Fail(status.status());
+  if (absl::GetFlag(FLAGS_format) == "json") {
+    std::printf("%s\n", Json(*status).c_str());
+    return 0;
+  }
+  const double rate = status->service_rate_per_minute();
+  if (status->state() != v1::STATUS_STATE_KNOWN) {
+    std::printf("%s: wait unknown (%d reports, %d tags behind it); "
+                "serving %.1f per minute\n",
+                status->venue_id().c_str(), status->reports_used(),
+                status->tags_used(), rate);
+    return 0;
+  }
+  auto minutes = [](const google::protobuf::Duration& d) {
+    return d.seconds() / 60.0;
+  };
+  std::printf("%s: wait %.0f min (P90 %.0f), queue %.0f, confidence %.0f%%, "
+              "%d reports and %d tags behind it; serving %.1f per minute\n",
+              status->venue_id().c_str(), minutes(status->wait_p50()),
+              minutes(status->wait_p90()), status->queue_length(),
+              100.0 * status->confidence(), status->reports_used(),
+              status->tags_used(), rate);
+  return 0;
+}
+
 int PlanCommand() {
   auto text = noqueue::client::ReadFile(absl::GetFlag(FLAGS_instance));
   if (!text.ok()) return Fail(text.status());
@@ -306,6 +371,8 @@ int main(int argc, char** argv) {
       "  arrivals record       device       demo\n"
       "  plan --instance=FILE.json   (offline what-if planner, no server)\n"
       "  model info|explain\n"
+      "  report --venue=V --token=T [--queue=N] [--waited_min=M] [--finished]\n"
+      "  status --venue=V\n"
       "Run with --helpfull for every flag.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Usage();
@@ -320,5 +387,7 @@ int main(int argc, char** argv) {
   if (command == "device") return DeviceCommand(*client);
   if (command == "demo") return DemoCommand(*client);
   if (command == "model") return ModelCommand(*client, verb);
+  if (command == "report") return ReportCommand(*client);
+  if (command == "status") return StatusCommand(*client);
   return Usage();
 }

@@ -17,7 +17,8 @@ NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
       venues_(v1::VenueService::NewStub(channel_)),
       scheduling_(v1::SchedulingService::NewStub(channel_)),
       arrivals_(v1::ArrivalService::NewStub(channel_)),
-      model_(v1::ModelService::NewStub(channel_)) {}
+      model_(v1::ModelService::NewStub(channel_)),
+      crowd_(v1::CrowdService::NewStub(channel_)) {}
 
 std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
                                                       absl::Duration deadline) {
@@ -121,6 +122,21 @@ absl::StatusOr<v1::ExplainPredictionResponse> NoQueueClient::ExplainPrediction(
     const v1::ExplainPredictionRequest& request) {
   return Call(model_.get(), &v1::ModelService::Stub::ExplainPrediction,
               request);
+}
+
+absl::StatusOr<v1::ReportQueueResponse> NoQueueClient::ReportQueue(
+    const v1::ReportQueueRequest& request) {
+  return Call(crowd_.get(), &v1::CrowdService::Stub::ReportQueue, request);
+}
+
+absl::StatusOr<v1::VenueStatus> NoQueueClient::GetVenueStatus(
+    const std::string& venue_id) {
+  v1::GetVenueStatusRequest request;
+  request.set_venue_id(venue_id);
+  auto response =
+      Call(crowd_.get(), &v1::CrowdService::Stub::GetVenueStatus, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_status());
 }
 
 absl::Status NoQueueClient::StreamArrivals(

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "noqueue/v1/arrival.grpc.pb.h"
+#include "noqueue/v1/crowd.grpc.pb.h"
 #include "noqueue/v1/model.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
@@ -54,6 +55,11 @@ class NoQueueClient {
   absl::StatusOr<v1::ExplainPredictionResponse> ExplainPrediction(
       const v1::ExplainPredictionRequest& request);
 
+  // A crowd report; the answer is the stored report's id.
+  absl::StatusOr<v1::ReportQueueResponse> ReportQueue(
+      const v1::ReportQueueRequest& request);
+  absl::StatusOr<v1::VenueStatus> GetVenueStatus(const std::string& venue_id);
+
   grpc::Channel* channel() { return channel_.get(); }
 
  private:
@@ -71,6 +77,7 @@ class NoQueueClient {
   std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
   std::unique_ptr<v1::ArrivalService::Stub> arrivals_;
   std::unique_ptr<v1::ModelService::Stub> model_;
+  std::unique_ptr<v1::CrowdService::Stub> crowd_;
 };
 
 // grpc::Status -> absl::Status (the codes are the same).

@@ -114,8 +114,10 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ExplainPrediction(
           ? request->convocation_type()
           : venue->convocation_type();
   const absl::Time at = ToTime(request->convocation_time());
-  const model::ArrivalContext context =
-      ContextAt(ToModelType(type), at, tz, request->attendee());
+  const model::ArrivalContext context = ContextAt(
+      ToModelType(type), at, tz, request->attendee(),
+      crowd_->ForPlanning(*venue, absl::ToUnixMicros(absl::Now()))
+          .recent_wait_min);
   const model::Explanation e =
       learning_->WithModel([&](const model::ArrivalModel& m) {
         return m.Explain(request->venue_id(), request->attendee().attendee_id(),

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "noqueue/v1/model.grpc.pb.h"
+#include "server/crowd_loop.h"
 #include "server/learning_loop.h"
 #include "server/store.h"
 
@@ -17,8 +18,9 @@ inline constexpr char kModelVersion[] = "noqueue-arrival-model/3";
 
 class ModelServiceImpl final : public v1::ModelService::CallbackService {
  public:
-  ModelServiceImpl(Store* store, const LearningLoop* learning)
-      : store_(store), learning_(learning) {}
+  ModelServiceImpl(Store* store, const LearningLoop* learning,
+                   CrowdLoop* crowd)
+      : store_(store), learning_(learning), crowd_(crowd) {}
   grpc::ServerUnaryReactor* GetModelInfo(
       grpc::CallbackServerContext* ctx, const v1::GetModelInfoRequest* request,
       v1::GetModelInfoResponse* response) override;
@@ -30,6 +32,7 @@ class ModelServiceImpl final : public v1::ModelService::CallbackService {
  private:
   Store* const store_;
   const LearningLoop* const learning_;
+  CrowdLoop* const crowd_;
 };
 
 }  // namespace noqueue::server

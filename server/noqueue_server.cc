@@ -27,14 +27,21 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->learning_ =
       std::make_unique<LearningLoop>(s->store_.get(), options.snapshot_every);
   RETURN_IF_ERROR(s->learning_->Restore());
+  s->crowd_loop_ = std::make_unique<CrowdLoop>(s->store_.get());
+  RETURN_IF_ERROR(s->crowd_loop_->Restore());
 
   s->venues_ = std::make_unique<VenueServiceImpl>(s->store_.get());
   s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
-      s->store_.get(), s->learning_.get(), options.limits);
+      s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
+      options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
-      s->store_.get(), s->learning_.get(), options.limits);
+      s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
+      options.limits);
+  s->crowd_ = std::make_unique<CrowdServiceImpl>(s->store_.get(),
+                                                 s->crowd_loop_.get());
   s->model_ =
-      std::make_unique<ModelServiceImpl>(s->store_.get(), s->learning_.get());
+      std::make_unique<ModelServiceImpl>(
+      s->store_.get(), s->learning_.get(), s->crowd_loop_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -47,6 +54,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   builder.RegisterService(s->scheduling_.get());
   builder.RegisterService(s->arrivals_.get());
   builder.RegisterService(s->model_.get());
+  builder.RegisterService(s->crowd_.get());
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_ || s->port_ == 0) {
     return absl::UnavailableError(

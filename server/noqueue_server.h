@@ -18,6 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/crowd_loop.h"
+#include "server/crowd_service.h"
 #include "server/learning_loop.h"
 #include "server/model_service.h"
 #include "server/services.h"
@@ -43,6 +45,7 @@ class NoQueueServer {
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   LearningLoop& learning() { return *learning_; }
+  CrowdLoop& crowd() { return *crowd_loop_; }
   SqliteStore& store() { return *store_; }
 
   // Stops accepting RPCs, lets running ones finish for up to `grace`, then
@@ -56,10 +59,12 @@ class NoQueueServer {
 
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<LearningLoop> learning_;
+  std::unique_ptr<CrowdLoop> crowd_loop_;
   std::unique_ptr<VenueServiceImpl> venues_;
   std::unique_ptr<SchedulingServiceImpl> scheduling_;
   std::unique_ptr<ArrivalServiceImpl> arrivals_;
   std::unique_ptr<ModelServiceImpl> model_;
+  std::unique_ptr<CrowdServiceImpl> crowd_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   std::mutex shutdown_mu_;

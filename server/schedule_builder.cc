@@ -16,7 +16,8 @@ namespace {
 
 model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
                                 const absl::TimeZone& tz,
-                                const v1::Attendee& a) {
+                                const v1::Attendee& a,
+                                std::optional<double> recent_wait_min) {
   const absl::TimeZone::CivilInfo local = tz.At(t);
   model::ArrivalContext ctx;
   ctx.type = type;
@@ -31,8 +32,9 @@ model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
   }
   // Sorted by name, so that the model meets them in the same order on
   // replay (std::map iteration order; the proto map's is unspecified).
-  const std::map<std::string, double> sorted(a.features().begin(),
-                                             a.features().end());
+  std::map<std::string, double> sorted(a.features().begin(),
+                                       a.features().end());
+  if (recent_wait_min) sorted[kRecentWaitFeature] = *recent_wait_min;
   for (const auto& [name, value] : sorted) ctx.features.push_back({name, value});
   return ctx;
 }
@@ -59,7 +61,7 @@ model::ConvocationType ToModelType(v1::ConvocationType type) {
 
 absl::StatusOr<NewSchedule> BuildSchedule(
     const v1::CreateScheduleRequest& request, const v1::Venue& venue,
-    const LearningLoop& learning, absl::Time now,
+    const LearningLoop& learning, const VenueLive& live, absl::Time now,
     const std::string& schedule_id) {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
@@ -87,7 +89,7 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     absl::Time at = a.has_fixed_convocation_time()
                         ? ToTime(a.fixed_convocation_time())
                         : AddMinutes(start, window_min * i / n);
-    contexts[i] = ContextAt(type, at, tz, a);
+    contexts[i] = ContextAt(type, at, tz, a, live.recent_wait_min);
   }
   std::vector<model::DynamicFeatures> dynamic;
   const std::vector<model::ArrivalForecast> forecasts =
@@ -97,7 +99,8 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   day.window_min = window_min;
   day.service.service_points = venue.service_points();
   day.service.mean_service_min =
-      absl::ToDoubleMinutes(ToDuration(venue.mean_service_time()));
+      live.service_min.value_or(
+          absl::ToDoubleMinutes(ToDuration(venue.mean_service_time())));
   day.service.service_cv = kDefaultServiceCv;
   day.attendees.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -171,7 +174,7 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     *c->mutable_expected_wait() = MinutesToDuration(sim.expected_wait_min[i]);
     c->set_fixed(a.has_fixed_convocation_time());
     c->set_party_size(std::max(1, a.party_size()));
-    out.facts[i].context = ContextAt(type, at, tz, a);
+    out.facts[i].context = ContextAt(type, at, tz, a, live.recent_wait_min);
     out.facts[i].context.as_predicted = dynamic[i];
   }
   return out;

@@ -5,10 +5,12 @@
 #ifndef NOQUEUE_SERVER_SCHEDULE_BUILDER_H_
 #define NOQUEUE_SERVER_SCHEDULE_BUILDER_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/crowd_loop.h"
 #include "server/learning_loop.h"
 #include "server/store.h"
 
@@ -17,18 +19,25 @@ namespace noqueue::server {
 // Variability of service times assumed until venues can state theirs.
 inline constexpr double kDefaultServiceCv = 0.5;
 
+// The named feature under which the model sees the venue's live wait.
+inline constexpr char kRecentWaitFeature[] = "venue_recent_wait_min";
+
 // `request` must have passed ValidateCreateSchedule; `venue` is its venue.
+// `live` is what the venue's tags and crowd reports say now: its learned
+// service time replaces the declared one, its live wait is a feature.
 absl::StatusOr<NewSchedule> BuildSchedule(
     const v1::CreateScheduleRequest& request, const v1::Venue& venue,
-    const LearningLoop& learning, absl::Time now,
+    const LearningLoop& learning, const VenueLive& live, absl::Time now,
     const std::string& schedule_id);
 
 // What the model is told of attendee `a` convoked at `t` at a venue in
 // `tz`: local hour and weekday, party size, lead time, named features
-// (sorted by name, so that replays meet them in the same order).
-model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
-                                const absl::TimeZone& tz,
-                                const v1::Attendee& a);
+// (sorted by name, so that replays meet them in the same order), and the
+// venue's live wait when it is known (kRecentWaitFeature).
+model::ArrivalContext ContextAt(
+    model::ConvocationType type, absl::Time t, const absl::TimeZone& tz,
+    const v1::Attendee& a,
+    std::optional<double> recent_wait_min = std::nullopt);
 
 // The model's type for a wire type (which must not be UNSPECIFIED).
 model::ConvocationType ToModelType(v1::ConvocationType type);

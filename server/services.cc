@@ -21,13 +21,16 @@ std::string NewScheduleId() {
                          absl::Uniform<uint32_t>(gen));
 }
 
-// Feeds the learnable events of committed results to the model.
-void LearnFrom(LearningLoop* learning, const std::vector<EventResult>& results) {
+// Feeds committed results to the model (outcomes) and to the crowd
+// estimator (measured waits and services).
+void LearnFrom(LearningLoop* learning, CrowdLoop* crowd,
+               const std::vector<EventResult>& results) {
   std::vector<LearnableEvent> learnable;
   for (const EventResult& r : results) {
     if (r.learnable) learnable.push_back(*r.learnable);
   }
   learning->Learn(learnable);
+  crowd->Observe(results);
 }
 
 v1::ArrivalAck ToAck(const std::string& event_id, const EventResult& r) {
@@ -122,8 +125,11 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::CreateSchedule(
   }
   absl::StatusOr<v1::Venue> venue = store_->GetVenue(request->venue_id());
   if (!venue.ok()) return fail(venue.status());
-  absl::StatusOr<NewSchedule> built = BuildSchedule(
-      *request, *venue, *learning_, absl::Now(), NewScheduleId());
+  const absl::Time now = absl::Now();
+  absl::StatusOr<NewSchedule> built =
+      BuildSchedule(*request, *venue, *learning_,
+                    crowd_->ForPlanning(*venue, absl::ToUnixMicros(now)), now,
+                    NewScheduleId());
   if (!built.ok()) return fail(built.status());
   store_->InsertSchedule(std::move(*built),
                          [reactor, response](absl::StatusOr<v1::Schedule> r) {
@@ -201,8 +207,8 @@ class ArrivalStream final
  public:
   static constexpr uint64_t kMaxUnacked = 4096;
 
-  ArrivalStream(Store* store, LearningLoop* learning)
-      : store_(store), learning_(learning) {
+  ArrivalStream(Store* store, LearningLoop* learning, CrowdLoop* crowd)
+      : store_(store), learning_(learning), crowd_(crowd) {
     StartRead(&incoming_);
   }
 
@@ -238,7 +244,7 @@ class ArrivalStream final
           [this, index, event_id](absl::StatusOr<std::vector<EventResult>> r) {
             v1::ArrivalAck ack;
             if (r.ok()) {
-              LearnFrom(learning_, *r);
+              LearnFrom(learning_, crowd_, *r);
               ack = ToAck(event_id, r->front());
             } else {
               ack = Rejected(event_id, r.status());
@@ -320,6 +326,7 @@ class ArrivalStream final
 
   Store* const store_;
   LearningLoop* const learning_;
+  CrowdLoop* const crowd_;
   v1::ArrivalEvent incoming_;  // touched by the read path only
 
   std::mutex mu_;
@@ -341,7 +348,7 @@ class ArrivalStream final
 
 grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>*
 ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* ctx) {
-  return new ArrivalStream(store_, learning_);
+  return new ArrivalStream(store_, learning_, crowd_);
 }
 
 grpc::ServerUnaryReactor* ArrivalServiceImpl::RecordArrivals(
@@ -369,12 +376,13 @@ grpc::ServerUnaryReactor* ArrivalServiceImpl::RecordArrivals(
   std::vector<v1::ArrivalEvent> events(request->events().begin(),
                                        request->events().end());
   LearningLoop* learning = learning_;
+  CrowdLoop* crowd = crowd_;
   store_->RecordEvents(
       std::move(events), /*atomic=*/true, NowMicros(),
-      [reactor, request, response,
-       learning](absl::StatusOr<std::vector<EventResult>> r) {
+      [reactor, request, response, learning,
+       crowd](absl::StatusOr<std::vector<EventResult>> r) {
         if (r.ok()) {
-          LearnFrom(learning, *r);
+          LearnFrom(learning, crowd, *r);
           for (size_t i = 0; i < r->size(); ++i) {
             *response->add_acks() =
                 ToAck(request->events(static_cast<int>(i)).event_id(), (*r)[i]);

@@ -9,6 +9,7 @@
 #include "noqueue/v1/arrival.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
+#include "server/crowd_loop.h"
 #include "server/learning_loop.h"
 #include "server/store.h"
 #include "server/validation.h"
@@ -36,8 +37,8 @@ class SchedulingServiceImpl final
     : public v1::SchedulingService::CallbackService {
  public:
   SchedulingServiceImpl(Store* store, const LearningLoop* learning,
-                        Limits limits)
-      : store_(store), learning_(learning), limits_(limits) {}
+                        CrowdLoop* crowd, Limits limits)
+      : store_(store), learning_(learning), crowd_(crowd), limits_(limits) {}
   grpc::ServerUnaryReactor* CreateSchedule(
       grpc::CallbackServerContext* ctx,
       const v1::CreateScheduleRequest* request,
@@ -53,13 +54,15 @@ class SchedulingServiceImpl final
  private:
   Store* const store_;
   const LearningLoop* const learning_;
+  CrowdLoop* const crowd_;
   const Limits limits_;
 };
 
 class ArrivalServiceImpl final : public v1::ArrivalService::CallbackService {
  public:
-  ArrivalServiceImpl(Store* store, LearningLoop* learning, Limits limits)
-      : store_(store), learning_(learning), limits_(limits) {}
+  ArrivalServiceImpl(Store* store, LearningLoop* learning, CrowdLoop* crowd,
+                     Limits limits)
+      : store_(store), learning_(learning), crowd_(crowd), limits_(limits) {}
   grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>* StreamArrivals(
       grpc::CallbackServerContext* ctx) override;
   grpc::ServerUnaryReactor* RecordArrivals(
@@ -70,6 +73,7 @@ class ArrivalServiceImpl final : public v1::ArrivalService::CallbackService {
  private:
   Store* const store_;
   LearningLoop* const learning_;
+  CrowdLoop* const crowd_;
   const Limits limits_;
 };
 

@@ -1,5 +1,6 @@
 #include "server/sqlite_store.h"
 
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -83,6 +84,26 @@ ALTER TABLE convocations ADD COLUMN attendee_recent REAL;
 ALTER TABLE convocations ADD COLUMN venue_level REAL;
 DROP INDEX arrival_events_learnable;
 CREATE INDEX arrival_events_outcomes ON arrival_events(seq) WHERE learn >= 1;
+)sql",
+    // 3: crowd reports with the aggregator's verdict; tags by convocation,
+    // to measure waits (ARRIVED -> SERVICE_STARTED) and services.
+    R"sql(
+CREATE TABLE crowd_reports (
+  seq INTEGER PRIMARY KEY,
+  report_id TEXT NOT NULL UNIQUE,
+  venue_id TEXT NOT NULL REFERENCES venues(venue_id),
+  reporter_token TEXT NOT NULL,
+  observed_us INTEGER NOT NULL,
+  received_us INTEGER NOT NULL,
+  queue_length INTEGER,
+  waited_us INTEGER,
+  finished INTEGER NOT NULL,
+  weight REAL NOT NULL,
+  rejection TEXT NOT NULL
+);
+CREATE INDEX crowd_reports_by_venue ON crowd_reports(venue_id, observed_us);
+CREATE INDEX arrival_events_by_convocation
+  ON arrival_events(schedule_id, attendee_id, kind, seq);
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -511,6 +532,53 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
       std::move(done));
 }
 
+namespace {
+
+// The first earlier tag of `kind` of a convocation: its time, or nullopt.
+absl::StatusOr<std::optional<int64_t>> FirstTagBefore(
+    SqliteDb& db, const std::string& schedule_id,
+    const std::string& attendee_id, v1::ArrivalKind kind, int64_t seq) {
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      db.Prepare("SELECT observed_us FROM arrival_events "
+                 "WHERE schedule_id = ?1 AND attendee_id = ?2 AND kind = ?3 "
+                 "AND seq < ?4 ORDER BY seq LIMIT 1"));
+  s->Bind(1, schedule_id).Bind(2, attendee_id).Bind(3, int64_t{kind}).Bind(4,
+                                                                           seq);
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<int64_t> at;
+  if (row) at = s->ColumnInt(0);
+  s->Reset();
+  return at;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<ServiceObservation>> SqliteStore::MeasureService(
+    SqliteDb& db, const v1::ArrivalEvent& e, const std::string& venue_id,
+    int64_t seq, int64_t observed_us) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> same,
+                   FirstTagBefore(db, e.schedule_id(), e.attendee_id(),
+                                  e.kind(), seq));
+  if (same) return std::optional<ServiceObservation>();  // a repeat
+  ServiceObservation o;
+  o.venue_id = venue_id;
+  o.at_us = observed_us;
+  const v1::ArrivalKind before =
+      e.kind() == v1::SERVICE_STARTED ? v1::ARRIVED : v1::SERVICE_STARTED;
+  ASSIGN_OR_RETURN(std::optional<int64_t> earlier,
+                   FirstTagBefore(db, e.schedule_id(), e.attendee_id(),
+                                  before, seq));
+  if (earlier && *earlier <= observed_us) {
+    if (e.kind() == v1::SERVICE_STARTED) {
+      o.arrival_us = *earlier;
+    } else {
+      o.duration_min = (observed_us - *earlier) / 60e6;
+    }
+  }
+  return std::optional<ServiceObservation>(std::move(o));
+}
+
 absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us) {
   ASSIGN_OR_RETURN(
@@ -613,6 +681,11 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     return result;
   }
   result.disposition = v1::ACCEPTED;
+  if (e.kind() == v1::SERVICE_STARTED || e.kind() == v1::SERVICE_ENDED) {
+    ASSIGN_OR_RETURN(result.service,
+                     MeasureService(db, e, learnable.venue_id,
+                                    db.LastInsertRowid(), observed_us));
+  }
   if (is_outcome && !learn) {
     learnable.seq = db.LastInsertRowid();
     learnable.excluded = excluded;
@@ -697,6 +770,107 @@ absl::Status SqliteStore::ReplayLearnable(
     ev.excluded.reset();
     if (code >= 2) ev.excluded = static_cast<model::Exclusion>(code - 2);
     fn(ev);
+  }
+  s->Reset();
+  return absl::OkStatus();
+}
+
+void SqliteStore::InsertReport(StoredReport report, Done<bool> done) {
+  Submit<bool>(
+      [report = std::move(report)](SqliteDb& db) -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(
+            Statement * put,
+            db.Prepare("INSERT INTO crowd_reports (report_id, venue_id, "
+                       "reporter_token, observed_us, received_us, "
+                       "queue_length, waited_us, finished, weight, rejection) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+        put->Bind(1, report.report_id)
+            .Bind(2, report.venue_id)
+            .Bind(3, report.reporter_token)
+            .Bind(4, report.observed_us)
+            .Bind(5, report.received_us);
+        if (report.queue_length) {
+          put->Bind(6, int64_t{*report.queue_length});
+        } else {
+          put->BindNull(6);
+        }
+        if (report.waited_min) {
+          put->Bind(7, static_cast<int64_t>(std::llround(*report.waited_min *
+                                                         60e6)));
+        } else {
+          put->BindNull(7);
+        }
+        put->Bind(8, int64_t{report.finished ? 1 : 0})
+            .Bind(9, report.weight)
+            .Bind(10, report.rejection);
+        RETURN_IF_ERROR(put->Run());
+        return true;
+      },
+      std::move(done));
+}
+
+absl::Status SqliteStore::ReplayCrowd(
+    const std::function<void(const StoredReport&)>& report,
+    const std::function<void(const ServiceObservation&)>& service) {
+  ReadLease lease(this);
+  RETURN_IF_ERROR(lease.Acquire());
+  // Both logs merged by observation time; within one time, reports first.
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      lease.db().Prepare(
+          "SELECT 0 AS src, observed_us, venue_id, report_id, reporter_token, "
+          "received_us, queue_length, waited_us, finished, weight, "
+          "rejection, seq FROM crowd_reports "
+          "UNION ALL "
+          "SELECT 1, e.observed_us, c.venue_id, e.kind, "
+          "(SELECT p.observed_us FROM arrival_events p "
+          " WHERE p.schedule_id = e.schedule_id "
+          " AND p.attendee_id = e.attendee_id "
+          " AND p.kind = CASE e.kind WHEN ?1 THEN ?3 ELSE ?1 END "
+          " AND p.seq < e.seq ORDER BY p.seq LIMIT 1), "
+          "NULL, NULL, NULL, NULL, NULL, NULL, e.seq "
+          "FROM arrival_events e JOIN convocations c "
+          "ON c.schedule_id = e.schedule_id AND c.attendee_id = e.attendee_id "
+          "WHERE e.kind IN (?1, ?2) AND NOT EXISTS ("
+          " SELECT 1 FROM arrival_events q WHERE q.schedule_id = e.schedule_id"
+          " AND q.attendee_id = e.attendee_id AND q.kind = e.kind"
+          " AND q.seq < e.seq) "
+          "ORDER BY 2, 1, 12"));
+  s->Bind(1, int64_t{v1::SERVICE_STARTED})
+      .Bind(2, int64_t{v1::SERVICE_ENDED})
+      .Bind(3, int64_t{v1::ARRIVED});
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    if (s->ColumnInt(0) == 0) {
+      StoredReport r;
+      r.observed_us = s->ColumnInt(1);
+      r.venue_id = s->ColumnText(2);
+      r.report_id = s->ColumnText(3);
+      r.reporter_token = s->ColumnText(4);
+      r.received_us = s->ColumnInt(5);
+      if (!s->ColumnIsNull(6)) {
+        r.queue_length = static_cast<int>(s->ColumnInt(6));
+      }
+      if (!s->ColumnIsNull(7)) r.waited_min = s->ColumnInt(7) / 60e6;
+      r.finished = s->ColumnInt(8) != 0;
+      r.weight = s->ColumnDouble(9);
+      r.rejection = s->ColumnText(10);
+      report(r);
+      continue;
+    }
+    ServiceObservation o;
+    o.at_us = s->ColumnInt(1);
+    o.venue_id = s->ColumnText(2);
+    const bool started = s->ColumnInt(3) == v1::SERVICE_STARTED;
+    if (!s->ColumnIsNull(4) && s->ColumnInt(4) <= o.at_us) {
+      if (started) {
+        o.arrival_us = s->ColumnInt(4);
+      } else {
+        o.duration_min = (o.at_us - s->ColumnInt(4)) / 60e6;
+      }
+    }
+    service(o);
   }
   s->Reset();
   return absl::OkStatus();

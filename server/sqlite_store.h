@@ -24,7 +24,7 @@ namespace noqueue::server {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr size_t kMaxBatch = 2048;
 
   // Opens or creates the database at `path` (its folder must exist),
@@ -50,6 +50,10 @@ class SqliteStore final : public Store {
   absl::Status ReplayLearnable(
       int64_t after_seq,
       const std::function<void(const LearnableEvent&)>& fn) override;
+  void InsertReport(StoredReport report, Done<bool> done) override;
+  absl::Status ReplayCrowd(
+      const std::function<void(const StoredReport&)>& report,
+      const std::function<void(const ServiceObservation&)>& service) override;
   void SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) override;
   absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() override;
   void Close() override;
@@ -77,6 +81,11 @@ class SqliteStore final : public Store {
   absl::StatusOr<EventResult> StoreEvent(SqliteDb& db,
                                          const v1::ArrivalEvent& event,
                                          size_t index, int64_t now_us);
+  // What a just-stored SERVICE_STARTED or SERVICE_ENDED (row `seq`)
+  // measures; nullopt for a repeat of its kind.
+  static absl::StatusOr<std::optional<ServiceObservation>> MeasureService(
+      SqliteDb& db, const v1::ArrivalEvent& e, const std::string& venue_id,
+      int64_t seq, int64_t observed_us);
 
   const std::string path_;
   const LearningPolicy policy_;

@@ -49,10 +49,36 @@ struct LearnableEvent {
   std::optional<model::Exclusion> excluded;
 };
 
+// A service measured by tags: a SERVICE_STARTED (with the wait since the
+// same convocation's ARRIVED, when that is known) or a SERVICE_ENDED (with
+// the service's duration since its SERVICE_STARTED).
+// Only the first tag of each kind of a convocation counts.
+struct ServiceObservation {
+  std::string venue_id;
+  int64_t at_us = 0;                   // the tag's observed time
+  std::optional<int64_t> arrival_us;   // SERVICE_STARTED after ARRIVED
+  std::optional<double> duration_min;  // SERVICE_ENDED after STARTED
+};
+
 struct EventResult {
   v1::AckStatus disposition = v1::ACK_STATUS_UNSPECIFIED;
   absl::Status status;  // why, when REJECTED
   std::optional<LearnableEvent> learnable;
+  std::optional<ServiceObservation> service;
+};
+
+// A crowd report as stored, with what the aggregator made of it.
+struct StoredReport {
+  std::string report_id;
+  std::string venue_id;
+  std::string reporter_token;
+  int64_t observed_us = 0;
+  int64_t received_us = 0;
+  std::optional<int> queue_length;
+  std::optional<double> waited_min;
+  bool finished = false;
+  double weight = 0.0;
+  std::string rejection;  // empty when it counted
 };
 
 // Which tags the model may learn from. Others are stored all the same.
@@ -115,6 +141,14 @@ class Store {
   virtual absl::Status ReplayLearnable(
       int64_t after_seq,
       const std::function<void(const LearnableEvent&)>& fn) = 0;
+
+  // Stores a crowd report with its verdict.
+  virtual void InsertReport(StoredReport report, Done<bool> done) = 0;
+  // Calls `report` for every stored crowd report and `service` for every
+  // service measured by tags, merged in order of observation time.
+  virtual absl::Status ReplayCrowd(
+      const std::function<void(const StoredReport&)>& report,
+      const std::function<void(const ServiceObservation&)>& service) = 0;
 
   virtual void SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) = 0;
   virtual absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() = 0;

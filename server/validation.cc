@@ -222,4 +222,42 @@ absl::Status ValidateArrivalEvent(const std::string& field,
   return absl::OkStatus();
 }
 
+absl::Status ValidateReportQueue(const v1::ReportQueueRequest& r,
+                                 absl::Time now) {
+  RETURN_IF_ERROR(ValidateId("venue_id", r.venue_id()));
+  RETURN_IF_ERROR(ValidateId("reporter_token", r.reporter_token()));
+  if (r.reporter_token().size() < 8) {
+    return Invalid("reporter_token", "must be at least 8 characters");
+  }
+  RETURN_IF_ERROR(
+      ValidateTimestamp("observed_at", r.has_observed_at(), r.observed_at()));
+  const absl::Time observed = ToTime(r.observed_at());
+  if (observed > now + absl::Minutes(5)) {
+    return Invalid("observed_at", "must not be in the future");
+  }
+  if (observed < now - absl::Hours(24)) {
+    return Invalid("observed_at", "must be within the last 24 hours");
+  }
+  if (!r.has_queue_length() && !r.has_waited()) {
+    return Invalid("queue_length", "or waited must be set");
+  }
+  if (r.has_queue_length() &&
+      (r.queue_length() < 0 || r.queue_length() > 100000)) {
+    return Invalid("queue_length", "must be between 0 and 100000");
+  }
+  if (r.has_waited()) {
+    const google::protobuf::Duration& w = r.waited();
+    if (w.seconds() < 0 || w.nanos() < 0 || w.nanos() > 999999999 ||
+        w.seconds() > 24 * 3600) {
+      return Invalid("waited", "must be between 0 and 24 hours");
+    }
+  }
+  if (r.wait_state() == v1::WAIT_STATE_UNSPECIFIED ||
+      !v1::WaitState_IsValid(r.wait_state())) {
+    return Invalid("wait_state", "must be WAIT_STATE_WAITING or "
+                                 "WAIT_STATE_FINISHED");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace noqueue::server

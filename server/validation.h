@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "noqueue/v1/arrival.pb.h"
+#include "noqueue/v1/crowd.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
 
@@ -30,6 +31,12 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& request,
 // `field` prefixes the messages, e.g. "events[4]".
 absl::Status ValidateArrivalEvent(const std::string& field,
                                   const v1::ArrivalEvent& event);
+
+// A crowd report received at `now`: observed_at not in the future (5 min of
+// clock skew allowed) nor more than 24 h ago; queue_length 0..100000 and/or
+// waited 0..24 h; a wait state; a reporter token of 8..128 id characters.
+absl::Status ValidateReportQueue(const v1::ReportQueueRequest& request,
+                                 absl::Time now);
 
 }  // namespace noqueue::server
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The noqueue command-line tool against the real server binary: venue,
 # schedule from CSV (table and JSON), atomic batch of tags, and the tagging
-# device's spool surviving a server that is away.
+# device's spool surviving a server that is away, crowd reports and status.
 # Usage: cli_test.sh <noqueue-server> <noqueue>
 set -euo pipefail
 server_bin=$1
@@ -93,5 +93,19 @@ start_server "$old_port" || start_server 0 || fail "restart: $(cat "$work/server
 nq device --spool="$work/spool.csv" --retry_for=10s >"$work/dev.txt" || fail "resend: $(cat "$work/dev.txt")"
 grep -q "2 accepted, 0 duplicates, 0 rejected, 0 still spooled" "$work/dev.txt" || fail "resend: $(cat "$work/dev.txt")"
 [[ $(wc -l <"$work/spool.csv") == 1 ]] || fail "spool not emptied"
+
+# Crowd reports: a few visitors say how long they waited; the status says it.
+nq status --venue=museum-1 | grep -q "museum-1: wait unknown" || fail "status before reports"
+for i in 1 2 3 4 5; do
+  nq report --venue=museum-1 --token="visitor-app-$i" --queue=6 --waited_min=$((8 + i)) \
+    --finished | grep -q "^rep_" || fail "report $i"
+done
+nq status --venue=museum-1 >"$work/status.txt"
+grep -q "museum-1: wait [0-9]* min (P90 [0-9]*), queue" "$work/status.txt" || fail "status: $(cat "$work/status.txt")"
+if nq report --venue=museum-1 --token=visitor-app-1 --queue=-2 2>"$work/err.txt"; then
+  fail "negative queue accepted"
+fi
+grep -q "INVALID_ARGUMENT: queue_length" "$work/err.txt" || fail "report message: $(cat "$work/err.txt")"
+nq status --venue=museum-1 --format=json | grep -q '"state": "STATUS_STATE_KNOWN"' || fail "status json"
 stop_server
 echo "cli_test: all checks passed"

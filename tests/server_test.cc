@@ -13,43 +13,19 @@
 #include "clients/noqueue_client.h"
 #include "server/learning_loop.h"
 #include "server/noqueue_server.h"
+#include "tests/running_server.h"
 #include "tests/test_util.h"
 
 namespace noqueue {
 namespace {
 
 using client::NoQueueClient;
+using testing::ExpectError;
 using testing::Morning;
+using testing::Running;
 using testing::ScheduleRequest;
 using testing::Tag;
 using testing::TempDir;
-
-struct Running {
-  explicit Running(const TempDir& dir, int max_attendees = 500) {
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.db_path = dir.file("var/noqueue.db");
-    options.snapshot_every = 50;
-    options.limits.max_attendees = max_attendees;
-    auto started = server::NoQueueServer::Start(options);
-    REQUIRE(started.ok());
-    server = *std::move(started);
-    client = NoQueueClient::Connect(
-        "127.0.0.1:" + std::to_string(server->port()), absl::Seconds(20));
-  }
-  std::unique_ptr<server::NoQueueServer> server;
-  std::unique_ptr<NoQueueClient> client;
-};
-
-// Checks that `r` failed with `code` and a message that contains `needle`.
-template <typename T>
-void ExpectError(const absl::StatusOr<T>& r, absl::StatusCode code,
-                 const std::string& needle) {
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == code);
-  INFO(r.status().message());
-  CHECK(std::string(r.status().message()).find(needle) != std::string::npos);
-}
 
 TEST_CASE("A venue is created then updated and read back over gRPC") {
   TempDir dir;

@@ -7,6 +7,7 @@
 #include "server/learning_loop.h"
 #include "server/proto_time.h"
 #include "server/sqlite_store.h"
+#include "tests/sqlite_peek.h"
 #include "tests/test_util.h"
 
 namespace noqueue {
@@ -17,23 +18,11 @@ using server::NewSchedule;
 using server::SqliteStore;
 using testing::Await;
 using testing::Morning;
+using testing::CountRows;
 using testing::Tag;
 using testing::TempDir;
 
 int64_t Now() { return absl::ToUnixMicros(absl::Now()); }
-
-// Counts rows with the plain SQLite API, behind the store's back.
-int64_t CountRows(const std::string& path, const std::string& table) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, ("SELECT count(*) FROM " + table).c_str(), -1, &s,
-                     nullptr);
-  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return n;
-}
 
 void PutVenue(SqliteStore& store, const std::string& id = "clinic-1") {
   auto r = Await<server::UpsertVenueResult>(

@@ -1,0 +1,430 @@
+#include "model/crowd_estimator.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "model/decayed_histogram.h"
+
+namespace noqueue::model {
+namespace {
+
+constexpr int64_t kDaySeconds = 24 * 3600;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Little's law holds loosely in a real queue (people join in groups, desks
+// open and close): a report is contradictory only beyond this factor, plus
+// a few people of slack for small queues.
+constexpr double kLittleFactor = 4.0;
+constexpr double kLittleSlack = 10.0;
+// Prior weight of the declared service time against measured ones.
+constexpr double kServicePrior = 3.0;
+// Evidence needed near this hour (or in the last level half-life) before
+// the status says anything.
+constexpr double kKnownWeight = 1.0;
+
+double Decay(double dt_seconds, double half_life_min) {
+  if (dt_seconds <= 0) return 1.0;
+  return std::exp2(-dt_seconds / (60.0 * half_life_min));
+}
+
+double ToLog(double wait_min) { return std::log1p(std::max(0.0, wait_min)); }
+double FromLog(double y) { return std::max(0.0, std::expm1(y)); }
+
+// A weighted mean whose weight fades with time.
+struct Fading {
+  double sum = 0.0;
+  double weight = 0.0;
+  int64_t at = std::numeric_limits<int64_t>::min();
+
+  void AgeTo(int64_t t, double half_life_min) {
+    if (at == std::numeric_limits<int64_t>::min()) {
+      at = t;
+      return;
+    }
+    if (t <= at) return;
+    const double f = Decay(static_cast<double>(t - at), half_life_min);
+    sum *= f;
+    weight *= f;
+    at = t;
+  }
+  // The weight it would have at t, without changing it.
+  double WeightAt(int64_t t, double half_life_min) const {
+    if (weight == 0.0 || t <= at) return weight;
+    return weight * Decay(static_cast<double>(t - at), half_life_min);
+  }
+  void Add(int64_t t, double half_life_min, double value, double w) {
+    AgeTo(t, half_life_min);
+    sum += w * value;
+    weight += w;
+  }
+};
+
+struct Reporter {
+  double agreed = 0.0;
+  double judged = 0.0;
+  int64_t last_seen = 0;
+  // Trust before any judgement is 1/2; Laplace's rule after.
+  double Trust() const { return (agreed + 1.0) / (judged + 2.0); }
+};
+
+struct Venue {
+  int service_points = 1;
+  double declared_service_min = 5.0;
+  // Service minutes measured by tags, and service rates (per minute)
+  // implied by reports of both a queue and its wait.
+  Fading tag_service;
+  Fading report_rate;
+
+  // log(1 + wait) by hour of the local day.
+  std::array<Fading, 24> profile;
+  // Residuals against the profile: the last hour and the last days.
+  Fading level;
+  Fading days;
+  // Residuals against the full estimate, for the upper quantile.
+  DecayedHistogram spread{-4.0, 4.0, 0.05, 0.98};
+
+  // Counted reports per token (for the interval rule).
+  absl::flat_hash_map<std::string, int64_t> last_counted;
+  // Times of recent accepted evidence: reports, tags.
+  std::deque<int64_t> recent_reports;
+  std::deque<int64_t> recent_tags;
+  int64_t latest = std::numeric_limits<int64_t>::min();
+};
+
+}  // namespace
+
+const char* ReportRejectionName(ReportRejection r) {
+  switch (r) {
+    case ReportRejection::kNone:
+      return "";
+    case ReportRejection::kRateLimited:
+      return "rate_limited";
+    case ReportRejection::kLittlesLaw:
+      return "littles_law";
+    case ReportRejection::kImplausible:
+      return "implausible";
+    case ReportRejection::kNoValue:
+      return "no_value";
+  }
+  return "unknown";
+}
+
+struct CrowdEstimator::State {
+  CrowdOptions options;
+  absl::flat_hash_map<std::string, Venue> venues;
+  absl::flat_hash_map<std::string, Reporter> reporters;
+
+  Venue& VenueFor(const std::string& id) { return venues[id]; }
+
+  static int HourOf(int64_t local_second) {
+    int64_t s = local_second % kDaySeconds;
+    if (s < 0) s += kDaySeconds;
+    return static_cast<int>(s / 3600);
+  }
+
+  // The venue's typical log wait at `hour` and the weight behind it: a
+  // small kernel over neighbouring hours, since a venue's day is smooth.
+  std::pair<double, double> Profile(const Venue& v, int hour,
+                                    int64_t t) const {
+    static constexpr std::array<double, 3> kKernel = {1.0, 0.6, 0.14};
+    double sum = 0.0, weight = 0.0;
+    for (int d = -2; d <= 2; ++d) {
+      const Fading& bin = v.profile[(hour + d + 24) % 24];
+      const double k = kKernel[std::abs(d)];
+      const double f =
+          bin.weight == 0.0
+              ? 0.0
+              : bin.WeightAt(t, options.profile_half_life_days * 24 * 60) /
+                    bin.weight;
+      sum += k * f * bin.sum;
+      weight += k * f * bin.weight;
+    }
+    if (weight <= 0.0) return {kNaN, 0.0};
+    return {sum / weight, weight};
+  }
+
+  // The offset of today from the profile: the last days' level, and the
+  // last hour's departure from it, each shrunk by how much stands behind it.
+  double Level(const Venue& v, int64_t t) const {
+    auto mean_at = [&](const Fading& f, double half_life) {
+      const double w = f.WeightAt(t, half_life);
+      const double s = f.weight == 0.0 ? 0.0 : f.sum * (w / f.weight);
+      return std::pair<double, double>{s, w};
+    };
+    const auto [ds, dw] = mean_at(v.days, options.days_half_life_min);
+    const double days = ds / (dw + 2.0);
+    const auto [ls, lw] = mean_at(v.level, options.level_half_life_min);
+    return days + (ls - lw * days) / (lw + 2.0);
+  }
+
+  // The estimate of log(1 + wait) at t, and the weight of evidence behind it.
+  std::pair<double, double> Estimate(const Venue& v, int64_t t) const {
+    const auto [profile, weight] = Profile(v, HourOf(t), t);
+    if (std::isnan(profile)) return {kNaN, 0.0};
+    return {profile + Level(v, t), weight};
+  }
+
+  double ServiceMinutes(const Venue& v) const {
+    const double declared = v.declared_service_min;
+    if (v.tag_service.weight > 0.0) {
+      return (v.tag_service.sum + kServicePrior * declared) /
+             (v.tag_service.weight + kServicePrior);
+    }
+    if (v.report_rate.weight > 0.0) {
+      // Rates, not minutes, average well: a blend of the declared rate and
+      // the reported ones.
+      const double declared_rate = v.service_points / declared;
+      const double rate = (v.report_rate.sum + kServicePrior * declared_rate) /
+                          (v.report_rate.weight + kServicePrior);
+      return v.service_points / rate;
+    }
+    return declared;
+  }
+  double Rate(const Venue& v) const {
+    return v.service_points / ServiceMinutes(v);
+  }
+
+  // Learns one piece of evidence: a wait of `wait_min` for someone who
+  // joined at `joined`, known at `t`, worth `weight`.
+  void Learn(Venue& v, int64_t t, int64_t joined, double wait_min,
+             double weight) {
+    const double y = ToLog(wait_min);
+    const int hour = HourOf(joined);
+    const double days_half = options.days_half_life_min;
+    const double level_half = options.level_half_life_min;
+    const auto [estimate, behind] = Estimate(v, joined);
+    const auto [profile, profile_weight] = Profile(v, hour, joined);
+    double residual = 0.0;
+    double y_profile = y;
+    if (!std::isnan(profile)) {
+      // Huber: evidence far from the estimate moves it only so far.
+      const double c = options.huber_log;
+      const double level = estimate - profile;
+      residual = level + std::clamp(y - estimate, -c, c);
+      if (profile_weight >= 2.0) {
+        y_profile = profile + std::clamp(y - profile, -c, c);
+      }
+      if (behind >= 2.0) v.spread.Add(std::clamp(y - estimate, -3.9, 3.9));
+    }
+    v.profile[hour].Add(t, options.profile_half_life_days * 24 * 60,
+                        y_profile, weight);
+    v.days.Add(t, days_half, residual, weight);
+    v.level.Add(t, level_half, residual, weight);
+    v.latest = std::max(v.latest, t);
+  }
+
+  void PruneRecent(std::deque<int64_t>& times, int64_t now) const {
+    const int64_t window =
+        static_cast<int64_t>(options.recent_window_min * 60.0);
+    while (!times.empty() && times.front() < now - window) times.pop_front();
+  }
+
+  void RememberEvidence(std::deque<int64_t>& times, int64_t t) {
+    // Evidence mostly arrives in order; keep the deque sorted anyway.
+    times.insert(std::upper_bound(times.begin(), times.end(), t), t);
+  }
+
+  Reporter& ReporterFor(const std::string& token, int64_t t) {
+    if (static_cast<int>(reporters.size()) >= options.max_reporters &&
+        !reporters.contains(token)) {
+      // Forget the half of the reporters seen least recently.
+      std::vector<int64_t> seen;
+      seen.reserve(reporters.size());
+      for (const auto& [_, r] : reporters) seen.push_back(r.last_seen);
+      std::nth_element(seen.begin(), seen.begin() + seen.size() / 2,
+                       seen.end());
+      const int64_t cut = seen[seen.size() / 2];
+      absl::erase_if(reporters,
+                     [cut](const auto& kv) { return kv.second.last_seen <= cut; });
+    }
+    Reporter& r = reporters[token];
+    r.last_seen = std::max(r.last_seen, t);
+    return r;
+  }
+};
+
+CrowdEstimator::CrowdEstimator(CrowdOptions options)
+    : state_(std::make_unique<State>()) {
+  state_->options = options;
+}
+CrowdEstimator::~CrowdEstimator() = default;
+CrowdEstimator::CrowdEstimator(CrowdEstimator&&) noexcept = default;
+CrowdEstimator& CrowdEstimator::operator=(CrowdEstimator&&) noexcept =
+    default;
+
+void CrowdEstimator::SetVenueCapacity(const std::string& venue_id,
+                                      int service_points,
+                                      double mean_service_min) {
+  Venue& v = state_->VenueFor(venue_id);
+  v.service_points = std::max(1, service_points);
+  if (mean_service_min > 0.0) v.declared_service_min = mean_service_min;
+}
+
+ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
+                                        const QueueReport& report) {
+  State& s = *state_;
+  const CrowdOptions& o = s.options;
+  Venue& v = s.VenueFor(venue_id);
+  Reporter& reporter = s.ReporterFor(report.reporter, report.at_second);
+  ReportVerdict verdict;
+  verdict.reporter_trust = reporter.Trust();
+  verdict.implied_wait_min = kNaN;
+  const int64_t t = report.at_second;
+
+  auto reject = [&](ReportRejection why) {
+    verdict.weight = 0.0;
+    verdict.rejection = why;
+    return verdict;
+  };
+  if (!report.queue_length && !report.waited_min) {
+    return reject(ReportRejection::kNoValue);
+  }
+  const double rate = s.Rate(v);
+  const std::optional<double> q = report.queue_length;
+  const std::optional<double> w = report.waited_min;
+  if ((q && (*q < 0 || *q / rate > o.max_wait_min)) ||
+      (w && (*w < 0 || *w > o.max_wait_min))) {
+    return reject(ReportRejection::kImplausible);
+  }
+  if (q && w) {
+    const double expected_queue = rate * *w;
+    if (*q > kLittleFactor * expected_queue + kLittleSlack ||
+        expected_queue > kLittleFactor * *q + kLittleSlack) {
+      return reject(ReportRejection::kLittlesLaw);
+    }
+  }
+  // One counted report per token per interval at a venue.
+  const int64_t interval =
+      static_cast<int64_t>(o.reporter_interval_minutes * 60.0);
+  if (auto it = v.last_counted.find(report.reporter);
+      it != v.last_counted.end() && std::abs(t - it->second) < interval) {
+    return reject(ReportRejection::kRateLimited);
+  }
+
+  // What wait this report stands for, for someone who joined when.
+  const auto [estimate, behind] = s.Estimate(v, t);
+  double wait = 0.0;
+  int64_t joined = t;
+  double strength = 1.0;
+  if (w && report.finished) {
+    wait = *w;
+    joined = t - static_cast<int64_t>(*w * 60.0);
+  } else if (w && q) {
+    // Still waiting with people ahead: the wait so far plus the time they
+    // take to be served.
+    wait = *w + *q / rate;
+    joined = t - static_cast<int64_t>(*w * 60.0);
+  } else if (w) {
+    // Still waiting, nothing more: a lower bound of the wait.
+    wait = std::isnan(estimate) ? *w : std::max(*w, FromLog(estimate));
+    joined = t - static_cast<int64_t>(*w * 60.0);
+    strength = 0.5;
+  } else {
+    // A queue length alone: the wait of someone joining now, by Little.
+    wait = *q / rate;
+  }
+  verdict.implied_wait_min = wait;
+
+  // Trust: learned from agreement with the consensus when there is one.
+  // (Measured waits, when the venue has tags, are part of the consensus and
+  // dominate it by their weight.)
+  const double trust = reporter.Trust();
+  if (!std::isnan(estimate) && behind >= 2.0) {
+    const bool agrees = std::abs(ToLog(wait) - estimate) <= o.agree_log;
+    reporter.agreed = 0.95 * reporter.agreed + (agrees ? 1.0 : 0.0);
+    reporter.judged = 0.95 * reporter.judged + 1.0;
+  }
+  verdict.weight = strength * trust;
+  v.last_counted[report.reporter] = t;
+  if (v.last_counted.size() > 4096) {
+    absl::erase_if(v.last_counted, [&](const auto& kv) {
+      return std::abs(t - kv.second) >= interval;
+    });
+  }
+  if (q && w && report.finished && *w > 0.5 && *q > 0.0) {
+    v.report_rate.Add(t, o.days_half_life_min, *q / *w, verdict.weight);
+  }
+  s.Learn(v, t, joined, wait, verdict.weight);
+  s.RememberEvidence(v.recent_reports, t);
+  s.PruneRecent(v.recent_reports, v.latest);
+  return verdict;
+}
+
+void CrowdEstimator::AddMeasuredWait(const std::string& venue_id,
+                                     int64_t arrival_second,
+                                     int64_t start_second) {
+  if (start_second < arrival_second) return;
+  State& s = *state_;
+  Venue& v = s.VenueFor(venue_id);
+  const double wait = (start_second - arrival_second) / 60.0;
+  if (wait > s.options.max_wait_min) return;
+  s.Learn(v, start_second, arrival_second, wait, s.options.tag_weight);
+  s.RememberEvidence(v.recent_tags, start_second);
+  s.PruneRecent(v.recent_tags, v.latest);
+}
+
+void CrowdEstimator::AddService(const std::string& venue_id,
+                                int64_t start_second, double duration_min) {
+  if (!(duration_min > 0.0) || duration_min > state_->options.max_wait_min) {
+    return;
+  }
+  Venue& v = state_->VenueFor(venue_id);
+  v.tag_service.Add(start_second, state_->options.days_half_life_min,
+                    duration_min, 1.0);
+}
+
+VenueLiveStatus CrowdEstimator::Status(const std::string& venue_id,
+                                       int64_t now_second) const {
+  const State& s = *state_;
+  VenueLiveStatus status;
+  status.as_of_second = now_second;
+  auto it = s.venues.find(venue_id);
+  if (it == s.venues.end()) return status;
+  const Venue& v = it->second;
+  status.service_rate_per_min = s.Rate(v);
+  const int64_t window =
+      static_cast<int64_t>(s.options.recent_window_min * 60.0);
+  auto count_recent = [&](const std::deque<int64_t>& times) {
+    return static_cast<int>(
+        std::count_if(times.begin(), times.end(), [&](int64_t t) {
+          return t > now_second - window && t <= now_second;
+        }));
+  };
+  status.reports_used = count_recent(v.recent_reports);
+  status.tags_used = count_recent(v.recent_tags);
+
+  const auto [estimate, behind] = s.Estimate(v, now_second);
+  const double recent =
+      v.level.WeightAt(now_second, s.options.level_half_life_min);
+  if (std::isnan(estimate) || (behind < kKnownWeight && recent < kKnownWeight)) {
+    return status;
+  }
+  status.known = true;
+  // The spread of single waits around the estimate, once there is enough
+  // of it; a wide default before.
+  double up = 0.5;
+  if (v.spread.TotalWeight() >= 10.0) {
+    up = std::max(0.05, v.spread.Quantile(0.9) - v.spread.Quantile(0.5));
+  }
+  status.wait_p50_min = FromLog(estimate);
+  status.wait_p90_min = FromLog(estimate + up);
+  status.queue_length = status.service_rate_per_min * status.wait_p50_min;
+  // Confidence: how much evidence stands behind the estimate, now and at
+  // this hour on other days, on a 0..1 scale.
+  const double evidence = recent + 0.25 * behind;
+  status.confidence = evidence / (evidence + 2.0);
+  return status;
+}
+
+std::optional<double> CrowdEstimator::LearnedServiceMinutes(
+    const std::string& venue_id) const {
+  auto it = state_->venues.find(venue_id);
+  if (it == state_->venues.end()) return std::nullopt;
+  return state_->ServiceMinutes(it->second);
+}
+
+}  // namespace noqueue::model
