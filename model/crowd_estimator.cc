@@ -25,6 +25,8 @@ constexpr double kServicePrior = 3.0;
 // Evidence needed near this hour (or in the last level half-life) before
 // the status says anything.
 constexpr double kKnownWeight = 1.0;
+// Recent evidence kept for today's level (four half-lives at most).
+constexpr size_t kMaxRecent = 256;
 
 double Decay(double dt_seconds, double half_life_min) {
   if (dt_seconds <= 0) return 1.0;
@@ -63,6 +65,14 @@ struct Fading {
   }
 };
 
+// One accepted piece of evidence, kept for a few hours for today's level.
+struct Evidence {
+  int64_t at;     // when known
+  int hour;       // local hour when the waiting began
+  double y;       // log(1 + wait)
+  double weight;
+};
+
 struct Reporter {
   double agreed = 0.0;
   double judged = 0.0;
@@ -81,8 +91,11 @@ struct Venue {
 
   // log(1 + wait) by hour of the local day.
   std::array<Fading, 24> profile;
-  // Residuals against the profile: the last hour and the last days.
-  Fading level;
+  // Today's level against the profile is a time-decayed weighted median
+  // over recent evidence, read against the profile as it stands (so it is
+  // right even while a new venue's profile still moves); the last days'
+  // level is a fading mean of residuals.
+  std::deque<Evidence> recent;
   Fading days;
   // Residuals against the full estimate, for the upper quantile.
   DecayedHistogram spread{-4.0, 4.0, 0.05, 0.98};
@@ -148,24 +161,50 @@ struct CrowdEstimator::State {
   }
 
   // The offset of today from the profile: the last days' level, and the
-  // last hour's departure from it, each shrunk by how much stands behind it.
-  double Level(const Venue& v, int64_t t) const {
-    auto mean_at = [&](const Fading& f, double half_life) {
-      const double w = f.WeightAt(t, half_life);
-      const double s = f.weight == 0.0 ? 0.0 : f.sum * (w / f.weight);
-      return std::pair<double, double>{s, w};
-    };
-    const auto [ds, dw] = mean_at(v.days, options.days_half_life_min);
-    const double days = ds / (dw + 2.0);
-    const auto [ls, lw] = mean_at(v.level, options.level_half_life_min);
-    return days + (ls - lw * days) / (lw + 2.0);
+  // last hours' departure from it, each shrunk by how much stands behind
+  // it. Also returns the weight of the last hours' evidence.
+  std::pair<double, double> Level(const Venue& v, int64_t t) const {
+    const double dw = v.days.WeightAt(t, options.days_half_life_min);
+    const double days =
+        v.days.weight == 0.0 ? 0.0 : v.days.sum * (dw / v.days.weight) / (dw + 2.0);
+    std::array<std::pair<double, double>, kMaxRecent> residuals;
+    size_t n = 0;
+    double total = 0.0;
+    for (const Evidence& e : v.recent) {
+      if (e.at > t) continue;
+      const double w =
+          e.weight * Decay(static_cast<double>(t - e.at),
+                           options.level_half_life_min);
+      const double profile = Profile(v, e.hour, t).first;
+      if (w <= 0.0 || std::isnan(profile)) continue;
+      residuals[n++] = {e.y - profile, w};
+      total += w;
+    }
+    if (n == 0) return {days, 0.0};
+    std::sort(residuals.begin(), residuals.begin() + n);
+    double acc = 0.0, median = residuals[n - 1].first;
+    for (size_t i = 0; i < n; ++i) {
+      acc += residuals[i].second;
+      if (acc >= total / 2) {
+        median = residuals[i].first;
+        break;
+      }
+    }
+    return {days + total / (total + 2.0) * (median - days), total};
   }
 
-  // The estimate of log(1 + wait) at t, and the weight of evidence behind it.
-  std::pair<double, double> Estimate(const Venue& v, int64_t t) const {
+  // The estimate of log(1 + wait) at t, the weight of evidence behind it at
+  // this hour, and the weight of the last hours' evidence.
+  struct Guess {
+    double y = kNaN;
+    double profile_weight = 0.0;
+    double recent_weight = 0.0;
+  };
+  Guess Estimate(const Venue& v, int64_t t) const {
     const auto [profile, weight] = Profile(v, HourOf(t), t);
-    if (std::isnan(profile)) return {kNaN, 0.0};
-    return {profile + Level(v, t), weight};
+    if (std::isnan(profile)) return {};
+    const auto [level, recent] = Level(v, t);
+    return {profile + level, weight, recent};
   }
 
   double ServiceMinutes(const Venue& v) const {
@@ -196,7 +235,8 @@ struct CrowdEstimator::State {
     const int hour = HourOf(joined);
     const double days_half = options.days_half_life_min;
     const double level_half = options.level_half_life_min;
-    const auto [estimate, behind] = Estimate(v, joined);
+    const Guess guess = Estimate(v, joined);
+    const double estimate = guess.y;
     const auto [profile, profile_weight] = Profile(v, hour, joined);
     double residual = 0.0;
     double y_profile = y;
@@ -208,13 +248,26 @@ struct CrowdEstimator::State {
       if (profile_weight >= 2.0) {
         y_profile = profile + std::clamp(y - profile, -c, c);
       }
-      if (behind >= 2.0) v.spread.Add(std::clamp(y - estimate, -3.9, 3.9));
+      if (guess.profile_weight >= 2.0) {
+        v.spread.Add(std::clamp(y - estimate, -3.9, 3.9));
+      }
     }
     v.profile[hour].Add(t, options.profile_half_life_days * 24 * 60,
                         y_profile, weight);
     v.days.Add(t, days_half, residual, weight);
-    v.level.Add(t, level_half, residual, weight);
+    // Recent evidence, in order of time known, for today's level.
+    const Evidence e{t, hour, y, weight};
+    v.recent.insert(std::upper_bound(v.recent.begin(), v.recent.end(), e,
+                                     [](const Evidence& a, const Evidence& b) {
+                                       return a.at < b.at;
+                                     }),
+                    e);
     v.latest = std::max(v.latest, t);
+    const int64_t keep = static_cast<int64_t>(4 * 60 * level_half);
+    while (v.recent.size() > kMaxRecent ||
+           (!v.recent.empty() && v.recent.front().at < v.latest - keep)) {
+      v.recent.pop_front();
+    }
   }
 
   void PruneRecent(std::deque<int64_t>& times, int64_t now) const {
@@ -306,7 +359,9 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   }
 
   // What wait this report stands for, for someone who joined when.
-  const auto [estimate, behind] = s.Estimate(v, t);
+  const State::Guess guess = s.Estimate(v, t);
+  const double estimate = guess.y;
+  const double behind = guess.profile_weight + guess.recent_weight;
   double wait = 0.0;
   int64_t joined = t;
   double strength = 1.0;
@@ -397,9 +452,10 @@ VenueLiveStatus CrowdEstimator::Status(const std::string& venue_id,
   status.reports_used = count_recent(v.recent_reports);
   status.tags_used = count_recent(v.recent_tags);
 
-  const auto [estimate, behind] = s.Estimate(v, now_second);
-  const double recent =
-      v.level.WeightAt(now_second, s.options.level_half_life_min);
+  const State::Guess guess = s.Estimate(v, now_second);
+  const double estimate = guess.y;
+  const double behind = guess.profile_weight;
+  const double recent = guess.recent_weight;
   if (std::isnan(estimate) || (behind < kKnownWeight && recent < kKnownWeight)) {
     return status;
   }
