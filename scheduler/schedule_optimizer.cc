@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -91,6 +92,67 @@ double OverflowMinutes(const DayPlan& day) {
   return std::max(0.0, work - day.window_min);
 }
 
+namespace {
+
+// Local search from the constructive plan `conv` (changed in place): moves
+// one free convocation at a time by 4, 2 then 1 grid steps while that lowers
+// the cost on the search's simulated days, until the budget runs out.
+// Returns the final cost.
+double LocalSearch(const DayPlan& day, const OptimizerOptions& options,
+                   const std::vector<size_t>& free,
+                   std::chrono::steady_clock::time_point start_time,
+                   std::vector<double>& conv, OptimizedSchedule* out) {
+  const size_t n = day.attendees.size();
+  const CostWeights& w = options.weights;
+  const int reps = options.replications > 0 ? options.replications
+                                            : DefaultSearchReplications(n);
+  SimulatedDays days(day, reps, options.seed);
+  double cost = days.Cost(conv, w);
+  out->constructive_cost = cost;
+  out->evaluations = 1;
+
+  // Coordinate moves of free convocations on the grid.
+  const double g = day.granularity_min;
+  const double last = std::floor((day.window_min - 1e-9) / g) * g;
+  const auto deadline =
+      start_time + std::chrono::microseconds(
+                       static_cast<int64_t>(options.time_budget_ms * 1000.0));
+  auto exhausted = [&] {
+    if (options.max_evaluations > 0 &&
+        out->evaluations >= options.max_evaluations) {
+      return true;
+    }
+    return std::chrono::steady_clock::now() >= deadline;
+  };
+  bool stop = exhausted();
+  for (int steps : {4, 2, 1}) {
+    bool improved = true;
+    while (improved && !stop) {
+      improved = false;
+      for (size_t i : free) {
+        for (double dir : {-1.0, 1.0}) {
+          if ((stop = exhausted())) break;
+          const double old = conv[i];
+          conv[i] = std::clamp(old + dir * steps * g, 0.0, std::max(0.0, last));
+          if (conv[i] == old) continue;
+          const double c = days.Cost(conv, w);
+          ++out->evaluations;
+          if (c < cost - 1e-9) {
+            cost = c;
+            improved = true;
+            break;
+          }
+          conv[i] = old;
+        }
+        if (stop) break;
+      }
+    }
+  }
+  return cost;
+}
+
+}  // namespace
+
 absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
     const DayPlan& day, const OptimizerOptions& options) {
   if (absl::Status s = ValidateDayPlan(day); !s.ok()) return s;
@@ -120,53 +182,14 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
                             : 0.5;
   std::vector<double> conv = PlanConvocations(day, quantile);
   const size_t n = day.attendees.size();
-  const int reps = options.replications > 0 ? options.replications
-                                            : DefaultSearchReplications(n);
-  SimulatedDays days(day, reps, options.seed);
-  double cost = days.Cost(conv, w);
-  out.constructive_cost = cost;
-  out.evaluations = 1;
-
-  // Local search: coordinate moves of free convocations on the grid.
-  const double g = day.granularity_min;
-  const double last = std::floor((day.window_min - 1e-9) / g) * g;
   std::vector<size_t> free;
   for (size_t i = 0; i < n; ++i) {
     if (!day.attendees[i].fixed_min) free.push_back(i);
   }
-  const auto deadline =
-      start_time + std::chrono::microseconds(
-                       static_cast<int64_t>(options.time_budget_ms * 1000.0));
-  auto exhausted = [&] {
-    if (options.max_evaluations > 0 &&
-        out.evaluations >= options.max_evaluations) {
-      return true;
-    }
-    return std::chrono::steady_clock::now() >= deadline;
-  };
-  bool stop = options.time_budget_ms <= 0.0 || free.empty() || exhausted();
-  for (int steps : {4, 2, 1}) {
-    bool improved = true;
-    while (improved && !stop) {
-      improved = false;
-      for (size_t i : free) {
-        for (double dir : {-1.0, 1.0}) {
-          if ((stop = exhausted())) break;
-          const double old = conv[i];
-          conv[i] = std::clamp(old + dir * steps * g, 0.0, std::max(0.0, last));
-          if (conv[i] == old) continue;
-          const double c = days.Cost(conv, w);
-          ++out.evaluations;
-          if (c < cost - 1e-9) {
-            cost = c;
-            improved = true;
-            break;
-          }
-          conv[i] = old;
-        }
-        if (stop) break;
-      }
-    }
+  double cost = std::numeric_limits<double>::quiet_NaN();
+  out.constructive_cost = cost;
+  if (options.time_budget_ms > 0.0 && !free.empty()) {
+    cost = LocalSearch(day, options, free, start_time, conv, &out);
   }
   out.cost = cost;
   out.order.resize(n);

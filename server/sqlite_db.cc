@@ -114,18 +114,25 @@ absl::Status SqliteDb::Exec(const std::string& sql) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Statement*> SqliteDb::Prepare(const std::string& sql) {
+absl::Status SqliteDb::Run(absl::string_view sql) {
+  absl::StatusOr<Statement*> s = Prepare(sql);
+  if (!s.ok()) return s.status();
+  return (*s)->Run();
+}
+
+absl::StatusOr<Statement*> SqliteDb::Prepare(absl::string_view sql) {
+  // Heterogeneous lookup: no string is built for a cached statement.
   auto it = statements_.find(sql);
   if (it != statements_.end()) {
     it->second->Reset();
     return it->second.get();
   }
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(db_, rc, sql);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, std::string(sql));
   auto [pos, inserted] =
-      statements_.emplace(sql, std::make_unique<Statement>(stmt));
+      statements_.emplace(std::string(sql), std::make_unique<Statement>(stmt));
   return pos->second.get();
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -65,13 +66,17 @@ class SqliteDb {
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
-  // Runs one or more statements that return no rows.
+  // Runs one or more statements that return no rows (parsed every time:
+  // for schema changes and settings).
   absl::Status Exec(const std::string& sql);
+  // Runs one statement that returns no rows, prepared once and cached (for
+  // the hot path: BEGIN, SAVEPOINT, RELEASE, COMMIT).
+  absl::Status Run(absl::string_view sql);
 
   // Returns the cached statement for `sql`, reset and unbound. The pointer
   // stays valid for the connection's life; do not use one statement twice at
   // once.
-  absl::StatusOr<Statement*> Prepare(const std::string& sql);
+  absl::StatusOr<Statement*> Prepare(absl::string_view sql);
 
   int64_t Changes() const { return sqlite3_changes64(db_); }
   int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -213,7 +213,11 @@ SqliteStore::SqliteStore(std::string path, LearningPolicy policy,
     : path_(std::move(path)),
       policy_(policy),
       writer_db_(std::move(writer)) {
+  // Checkpoints are the checkpointer's job, not the writer's.
+  writer_db_->Exec("PRAGMA wal_autocheckpoint=0").IgnoreError();
   writer_ = std::thread([this] { WriterLoop(); });
+  completer_ = std::thread([this] { CompletionLoop(); });
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
 }
 
 SqliteStore::~SqliteStore() { Close(); }
@@ -225,7 +229,50 @@ void SqliteStore::Close() {
     closing_ = true;
   }
   queue_cv_.notify_all();
+  checkpoint_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    writer_exited_ = true;
+  }
+  done_cv_.notify_all();
+  if (completer_.joinable()) completer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // The writer connection, the last one, checkpoints the rest on closing.
+  writer_db_.reset();
+}
+
+void SqliteStore::CompletionLoop() {
+  while (true) {
+    Finished finished;
+    {
+      std::unique_lock<std::mutex> lock(done_mu_);
+      done_cv_.wait(lock, [&] { return writer_exited_ || !done_.empty(); });
+      if (done_.empty()) return;  // the writer is gone and all is done
+      finished = std::move(done_.front());
+      done_.pop_front();
+    }
+    for (size_t i = 0; i < finished.jobs.size(); ++i) {
+      finished.jobs[i].finish(finished.results[i]);
+    }
+  }
+}
+
+void SqliteStore::CheckpointLoop() {
+  absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_);
+  if (!db.ok()) return;  // the writer's close still checkpoints
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  while (!closing_) {
+    checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250));
+    if (closing_) break;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, never blocks the writer.
+    int log_frames = 0, checkpointed = 0;
+    sqlite3_wal_checkpoint_v2((*db)->raw(), nullptr,
+                              SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                              &checkpointed);
+    lock.lock();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteStore::AcquireReader() {
@@ -288,30 +335,36 @@ void SqliteStore::WriterLoop() {
       }
     }
     results.assign(batch.size(), absl::OkStatus());
-    absl::Status begin = db.Exec("BEGIN IMMEDIATE");
+    absl::Status begin = db.Run("BEGIN IMMEDIATE");
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!begin.ok()) {
         results[i] = begin;
         continue;
       }
-      absl::Status st = db.Exec("SAVEPOINT job");
+      absl::Status st = db.Run("SAVEPOINT job");
       if (st.ok()) {
         st = batch[i].run(db);
-        if (!st.ok()) db.Exec("ROLLBACK TO job").IgnoreError();
-        db.Exec("RELEASE job").IgnoreError();
+        if (!st.ok()) db.Run("ROLLBACK TO job").IgnoreError();
+        db.Run("RELEASE job").IgnoreError();
       }
       results[i] = st;
     }
     if (begin.ok()) {
-      absl::Status commit = db.Exec("COMMIT");
+      absl::Status commit = db.Run("COMMIT");
       if (!commit.ok()) {
-        db.Exec("ROLLBACK").IgnoreError();
+        db.Run("ROLLBACK").IgnoreError();
         for (absl::Status& st : results) {
           if (st.ok()) st = commit;
         }
       }
     }
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].finish(results[i]);
+    {
+      std::lock_guard<std::mutex> lock(done_mu_);
+      done_.push_back(Finished{std::move(batch), std::move(results)});
+    }
+    done_cv_.notify_one();
+    batch = {};
+    results = {};
   }
 }
 
@@ -713,16 +766,16 @@ void SqliteStore::RecordEvents(std::vector<v1::ArrivalEvent> events,
         std::vector<EventResult> results;
         results.reserve(events.size());
         for (size_t i = 0; i < events.size(); ++i) {
-          if (!atomic) RETURN_IF_ERROR(db.Exec("SAVEPOINT event"));
+          if (!atomic) RETURN_IF_ERROR(db.Run("SAVEPOINT event"));
           absl::StatusOr<EventResult> r = StoreEvent(db, events[i], i, now_us);
           if (r.ok()) {
-            if (!atomic) RETURN_IF_ERROR(db.Exec("RELEASE event"));
+            if (!atomic) RETURN_IF_ERROR(db.Run("RELEASE event"));
             results.push_back(*std::move(r));
             continue;
           }
           if (atomic) return r.status();
-          RETURN_IF_ERROR(db.Exec("ROLLBACK TO event"));
-          RETURN_IF_ERROR(db.Exec("RELEASE event"));
+          RETURN_IF_ERROR(db.Run("ROLLBACK TO event"));
+          RETURN_IF_ERROR(db.Run("RELEASE event"));
           EventResult rejected;
           rejected.disposition = v1::REJECTED;
           rejected.status = r.status();

@@ -3,9 +3,13 @@
 // One writer thread owns the write connection and commits queued writes in
 // batches (group commit: one transaction, one WAL sync for up to
 // kMaxBatch writes, each in its own savepoint so that one failure does not
-// undo the others). Readers use a small pool of connections; WAL lets them
-// read while the writer writes. The schema is versioned with
-// PRAGMA user_version and migrated forward on open.
+// undo the others). A completion thread then runs the writes' callbacks
+// (acknowledgements, learning) in commit order, while the writer commits the
+// next batch, and a checkpointer thread folds the WAL into the database in
+// the background, so that no write waits for a checkpoint's sync. Readers
+// use a small pool of connections; WAL lets them read while the writer
+// writes. The schema is versioned with PRAGMA user_version and migrated
+// forward on open.
 #ifndef NOQUEUE_SERVER_SQLITE_STORE_H_
 #define NOQUEUE_SERVER_SQLITE_STORE_H_
 
@@ -78,6 +82,8 @@ class SqliteStore final : public Store {
   void WriterLoop();
   absl::StatusOr<std::unique_ptr<SqliteDb>> AcquireReader();
   void ReleaseReader(std::unique_ptr<SqliteDb> db);
+  void CompletionLoop();
+  void CheckpointLoop();
   absl::StatusOr<EventResult> StoreEvent(SqliteDb& db,
                                          const v1::ArrivalEvent& event,
                                          size_t index, int64_t now_us);
@@ -96,6 +102,20 @@ class SqliteStore final : public Store {
   bool closing_ = false;      // guarded by queue_mu_
   std::unique_ptr<SqliteDb> writer_db_;  // writer thread only
   std::thread writer_;
+
+  // Committed batches whose callbacks are still to run, in commit order.
+  struct Finished {
+    std::vector<Job> jobs;
+    std::vector<absl::Status> results;
+  };
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<Finished> done_;  // guarded by done_mu_
+  bool writer_exited_ = false;  // guarded by done_mu_
+  std::thread completer_;
+
+  std::condition_variable checkpoint_cv_;  // with queue_mu_, on closing
+  std::thread checkpointer_;  // stops when closing_ is set
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<SqliteDb>> readers_;  // guarded by readers_mu_

@@ -17,7 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "reflection_v1alpha.grpc.pb.h"
-#include "tests/server_process.h"
+#include "clients/server_process.h"
 #include "tests/test_util.h"
 
 namespace noqueue {
@@ -156,7 +156,7 @@ CallResult CallJson(grpc::Channel* channel, const pb::DescriptorPool& pool,
 
 TEST_CASE("A generic client lists the services and schedules through reflection alone") {
   testing::TempDir dir;
-  testing::ServerProcess server(NOQUEUE_SERVER_BINARY, dir.file("var/n.db"));
+  client::ServerProcess server(NOQUEUE_SERVER_BINARY, dir.file("var/n.db"));
   REQUIRE(server.port() > 0);
   auto channel =
       grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
@@ -223,7 +223,7 @@ TEST_CASE("A generic client lists the services and schedules through reflection 
   CHECK(server.output().find("stopped") != std::string::npos);
 
   // ... and a new process finds the venue in the same file.
-  testing::ServerProcess restarted(NOQUEUE_SERVER_BINARY, dir.file("var/n.db"));
+  client::ServerProcess restarted(NOQUEUE_SERVER_BINARY, dir.file("var/n.db"));
   REQUIRE(restarted.port() > 0);
   auto channel2 =
       grpc::CreateChannel(restarted.target(), grpc::InsecureChannelCredentials());
@@ -238,7 +238,7 @@ TEST_CASE("A generic client lists the services and schedules through reflection 
 
 TEST_CASE("The health service reports the server as serving") {
   testing::TempDir dir;
-  testing::ServerProcess server(NOQUEUE_SERVER_BINARY, dir.file("n.db"));
+  client::ServerProcess server(NOQUEUE_SERVER_BINARY, dir.file("n.db"));
   REQUIRE(server.port() > 0);
   auto channel =
       grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());

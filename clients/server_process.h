@@ -1,24 +1,31 @@
-// Runs the real noqueue-server binary as a child process on a free port, for
-// tests that must see the program itself (signals, exit code, a client that
-// shares no code with the server).
-#ifndef NOQUEUE_TESTS_SERVER_PROCESS_H_
-#define NOQUEUE_TESTS_SERVER_PROCESS_H_
+// Runs a server binary (noqueue-server, or the benchmark's echo server) as a
+// child process on a free port: for tests that must see the program itself
+// (signals, exit code, a client that shares no code with the server) and
+// for benchmarks that measure its CPU time and memory.
+#ifndef NOQUEUE_CLIENTS_SERVER_PROCESS_H_
+#define NOQUEUE_CLIENTS_SERVER_PROCESS_H_
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
-namespace noqueue::testing {
+namespace noqueue::client {
 
 class ServerProcess {
  public:
   // Starts `binary --listen=127.0.0.1:0 --db=db_path` and waits for the line
   // that names its port. port() is 0 when it did not start.
-  ServerProcess(const std::string& binary, const std::string& db_path) {
+  ServerProcess(const std::string& binary, const std::string& db_path)
+      : ServerProcess(binary, {"--listen=127.0.0.1:0", "--db=" + db_path}) {}
+
+  // Starts `binary args...` and waits for a line that says "listening on
+  // port N".
+  ServerProcess(const std::string& binary, std::vector<std::string> args) {
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
@@ -26,9 +33,11 @@ class ServerProcess {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
-      std::string db = "--db=" + db_path;
-      execl(binary.c_str(), binary.c_str(), "--listen=127.0.0.1:0", db.c_str(),
-            static_cast<char*>(nullptr));
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(binary.c_str()));
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(binary.c_str(), argv.data());
       _exit(127);
     }
     close(out[1]);
@@ -36,7 +45,8 @@ class ServerProcess {
     char line[512];
     while (out_ && fgets(line, sizeof line, out_)) {
       output_ += line;
-      if (sscanf(line, "noqueue-server listening on port %d", &port_) == 1) break;
+      const char* at = std::strstr(line, "listening on port ");
+      if (at && std::sscanf(at, "listening on port %d", &port_) == 1) break;
     }
   }
   ~ServerProcess() {
@@ -50,6 +60,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
 
   // Sends `sig`, waits for the exit and returns the exit status (-1 when the
@@ -73,6 +84,6 @@ class ServerProcess {
   std::string output_;
 };
 
-}  // namespace noqueue::testing
+}  // namespace noqueue::client
 
-#endif  // NOQUEUE_TESTS_SERVER_PROCESS_H_
+#endif  // NOQUEUE_CLIENTS_SERVER_PROCESS_H_

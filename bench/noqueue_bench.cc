@@ -1,0 +1,1287 @@
+// noqueue-bench: throughput and latency of NoQueue's RPCs, beside the limits
+// of what it is built on, measured in the same run on the same machine.
+//
+//   build/bench/noqueue-bench [--quick] [--server=HOST:PORT]
+//       [--json=noqueue_bench.json] [--svg=noqueue_bench.svg]
+//
+// Unless --server names a running noqueue-server, it starts one
+// (build/server/noqueue-server, --server_binary) on a temporary database, so
+// that it can also read the server's CPU time and peak memory from /proc.
+// It always starts its own echo server (this binary, --echo_server): a gRPC
+// callback server with the same settings that answers at once, with
+// payloads of the sizes the NoQueue RPC carries. That is the ceiling of
+// gRPC on this machine; raw SQLite inserts of the same rows, in batches, are
+// the ceiling of the store.
+//
+// Load: gRPC's asynchronous (callback) client API, closed loop: at
+// concurrency C, C calls are always outstanding (streams: C streams, each
+// with up to --window tags unacknowledged). Each point runs a warm-up, then
+// --duration_s of measurement. Figures per point: calls (or tags) per
+// second, attendees per second, latency P50/P90/P99/P99.9, errors by status
+// code, server CPU per call and the server's peak memory.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <sqlite3.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/server_process.h"
+#include "echo.grpc.pb.h"
+#include "noqueue/v1/arrival.grpc.pb.h"
+#include "noqueue/v1/crowd.grpc.pb.h"
+#include "noqueue/v1/scheduling.grpc.pb.h"
+#include "noqueue/v1/venue.grpc.pb.h"
+
+ABSL_FLAG(bool, quick, false,
+          "CI smoke mode: two concurrency levels, short points, < 1 minute");
+ABSL_FLAG(double, duration_s, 0.0,
+          "measured seconds per point (default 1 with --quick, else 4)");
+ABSL_FLAG(std::string, concurrency, "",
+          "comma-separated levels (default 1,8 with --quick, else "
+          "1,2,4,8,16,32,64)");
+ABSL_FLAG(std::string, sizes, "",
+          "CreateSchedule sizes (default 10,100,1000,10000)");
+ABSL_FLAG(std::string, workloads, "schedule,crowd,stream,sqlite,mixed",
+          "which workloads to run");
+ABSL_FLAG(int, window, 256, "unacknowledged tags per stream");
+ABSL_FLAG(std::string, server, "", "a running noqueue-server to drive");
+ABSL_FLAG(std::string, server_binary, "",
+          "noqueue-server to start (default: next to this build)");
+ABSL_FLAG(std::string, json, "noqueue_bench.json", "JSON results file");
+ABSL_FLAG(std::string, svg, "noqueue_bench.svg", "SVG plot file");
+ABSL_FLAG(bool, echo_server, false, "internal: serve the echo ceiling");
+
+namespace noqueue::bench {
+namespace {
+
+namespace v1 = ::noqueue::v1;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// ---------------------------------------------------------------------------
+// The echo server (a child process: this binary with --echo_server).
+
+class EchoStream final
+    : public grpc::ServerBidiReactor<EchoMessage, EchoMessage> {
+ public:
+  EchoStream() { StartRead(&in_); }
+  void OnReadDone(bool ok) override {
+    std::unique_lock lock(mu_);
+    if (!ok) {
+      reads_done_ = true;
+      Pump(lock);
+      return;
+    }
+    EchoMessage reply;
+    reply.mutable_payload()->assign(static_cast<size_t>(in_.reply_bytes()),
+                                    'a');
+    queue_.push_back(std::move(reply));
+    Pump(lock);
+    if (lock.owns_lock()) lock.unlock();
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override {
+    std::unique_lock lock(mu_);
+    writing_ = false;
+    if (!ok) failed_ = true;
+    Pump(lock);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Pump(std::unique_lock<std::mutex>& lock) {
+    if (writing_ || finished_) return;
+    if (failed_ || (reads_done_ && queue_.empty())) {
+      finished_ = true;
+      lock.unlock();
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (queue_.empty()) return;
+    out_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    lock.unlock();
+    StartWrite(&out_);
+  }
+  std::mutex mu_;
+  EchoMessage in_, out_;
+  std::deque<EchoMessage> queue_;
+  bool writing_ = false, reads_done_ = false, failed_ = false,
+       finished_ = false;
+};
+
+class EchoService final : public Echo::CallbackService {
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
+                                  const EchoMessage* request,
+                                  EchoMessage* response) override {
+    response->mutable_payload()->assign(
+        static_cast<size_t>(request->reply_bytes()), 'a');
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerBidiReactor<EchoMessage, EchoMessage>* Stream(
+      grpc::CallbackServerContext*) override {
+    return new EchoStream();
+  }
+};
+
+int ServeEcho() {
+  EchoService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  // The settings of noqueue-server (server/noqueue_server.cc).
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxSendMessageSize(64 << 20);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return 1;
+  std::printf("noqueue-bench echo listening on port %d\n", port);
+  std::fflush(stdout);
+  server->Wait();  // killed by the parent
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// What the server process costs, from /proc.
+
+struct ProcessUsage {
+  double cpu_s = 0;       // user + system
+  double peak_rss_mb = 0;  // VmHWM
+};
+
+ProcessUsage ReadUsage(pid_t pid) {
+  ProcessUsage u;
+  if (pid <= 0) return u;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command name (which may hold spaces): state is 3rd,
+  // utime the 14th and stime the 15th.
+  const size_t close = line.rfind(')');
+  if (close != std::string::npos) {
+    std::vector<std::string> f =
+        absl::StrSplit(line.substr(close + 2), ' ', absl::SkipEmpty());
+    if (f.size() > 13) {
+      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+      u.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / tick;
+    }
+  }
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      u.peak_rss_mb = std::stod(line.substr(6)) / 1024.0;
+    }
+  }
+  return u;
+}
+
+// ---------------------------------------------------------------------------
+// One measured point.
+
+struct Point {
+  std::string workload;  // e.g. "CreateSchedule/100"
+  std::string kind;      // "noqueue", "echo", "sqlite"
+  int concurrency = 0;
+  double seconds = 0;
+  int64_t calls = 0;       // completed OK (tags for streams)
+  double per_call_items = 1;  // attendees per call, for CreateSchedule
+  std::vector<double> latency_ms;
+  std::map<std::string, int64_t> errors;
+  double server_cpu_s = -1;
+  double server_peak_mb = -1;
+
+  double Rate() const { return seconds > 0 ? calls / seconds : 0; }
+  double Quantile(double q) const {
+    if (latency_ms.empty()) return std::nan("");
+    const size_t i = std::min(latency_ms.size() - 1,
+                              static_cast<size_t>(q * latency_ms.size()));
+    return latency_ms[i];
+  }
+  double CpuUsPerCall() const {
+    return server_cpu_s < 0 || calls == 0 ? std::nan("")
+                                          : 1e6 * server_cpu_s / calls;
+  }
+};
+
+// Collects completions from gRPC's callback threads.
+class Recorder {
+ public:
+  void Start() { recording_ = true; }
+  void Stop() { recording_ = false; }
+  bool recording() const { return recording_; }
+  void Ok(double ms) {
+    if (!recording_) return;
+    std::lock_guard lock(mu_);
+    latency_ms_.push_back(ms);
+  }
+  void Error(grpc::StatusCode code) {
+    if (!recording_) return;
+    std::lock_guard lock(mu_);
+    ++errors_[StatusName(code)];
+  }
+  void ErrorNamed(const std::string& name) {
+    if (!recording_) return;
+    std::lock_guard lock(mu_);
+    ++errors_[name];
+  }
+  void Into(Point* p) {
+    std::lock_guard lock(mu_);
+    p->calls = static_cast<int64_t>(latency_ms_.size());
+    p->latency_ms = std::move(latency_ms_);
+    std::sort(p->latency_ms.begin(), p->latency_ms.end());
+    p->errors = errors_;
+  }
+  static std::string StatusName(grpc::StatusCode code) {
+    static const char* kNames[] = {
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+        "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
+        "DATA_LOSS", "UNAUTHENTICATED"};
+    const int c = static_cast<int>(code);
+    return c >= 0 && c <= 16 ? kNames[c] : absl::StrCat("CODE_", c);
+  }
+
+ private:
+  std::atomic<bool> recording_{false};
+  std::mutex mu_;
+  std::vector<double> latency_ms_;
+  std::map<std::string, int64_t> errors_;
+};
+
+// Channels: a few separate connections, so that load spreads over the
+// server's threads as it would from several clients.
+std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
+                                                     int n) {
+  std::vector<std::shared_ptr<grpc::Channel>> out;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("noqueue.bench.channel", i);  // distinct connections
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxSendMessageSize(64 << 20);
+    out.push_back(grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args));
+  }
+  return out;
+}
+
+struct Timing {
+  double warmup_s;
+  double measure_s;
+};
+
+// Closed loop of unary calls: `issue(slot, done)` starts one call of slot
+// `slot` and calls done(status) when it completes.
+using Done = std::function<void(const grpc::Status&)>;
+using Issue = std::function<void(int slot, Done done)>;
+
+void RunUnary(int concurrency, const Timing& timing, const Issue& issue,
+              Recorder* recorder, double* measured_s) {
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  int active = concurrency;
+  std::function<void(int)> launch = [&](int slot) {
+    const auto start = Clock::now();
+    issue(slot, [&, slot, start](const grpc::Status& st) {
+      const double ms = 1e3 * Seconds(Clock::now() - start);
+      if (st.ok()) {
+        recorder->Ok(ms);
+      } else {
+        recorder->Error(st.error_code());
+      }
+      if (!stop.load()) {
+        launch(slot);
+      } else {
+        std::lock_guard lock(mu);
+        if (--active == 0) cv.notify_all();
+      }
+    });
+  };
+  for (int s = 0; s < concurrency; ++s) launch(s);
+  std::this_thread::sleep_for(std::chrono::duration<double>(timing.warmup_s));
+  recorder->Start();
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(timing.measure_s));
+  stop = true;
+  *measured_s = Seconds(Clock::now() - t0);
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return active == 0; });
+}
+
+// One bidirectional stream that keeps up to `window` messages unanswered;
+// `make(i)` builds the i-th message, `check(answer)` says whether the
+// answer is a success (else its error name).
+template <typename Req, typename Resp>
+class LoadStream final : public grpc::ClientBidiReactor<Req, Resp> {
+ public:
+  using Make = std::function<void(int64_t, Req*)>;
+  using Check = std::function<std::string(const Resp&)>;
+
+  LoadStream(int window, Make make, Check check, Recorder* recorder)
+      : window_(window), make_(std::move(make)), check_(std::move(check)),
+        recorder_(recorder) {}
+
+  void Begin() {
+    this->StartRead(&in_);
+    this->AddHold();  // released after WritesDone
+    std::unique_lock lock(mu_);
+    MaybeWrite(lock);
+    this->StartCall();
+  }
+  void Stop() {
+    std::unique_lock lock(mu_);
+    stopping_ = true;
+    MaybeWrite(lock);
+  }
+  grpc::Status Await() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+    return status_;
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock lock(mu_);
+    writing_ = false;
+    if (!ok) stopping_ = true;
+    MaybeWrite(lock);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    const std::string error = check_(in_);
+    std::unique_lock lock(mu_);
+    const double ms = 1e3 * Seconds(Clock::now() - sent_.front());
+    sent_.pop_front();
+    lock.unlock();
+    if (error.empty()) {
+      recorder_->Ok(ms);
+    } else {
+      recorder_->ErrorNamed(error);
+    }
+    this->StartRead(&in_);
+    lock.lock();
+    MaybeWrite(lock);
+  }
+  void OnDone(const grpc::Status& s) override {
+    std::lock_guard lock(mu_);
+    status_ = s;
+    done_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  // Under the lock; starts the next write if there is room.
+  void MaybeWrite(std::unique_lock<std::mutex>& lock) {
+    if (writing_ || closed_) return;
+    if (stopping_) {
+      closed_ = true;
+      lock.unlock();
+      this->StartWritesDone();
+      this->RemoveHold();
+      return;
+    }
+    if (static_cast<int>(sent_.size()) >= window_) return;
+    make_(next_++, &out_);
+    sent_.push_back(Clock::now());
+    writing_ = true;
+    lock.unlock();
+    this->StartWrite(&out_);
+  }
+
+  const int window_;
+  Make make_;
+  Check check_;
+  Recorder* recorder_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Req out_;
+  Resp in_;
+  std::deque<Clock::time_point> sent_;
+  int64_t next_ = 0;
+  bool writing_ = false, stopping_ = false, closed_ = false, done_ = false;
+  grpc::Status status_;
+};
+
+// ---------------------------------------------------------------------------
+// The workloads' messages.
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t ns = absl::ToUnixNanos(t);
+  ts.set_seconds(ns / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
+  return ts;
+}
+
+// A station-like venue sized for n attendees over a four-hour window at
+// about 85% load: one desk per ~136 attendees of 1.5 minutes.
+v1::Venue BenchVenue(int n) {
+  v1::Venue v;
+  v.set_venue_id(absl::StrCat("bench-", n));
+  v.set_display_name(absl::StrCat("Benchmark venue for ", n));
+  v.set_convocation_type(v1::TRAIN_STATION);
+  v.set_time_zone("Europe/Paris");
+  v.set_service_points(std::max(1, static_cast<int>(std::ceil(n / 136.0))));
+  v.mutable_mean_service_time()->set_seconds(90);
+  return v;
+}
+
+absl::Time Day() {
+  // Yesterday morning: tags on it are in the past, as real ones are.
+  return absl::FromCivil(
+      absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) - 1,
+      absl::UTCTimeZone()) + absl::Hours(8);
+}
+
+v1::CreateScheduleRequest ScheduleRequest(int n) {
+  v1::CreateScheduleRequest r;
+  r.set_venue_id(absl::StrCat("bench-", n));
+  *r.mutable_window_start() = Ts(Day());
+  *r.mutable_window_end() = Ts(Day() + absl::Hours(4));
+  for (int i = 0; i < n; ++i) {
+    v1::Attendee* a = r.add_attendees();
+    a->set_attendee_id(absl::StrCat("traveller-", i));
+    a->set_party_size(1 + i % 3);
+    (*a->mutable_features())["fare_class"] = i % 4;
+  }
+  return r;
+}
+
+v1::ArrivalEvent Tag(const std::string& schedule_id, int attendees,
+                     int64_t stream, int64_t i) {
+  v1::ArrivalEvent e;
+  e.set_event_id(absl::StrCat("bench-", stream, "-", i));
+  e.set_schedule_id(schedule_id);
+  const int64_t who = i % attendees;
+  e.set_attendee_id(absl::StrCat("traveller-", who));
+  static constexpr v1::ArrivalKind kKinds[] = {
+      v1::ARRIVED, v1::SERVICE_STARTED, v1::SERVICE_ENDED};
+  const int64_t pass = i / attendees;
+  e.set_kind(kKinds[pass % 3]);
+  *e.mutable_observed_at() =
+      Ts(Day() + absl::Seconds(who * 240.0 * 60 / attendees + 60 * (pass % 3)));
+  e.set_device_id(absl::StrCat("gate-", stream));
+  return e;
+}
+
+v1::ReportQueueRequest Report(const std::string& venue_id, int64_t i) {
+  v1::ReportQueueRequest r;
+  r.set_venue_id(venue_id);
+  *r.mutable_observed_at() = Ts(absl::Now());
+  r.set_queue_length(static_cast<int32_t>(5 + i % 20));
+  r.mutable_waited()->set_seconds(60 * (4 + i % 15));
+  r.set_wait_state(v1::WAIT_STATE_FINISHED);
+  r.set_reporter_token(absl::StrCat("bench-reporter-", i));
+  return r;
+}
+
+EchoMessage EchoOf(size_t request_bytes, size_t reply_bytes) {
+  EchoMessage m;
+  m.mutable_payload()->assign(request_bytes, 'q');
+  m.set_reply_bytes(static_cast<int32_t>(reply_bytes));
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// The run.
+
+class Bench {
+ public:
+  Bench(std::string noqueue_target, pid_t noqueue_pid, std::string echo_target,
+        pid_t echo_pid, Timing timing, std::vector<int> levels)
+      : nq_target_(std::move(noqueue_target)), nq_pid_(noqueue_pid),
+        echo_target_(std::move(echo_target)), echo_pid_(echo_pid),
+        timing_(timing), levels_(std::move(levels)) {
+    nq_channels_ = Channels(nq_target_, 4);
+    echo_channels_ = Channels(echo_target_, 4);
+  }
+
+  bool Setup(const std::vector<int>& sizes) {
+    auto venues = v1::VenueService::NewStub(nq_channels_[0]);
+    for (int n : sizes) {
+      grpc::ClientContext ctx;
+      v1::UpsertVenueRequest req;
+      *req.mutable_venue() = BenchVenue(n);
+      v1::UpsertVenueResponse resp;
+      grpc::Status st = venues->UpsertVenue(&ctx, req, &resp);
+      if (!st.ok()) {
+        std::fprintf(stderr, "noqueue-bench: UpsertVenue: %s\n",
+                     st.error_message().c_str());
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void CreateSchedule(int n) {
+    const v1::CreateScheduleRequest tmpl = ScheduleRequest(n);
+    v1::CreateScheduleResponse sample;
+    {
+      auto stub = v1::SchedulingService::NewStub(nq_channels_[0]);
+      grpc::ClientContext ctx;
+      stub->CreateSchedule(&ctx, tmpl, &sample);
+    }
+    const size_t req_bytes = tmpl.ByteSizeLong();
+    const size_t resp_bytes = sample.ByteSizeLong();
+    const std::string name = absl::StrCat("CreateSchedule/", n);
+    for (int c : levels_) {
+      // 10,000 attendees take a while each: fewer at once is enough.
+      if (n >= 10000 && c > 4) continue;
+      struct Slot {
+        v1::CreateScheduleRequest req;
+        v1::CreateScheduleResponse resp;
+        std::unique_ptr<grpc::ClientContext> ctx;
+      };
+      std::vector<Slot> slots(c);
+      for (Slot& s : slots) s.req = tmpl;
+      std::vector<std::unique_ptr<v1::SchedulingService::Stub>> stubs;
+      for (auto& ch : nq_channels_) {
+        stubs.push_back(v1::SchedulingService::NewStub(ch));
+      }
+      std::atomic<int64_t> seq{0};
+      Point p = Measure(name, "noqueue", c, n, nq_pid_,
+                        [&](int slot, Done done) {
+        Slot& s = slots[slot];
+        s.req.set_request_id(absl::StrCat("bench-", n, "-", seq++));
+        s.ctx = std::make_unique<grpc::ClientContext>();
+        stubs[slot % stubs.size()]->async()->CreateSchedule(
+            s.ctx.get(), &s.req, &s.resp, std::move(done));
+      });
+      points_.push_back(std::move(p));
+      EchoUnary(name, c, req_bytes, resp_bytes);
+    }
+  }
+
+  void Crowd() {
+    const std::string venue = "bench-100";
+    std::vector<std::unique_ptr<v1::CrowdService::Stub>> stubs;
+    for (auto& ch : nq_channels_) stubs.push_back(v1::CrowdService::NewStub(ch));
+    const size_t report_bytes = Report(venue, 0).ByteSizeLong();
+    v1::GetVenueStatusRequest status_req;
+    status_req.set_venue_id(venue);
+    for (int c : levels_) {
+      struct Slot {
+        v1::ReportQueueRequest req;
+        v1::ReportQueueResponse resp;
+        v1::GetVenueStatusResponse status;
+        std::unique_ptr<grpc::ClientContext> ctx;
+      };
+      std::vector<Slot> slots(c);
+      std::atomic<int64_t> seq{next_report_};
+      points_.push_back(Measure("ReportQueue", "noqueue", c, 1, nq_pid_,
+                                [&](int slot, Done done) {
+        Slot& s = slots[slot];
+        s.req = Report(venue, seq++);
+        s.ctx = std::make_unique<grpc::ClientContext>();
+        stubs[slot % stubs.size()]->async()->ReportQueue(
+            s.ctx.get(), &s.req, &s.resp, std::move(done));
+      }));
+      next_report_ = seq;
+      EchoUnary("ReportQueue", c, report_bytes, 32);
+      size_t status_bytes = 0;
+      points_.push_back(Measure("GetVenueStatus", "noqueue", c, 1, nq_pid_,
+                                [&](int slot, Done done) {
+        Slot& s = slots[slot];
+        status_bytes = s.status.ByteSizeLong();
+        s.ctx = std::make_unique<grpc::ClientContext>();
+        stubs[slot % stubs.size()]->async()->GetVenueStatus(
+            s.ctx.get(), &status_req, &s.status, std::move(done));
+      }));
+      EchoUnary("GetVenueStatus", c, status_req.ByteSizeLong(),
+                std::max<size_t>(status_bytes, 64));
+    }
+  }
+
+  // Tag ingest on schedules of `attendees` (made here), `streams` at once.
+  bool Arrivals(int attendees) {
+    auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
+    std::vector<std::string> ids;
+    for (int k = 0; k < 4; ++k) {
+      grpc::ClientContext ctx;
+      v1::CreateScheduleRequest req = ScheduleRequest(attendees);
+      req.set_request_id(absl::StrCat("bench-stream-", k));
+      v1::CreateScheduleResponse resp;
+      grpc::Status st = sched->CreateSchedule(&ctx, req, &resp);
+      if (!st.ok()) {
+        std::fprintf(stderr, "noqueue-bench: CreateSchedule: %s\n",
+                     st.error_message().c_str());
+        return false;
+      }
+      ids.push_back(resp.schedule().schedule_id());
+    }
+    const size_t tag_bytes = Tag(ids[0], attendees, 0, 0).ByteSizeLong();
+    v1::ArrivalAck sample_ack;
+    sample_ack.set_event_id(Tag(ids[0], attendees, 0, 0).event_id());
+    sample_ack.set_status(v1::ACCEPTED);
+    const size_t ack_bytes = sample_ack.ByteSizeLong();
+    for (int c : levels_) {
+      const int64_t base = next_stream_;
+      next_stream_ += c;
+      auto make = [&](int s) {
+        const std::string& id = ids[s % ids.size()];
+        const int64_t stream = base + s;
+        return [id, attendees, stream](int64_t i, v1::ArrivalEvent* e) {
+          *e = Tag(id, attendees, stream, i);
+        };
+      };
+      auto check = [](const v1::ArrivalAck& ack) -> std::string {
+        if (ack.status() == v1::ACCEPTED) return "";
+        return absl::StrCat(v1::AckStatus_Name(ack.status()), "/",
+                            Recorder::StatusName(
+                                static_cast<grpc::StatusCode>(ack.code())));
+      };
+      points_.push_back(MeasureStreams<v1::ArrivalEvent, v1::ArrivalAck>(
+          "StreamArrivals", "noqueue", c, nq_pid_, nq_channels_,
+          [&](int s, grpc::ClientContext* ctx,
+              LoadStream<v1::ArrivalEvent, v1::ArrivalAck>* r) {
+            v1::ArrivalService::NewStub(nq_channels_[s % nq_channels_.size()])
+                ->async()
+                ->StreamArrivals(ctx, r);
+          },
+          make, check));
+      const EchoMessage m = EchoOf(tag_bytes, ack_bytes);
+      points_.push_back(MeasureStreams<EchoMessage, EchoMessage>(
+          "StreamArrivals", "echo", c, echo_pid_, echo_channels_,
+          [&](int s, grpc::ClientContext* ctx,
+              LoadStream<EchoMessage, EchoMessage>* r) {
+            Echo::NewStub(echo_channels_[s % echo_channels_.size()])
+                ->async()
+                ->Stream(ctx, r);
+          },
+          [m](int) {
+            return [m](int64_t, EchoMessage* e) { *e = m; };
+          },
+          [](const EchoMessage&) { return std::string(); }));
+    }
+    return true;
+  }
+
+  // A busy venue: schedules of 100, a device streaming tags, reports and
+  // status polls, all at once (concurrency 2, 1 stream, 2, 2).
+  void Mixed() {
+    const int n = 100;
+    const std::string venue = absl::StrCat("bench-", n);
+    Recorder schedules, tags, reports, statuses;
+    std::atomic<int64_t> seq{0};
+    std::atomic<int64_t> report_seq{next_report_ + 1000000};
+    auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
+    auto crowd = v1::CrowdService::NewStub(nq_channels_[1]);
+    // The stream tags a schedule of its own.
+    std::string tag_schedule;
+    {
+      grpc::ClientContext ctx;
+      v1::CreateScheduleRequest req = ScheduleRequest(n);
+      req.set_request_id("bench-mixed-tags");
+      v1::CreateScheduleResponse resp;
+      if (!sched->CreateSchedule(&ctx, req, &resp).ok()) return;
+      tag_schedule = resp.schedule().schedule_id();
+    }
+    struct Slot {
+      v1::CreateScheduleRequest req = ScheduleRequest(100);
+      v1::CreateScheduleResponse resp;
+      v1::ReportQueueRequest report;
+      v1::ReportQueueResponse report_resp;
+      v1::GetVenueStatusRequest status_req;
+      v1::GetVenueStatusResponse status;
+      std::unique_ptr<grpc::ClientContext> ctx;
+    };
+    std::vector<Slot> slots(6);
+    for (Slot& s : slots) s.status_req.set_venue_id(venue);
+    std::vector<double> seconds(4);
+    std::vector<std::thread> loops;
+    loops.emplace_back([&] {
+      RunUnary(2, timing_, [&](int slot, Done done) {
+        Slot& s = slots[slot];
+        s.req.set_request_id(absl::StrCat("bench-mixed-", seq++));
+        s.ctx = std::make_unique<grpc::ClientContext>();
+        sched->async()->CreateSchedule(s.ctx.get(), &s.req, &s.resp,
+                                       std::move(done));
+      }, &schedules, &seconds[0]);
+    });
+    loops.emplace_back([&] {
+      RunUnary(2, timing_, [&](int slot, Done done) {
+        Slot& s = slots[2 + slot];
+        s.report = Report(venue, report_seq++);
+        s.ctx = std::make_unique<grpc::ClientContext>();
+        crowd->async()->ReportQueue(s.ctx.get(), &s.report, &s.report_resp,
+                                    std::move(done));
+      }, &reports, &seconds[1]);
+    });
+    loops.emplace_back([&] {
+      RunUnary(2, timing_, [&](int slot, Done done) {
+        Slot& s = slots[4 + slot];
+        s.ctx = std::make_unique<grpc::ClientContext>();
+        crowd->async()->GetVenueStatus(s.ctx.get(), &s.status_req, &s.status,
+                                       std::move(done));
+      }, &statuses, &seconds[2]);
+    });
+    grpc::ClientContext stream_ctx;
+    const int64_t stream_id = next_stream_++;
+    LoadStream<v1::ArrivalEvent, v1::ArrivalAck> stream(
+        absl::GetFlag(FLAGS_window),
+        [&](int64_t i, v1::ArrivalEvent* e) {
+          *e = Tag(tag_schedule, n, stream_id, i);
+        },
+        [](const v1::ArrivalAck& ack) {
+          return ack.status() == v1::ACCEPTED ? std::string()
+                                              : v1::AckStatus_Name(ack.status());
+        },
+        &tags);
+    v1::ArrivalService::NewStub(nq_channels_[2])->async()->StreamArrivals(
+        &stream_ctx, &stream);
+    stream.Begin();
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(timing_.warmup_s));
+    const ProcessUsage at_start = ReadUsage(nq_pid_);
+    tags.Start();
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(timing_.measure_s));
+    tags.Stop();
+    seconds[3] = Seconds(Clock::now() - t0);
+    const ProcessUsage after = ReadUsage(nq_pid_);
+    stream.Stop();
+    stream.Await();
+    for (std::thread& t : loops) t.join();
+    const char* names[] = {"Mixed: CreateSchedule/100", "Mixed: ReportQueue",
+                           "Mixed: GetVenueStatus", "Mixed: StreamArrivals"};
+    Recorder* recorders[] = {&schedules, &reports, &statuses, &tags};
+    int64_t total = 0;
+    for (int i = 0; i < 4; ++i) {
+      Point p;
+      p.workload = names[i];
+      p.kind = "noqueue";
+      p.concurrency = i == 3 ? 1 : 2;
+      p.per_call_items = i == 0 ? n : 1;
+      p.seconds = seconds[i];
+      recorders[i]->Into(&p);
+      total += p.calls;
+      if (nq_pid_ > 0) p.server_peak_mb = after.peak_rss_mb;
+      points_.push_back(std::move(p));
+    }
+    // The server's CPU is shared: per call of any kind.
+    for (size_t i = points_.size() - 4; i < points_.size(); ++i) {
+      if (nq_pid_ > 0 && total > 0) {
+        points_[i].server_cpu_s =
+            (after.cpu_s - at_start.cpu_s) * points_[i].calls / total;
+      }
+    }
+  }
+
+  // Raw SQLite: the same tag rows, inserted in batches into a table shaped
+  // like the server's, on a file with the server's settings.
+  void RawSqlite(const std::string& dir, int batch) {
+    const std::string path = dir + "/raw.db";
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return;
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "CREATE TABLE arrival_events (seq INTEGER PRIMARY KEY,"
+                 " event_id TEXT NOT NULL UNIQUE, schedule_id TEXT NOT NULL,"
+                 " attendee_id TEXT NOT NULL, kind INTEGER NOT NULL,"
+                 " observed_us INTEGER NOT NULL, device_id TEXT NOT NULL,"
+                 " received_us INTEGER NOT NULL, learnable INTEGER NOT NULL);",
+                 nullptr, nullptr, nullptr);
+    sqlite3_stmt* insert = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO arrival_events (event_id, schedule_id,"
+                       " attendee_id, kind, observed_us, device_id,"
+                       " received_us, learnable) VALUES (?,?,?,?,?,?,?,1)",
+                       -1, &insert, nullptr);
+    Point p;
+    p.workload = "StreamArrivals";
+    p.kind = "sqlite";
+    p.concurrency = batch;
+    const auto t0 = Clock::now();
+    int64_t rows = 0;
+    while (Seconds(Clock::now() - t0) < timing_.measure_s) {
+      sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+      for (int i = 0; i < batch; ++i, ++rows) {
+        const v1::ArrivalEvent e = Tag("sch_0123456789abcdef01234567", 1000, 0, rows);
+        sqlite3_bind_text(insert, 1, e.event_id().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 2, e.schedule_id().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 3, e.attendee_id().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(insert, 4, e.kind());
+        sqlite3_bind_int64(insert, 5, e.observed_at().seconds() * 1000000);
+        sqlite3_bind_text(insert, 6, e.device_id().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert, 7, absl::ToUnixMicros(absl::Now()));
+        sqlite3_step(insert);
+        sqlite3_reset(insert);
+      }
+      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    p.seconds = Seconds(Clock::now() - t0);
+    p.calls = rows;
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+    points_.push_back(std::move(p));
+  }
+
+  const std::vector<Point>& points() const { return points_; }
+
+ private:
+  static void Progress(const std::string& workload, const std::string& kind,
+                       int c) {
+    std::fprintf(stderr, "noqueue-bench: %s (%s), C=%d\n", workload.c_str(),
+                 kind.c_str(), c);
+  }
+
+  Point Measure(const std::string& workload, const std::string& kind, int c,
+                double items, pid_t pid, const Issue& issue) {
+    Recorder recorder;
+    Point p;
+    p.workload = workload;
+    p.kind = kind;
+    p.concurrency = c;
+    p.per_call_items = items;
+    // CPU is read around the measured part only.
+    Timing t = timing_;
+    ProcessUsage at_start;
+    std::thread sampler([&] {
+      std::this_thread::sleep_for(std::chrono::duration<double>(t.warmup_s));
+      at_start = ReadUsage(pid);
+    });
+    RunUnary(c, t, issue, &recorder, &p.seconds);
+    sampler.join();
+    const ProcessUsage after = ReadUsage(pid);
+    recorder.Into(&p);
+    if (pid > 0) {
+      p.server_cpu_s = after.cpu_s - at_start.cpu_s;
+      p.server_peak_mb = after.peak_rss_mb;
+    }
+    return p;
+  }
+
+  void EchoUnary(const std::string& workload, int c, size_t req_bytes,
+                 size_t resp_bytes) {
+    const EchoMessage m = EchoOf(req_bytes, resp_bytes);
+    std::vector<std::unique_ptr<Echo::Stub>> stubs;
+    for (auto& ch : echo_channels_) stubs.push_back(Echo::NewStub(ch));
+    struct Slot {
+      EchoMessage resp;
+      std::unique_ptr<grpc::ClientContext> ctx;
+    };
+    std::vector<Slot> slots(c);
+    points_.push_back(Measure(workload, "echo", c, 1, echo_pid_,
+                              [&](int slot, Done done) {
+      Slot& s = slots[slot];
+      s.ctx = std::make_unique<grpc::ClientContext>();
+      stubs[slot % stubs.size()]->async()->Unary(s.ctx.get(), &m, &s.resp,
+                                                 std::move(done));
+    }));
+  }
+
+  template <typename Req, typename Resp, typename Start, typename MakeFor,
+            typename Check>
+  Point MeasureStreams(
+      const std::string& workload, const std::string& kind, int c, pid_t pid,
+      const std::vector<std::shared_ptr<grpc::Channel>>& /*channels*/,
+      Start start, MakeFor make_for, Check check) {
+    Progress(workload, kind, c);
+    Recorder recorder;
+    Point p;
+    p.workload = workload;
+    p.kind = kind;
+    p.concurrency = c;
+    std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+    std::vector<std::unique_ptr<LoadStream<Req, Resp>>> streams;
+    for (int s = 0; s < c; ++s) {
+      ctxs.push_back(std::make_unique<grpc::ClientContext>());
+      streams.push_back(std::make_unique<LoadStream<Req, Resp>>(
+          absl::GetFlag(FLAGS_window), make_for(s), check, &recorder));
+      start(s, ctxs.back().get(), streams.back().get());
+      streams.back()->Begin();
+    }
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(timing_.warmup_s));
+    const ProcessUsage at_start = ReadUsage(pid);
+    recorder.Start();
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(timing_.measure_s));
+    // Count only what was acknowledged inside the measured time.
+    recorder.Stop();
+    Point counted;
+    recorder.Into(&counted);
+    p.seconds = Seconds(Clock::now() - t0);
+    const ProcessUsage after = ReadUsage(pid);
+    for (auto& s : streams) s->Stop();
+    for (auto& s : streams) {
+      grpc::Status st = s->Await();
+      if (!st.ok()) ++counted.errors[Recorder::StatusName(st.error_code())];
+    }
+    p.calls = counted.calls;
+    p.latency_ms = std::move(counted.latency_ms);
+    p.errors = std::move(counted.errors);
+    if (pid > 0) {
+      p.server_cpu_s = after.cpu_s - at_start.cpu_s;
+      p.server_peak_mb = after.peak_rss_mb;
+    }
+    return p;
+  }
+
+  std::string nq_target_;
+  pid_t nq_pid_;
+  std::string echo_target_;
+  pid_t echo_pid_;
+  Timing timing_;
+  std::vector<int> levels_;
+  std::vector<std::shared_ptr<grpc::Channel>> nq_channels_, echo_channels_;
+  std::vector<Point> points_;
+  int64_t next_report_ = 0;
+  int64_t next_stream_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Output.
+
+const Point* Find(const std::vector<Point>& points, const std::string& workload,
+                  const std::string& kind, int c) {
+  for (const Point& p : points) {
+    if (p.workload == workload && p.kind == kind && p.concurrency == c) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+std::string Errors(const Point& p) {
+  std::vector<std::string> parts;
+  for (const auto& [name, n] : p.errors) parts.push_back(absl::StrCat(name, " ", n));
+  return parts.empty() ? "0" : absl::StrJoin(parts, ", ");
+}
+
+void PrintTable(const std::vector<Point>& points) {
+  std::printf("| workload | C | calls/s | attendees/s | P50 ms | P90 ms | P99 ms "
+              "| P99.9 ms | errors | server CPU us/call | server peak MB | "
+              "ceiling/s | ratio |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const Point& p : points) {
+    if (p.kind != "noqueue") continue;
+    const Point* echo = Find(points, p.workload, "echo", p.concurrency);
+    std::string ceiling = "", ratio = "";
+    if (echo && echo->Rate() > 0) {
+      ceiling = absl::StrFormat("%.0f echo", echo->Rate());
+      ratio = absl::StrFormat("%.2f", p.Rate() / echo->Rate());
+    }
+    std::printf("| %s | %d | %.0f | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | "
+                "%s | %s | %s |\n",
+                p.workload.c_str(), p.concurrency, p.Rate(),
+                p.per_call_items > 1
+                    ? absl::StrFormat("%.0f", p.Rate() * p.per_call_items).c_str()
+                    : "",
+                p.Quantile(0.5), p.Quantile(0.9), p.Quantile(0.99),
+                p.Quantile(0.999), Errors(p).c_str(),
+                std::isnan(p.CpuUsPerCall())
+                    ? "n/a"
+                    : absl::StrFormat("%.0f", p.CpuUsPerCall()).c_str(),
+                p.server_peak_mb < 0
+                    ? "n/a"
+                    : absl::StrFormat("%.0f", p.server_peak_mb).c_str(),
+                ceiling.c_str(), ratio.c_str());
+  }
+  for (const Point& p : points) {
+    if (p.kind == "sqlite") {
+      std::printf("\nRaw SQLite ceiling: %.0f rows/s (batches of %d rows, WAL, "
+                  "synchronous=NORMAL)\n", p.Rate(), p.concurrency);
+    }
+  }
+}
+
+std::string Json(const std::vector<Point>& points) {
+  std::string out = "{\"points\": [\n";
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Point& p = points[i];
+    std::string errors;
+    for (const auto& [name, n] : p.errors) {
+      absl::StrAppend(&errors, errors.empty() ? "" : ", ", "\"", name, "\": ", n);
+    }
+    auto num = [](double v) {
+      return std::isnan(v) || v < 0 ? std::string("null")
+                                    : absl::StrFormat("%.4f", v);
+    };
+    absl::StrAppend(
+        &out, "  {\"workload\": \"", p.workload, "\", \"kind\": \"", p.kind,
+        "\", \"concurrency\": ", p.concurrency, ", \"seconds\": ",
+        num(p.seconds), ", \"calls\": ", p.calls, ", \"calls_per_s\": ",
+        num(p.Rate()), ", \"items_per_call\": ", num(p.per_call_items),
+        ", \"latency_ms\": {\"p50\": ", num(p.Quantile(0.5)), ", \"p90\": ",
+        num(p.Quantile(0.9)), ", \"p99\": ", num(p.Quantile(0.99)),
+        ", \"p999\": ", num(p.Quantile(0.999)), "}, \"errors\": {", errors,
+        "}, \"server_cpu_us_per_call\": ", num(p.CpuUsPerCall()),
+        ", \"server_peak_mb\": ", num(p.server_peak_mb), "}",
+        i + 1 < points.size() ? ",\n" : "\n");
+  }
+  out += "]}\n";
+  return out;
+}
+
+// Two panels: calls per second, and P99 latency, against concurrency (log
+// scales), one colour per workload; NoQueue solid, its echo ceiling dashed.
+std::string Svg(const std::vector<Point>& points, const std::vector<int>& levels) {
+  const double W = 980, H = 420, pad = 60, panel = (W - 3 * pad) / 2;
+  std::vector<std::string> workloads;
+  for (const Point& p : points) {
+    if (p.kind == "noqueue" && p.workload.rfind("Mixed", 0) != 0 &&
+        std::find(workloads.begin(), workloads.end(), p.workload) ==
+            workloads.end()) {
+      workloads.push_back(p.workload);
+    }
+  }
+  static const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
+                                   "#66a61e", "#e6ab02", "#a6761d", "#666666"};
+  const double cmin = levels.front(), cmax = std::max(levels.back(), levels.front() * 2);
+  std::string svg = absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n"
+      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H + 120);
+  for (int panel_i = 0; panel_i < 2; ++panel_i) {
+    const double x0 = pad + panel_i * (panel + pad), y0 = 30, h = H - 60;
+    auto value = [&](const Point& p) {
+      return panel_i == 0 ? p.Rate() : p.Quantile(0.99);
+    };
+    double vmin = 1e18, vmax = 0;
+    for (const Point& p : points) {
+      if (p.kind == "sqlite" || p.workload.rfind("Mixed", 0) == 0) continue;
+      const double v = value(p);
+      if (v > 0 && !std::isnan(v)) {
+        vmin = std::min(vmin, v);
+        vmax = std::max(vmax, v);
+      }
+    }
+    if (vmax <= 0) continue;
+    vmin = std::pow(10, std::floor(std::log10(vmin)));
+    vmax = std::pow(10, std::ceil(std::log10(vmax)));
+    auto X = [&](double c) {
+      return x0 + panel * std::log(c / cmin) / std::log(cmax / cmin);
+    };
+    auto Y = [&](double v) {
+      return y0 + h - h * std::log(v / vmin) / std::log(vmax / vmin);
+    };
+    absl::StrAppendFormat(
+        &svg,
+        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+        "fill=\"none\" stroke=\"#999\"/>\n<text x=\"%.1f\" y=\"18\" "
+        "font-size=\"13\">%s</text>\n",
+        x0, y0, panel, h, x0,
+        panel_i == 0 ? "Calls (tags) per second vs concurrency"
+                     : "P99 latency (ms) vs concurrency");
+    for (double v = vmin; v <= vmax * 1.001; v *= 10) {
+      absl::StrAppendFormat(&svg,
+                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
+                            "%g</text>\n<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+                            "y2=\"%.1f\" stroke=\"#eee\"/>\n",
+                            x0 - 4, Y(v) + 4, v, x0, x0 + panel, Y(v), Y(v));
+    }
+    for (int c : levels) {
+      absl::StrAppendFormat(&svg,
+                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+                            "%d</text>\n",
+                            X(c), y0 + h + 14, c);
+    }
+    for (size_t w = 0; w < workloads.size(); ++w) {
+      for (const char* kind : {"noqueue", "echo"}) {
+        std::string path;
+        for (int c : levels) {
+          const Point* p = Find(points, workloads[w], kind, c);
+          if (!p || !(value(*p) > 0)) continue;
+          absl::StrAppendFormat(&path, "%s%.1f,%.1f ", path.empty() ? "M" : "L",
+                                X(c), Y(value(*p)));
+        }
+        if (path.empty()) continue;
+        absl::StrAppendFormat(
+            &svg,
+            "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+            path, kColours[w % 8],
+            std::string(kind) == "echo" ? " stroke-dasharray=\"5,4\"" : "");
+      }
+    }
+  }
+  for (size_t w = 0; w < workloads.size(); ++w) {
+    absl::StrAppendFormat(
+        &svg,
+        "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
+        "stroke-width=\"3\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+        pad + (w % 3) * 300, pad + (w % 3) * 300 + 24, H + 10 + (w / 3) * 18,
+        H + 10 + (w / 3) * 18, kColours[w % 8], pad + (w % 3) * 300 + 30,
+        H + 14 + (w / 3) * 18, workloads[w]);
+  }
+  absl::StrAppendFormat(&svg,
+                        "<text x=\"%.0f\" y=\"%.0f\">solid: NoQueue; dashed: "
+                        "the echo ceiling (same payloads, same gRPC settings)"
+                        "</text>\n</svg>\n",
+                        pad, H + 90);
+  return svg;
+}
+
+// The issue's targets, from the points.
+void PrintTargets(const std::vector<Point>& points, const std::vector<int>& levels) {
+  std::printf("\n## Targets\n\n");
+  for (int c : levels) {
+    const Point* nq = Find(points, "CreateSchedule/100", "noqueue", c);
+    const Point* echo = Find(points, "CreateSchedule/100", "echo", c);
+    if (!nq || !echo || echo->Rate() <= 0) continue;
+    const double r = nq->Rate() / echo->Rate();
+    std::printf("CreateSchedule(100) at C=%d: %.0f/s = %.2f of echo (%.0f/s), "
+                "target >= 0.40: %s\n",
+                c, nq->Rate(), r, echo->Rate(), r >= 0.4 ? "PASS" : "MISS");
+  }
+  double best = 0, best_echo = 0;
+  int best_c = 0;
+  for (int c : levels) {
+    const Point* nq = Find(points, "StreamArrivals", "noqueue", c);
+    const Point* echo = Find(points, "StreamArrivals", "echo", c);
+    if (nq && echo && nq->Rate() > best) {
+      best = nq->Rate();
+      best_echo = echo->Rate();
+      best_c = c;
+    }
+  }
+  if (best > 0) {
+    std::printf("StreamArrivals: %.0f durable tags/s (C=%d streams), target "
+                ">= 100000: %s; %.2f of the same stream with no storage "
+                "(%.0f/s), target >= 0.50: %s\n",
+                best, best_c, best >= 100000 ? "PASS" : "MISS",
+                best / best_echo, best_echo,
+                best / best_echo >= 0.5 ? "PASS" : "MISS");
+  }
+  if (const Point* p = Find(points, "CreateSchedule/100", "noqueue", levels.front())) {
+    std::printf("CreateSchedule(100) P99 at C=%d: %.2f ms, target < 5 ms: %s\n",
+                levels.front(), p->Quantile(0.99),
+                p->Quantile(0.99) < 5.0 ? "PASS" : "MISS");
+  }
+}
+
+std::vector<int> Ints(const std::string& csv, std::vector<int> fallback) {
+  if (csv.empty()) return fallback;
+  std::vector<int> out;
+  for (absl::string_view part : absl::StrSplit(csv, ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (absl::SimpleAtoi(part, &v) && v > 0) out.push_back(v);
+  }
+  return out.empty() ? fallback : out;
+}
+
+int Run(const char* argv0) {
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  Timing timing;
+  timing.measure_s = absl::GetFlag(FLAGS_duration_s) > 0
+                         ? absl::GetFlag(FLAGS_duration_s)
+                         : (quick ? 1.0 : 4.0);
+  timing.warmup_s = std::min(1.0, std::max(0.1, timing.measure_s / 4));
+  const std::vector<int> levels =
+      Ints(absl::GetFlag(FLAGS_concurrency),
+           quick ? std::vector<int>{1, 8}
+                 : std::vector<int>{1, 2, 4, 8, 16, 32, 64});
+  const std::vector<int> sizes =
+      Ints(absl::GetFlag(FLAGS_sizes), {10, 100, 1000, 10000});
+
+  const std::string self = std::filesystem::canonical("/proc/self/exe");
+  client::ServerProcess echo(self, std::vector<std::string>{"--echo_server"});
+  if (echo.port() == 0) {
+    std::fprintf(stderr, "noqueue-bench: the echo server did not start\n");
+    return 1;
+  }
+  std::unique_ptr<client::ServerProcess> server;
+  std::string target = absl::GetFlag(FLAGS_server);
+  pid_t server_pid = -1;
+  char tmpl[] = "/tmp/noqueue-bench-XXXXXX";
+  const std::string dir = mkdtemp(tmpl) ? tmpl : "/tmp";
+  if (target.empty()) {
+    std::string binary = absl::GetFlag(FLAGS_server_binary);
+    if (binary.empty()) {
+      binary = (std::filesystem::path(self).parent_path().parent_path() /
+                "server" / "noqueue-server").string();
+    }
+    server = std::make_unique<client::ServerProcess>(binary, dir + "/bench.db");
+    if (server->port() == 0) {
+      std::fprintf(stderr, "noqueue-bench: %s did not start\n", binary.c_str());
+      return 1;
+    }
+    target = server->target();
+    server_pid = server->pid();
+  }
+  (void)argv0;
+  std::printf("# noqueue-bench%s: %d cores, %.1f s per point, concurrency %s\n\n",
+              quick ? " --quick" : "", static_cast<int>(std::thread::hardware_concurrency()),
+              timing.measure_s, absl::StrJoin(levels, ",").c_str());
+  std::fflush(stdout);
+
+  const int stream_attendees = quick ? 2000 : 10000;
+  std::vector<int> venue_sizes = sizes;
+  venue_sizes.push_back(100);
+  venue_sizes.push_back(stream_attendees);
+  Bench bench(target, server_pid, echo.target(), echo.pid(), timing, levels);
+  if (!bench.Setup(venue_sizes)) return 1;
+  const std::vector<std::string> workloads =
+      absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',');
+  auto run = [&](const char* name) {
+    return std::find(workloads.begin(), workloads.end(), name) !=
+           workloads.end();
+  };
+  if (run("schedule")) {
+    for (int n : sizes) bench.CreateSchedule(n);
+  }
+  if (run("crowd")) bench.Crowd();
+  if (run("stream") && !bench.Arrivals(stream_attendees)) return 1;
+  if (run("sqlite")) bench.RawSqlite(dir, 256);
+  if (run("mixed")) bench.Mixed();
+
+  PrintTable(bench.points());
+  PrintTargets(bench.points(), levels);
+  const std::string json_path = absl::GetFlag(FLAGS_json);
+  const std::string svg_path = absl::GetFlag(FLAGS_svg);
+  if (!json_path.empty()) std::ofstream(json_path) << Json(bench.points());
+  if (!svg_path.empty()) std::ofstream(svg_path) << Svg(bench.points(), levels);
+  std::printf("\nWrote %s and %s\n", json_path.c_str(), svg_path.c_str());
+  if (server) server->Stop(SIGTERM);
+  std::filesystem::remove_all(dir);
+  int errors = 0;
+  for (const Point& p : bench.points()) {
+    for (const auto& [_, n] : p.errors) errors += static_cast<int>(n);
+  }
+  return errors == 0 ? 0 : 3;
+}
+
+}  // namespace
+}  // namespace noqueue::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_echo_server)) return noqueue::bench::ServeEcho();
+  return noqueue::bench::Run(argv[0]);
+}
