@@ -257,9 +257,10 @@ int Run(const std::string& out_dir, double budget_ms) {
     verdicts.push_back(line);
   }
 
-  std::printf("\nTime to schedule with KPIs (default server options: the "
-              "constructive plan, no search budget; DefaultReplications for "
-              "the KPIs of the plan and the naive spread)\n");
+  std::printf("\nTime to schedule with KPIs (default server options: "
+              "DefaultTimeBudgetMs, i.e. no search above 64 attendees; "
+              "DefaultReplications for the KPIs of the plan and the naive "
+              "spread)\n");
   std::vector<double> times;
   for (int n : {100, 1000, 10000}) {
     Scenario s{"timing", n, std::max(1, n / 48), 5.0,

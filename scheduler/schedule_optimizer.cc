@@ -77,6 +77,10 @@ absl::Status ValidateDayPlan(const DayPlan& day) {
   return absl::OkStatus();
 }
 
+double DefaultTimeBudgetMs(size_t attendees) {
+  return attendees <= 64 ? 1.0 : 0.0;
+}
+
 int DefaultSearchReplications(size_t attendees) {
   size_t r = 1600 / std::max<size_t>(attendees, 1);
   return static_cast<int>(std::clamp<size_t>(r, 8, 64));

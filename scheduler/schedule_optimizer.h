@@ -40,10 +40,9 @@ enum class OverflowPolicy { kRunOver, kRefuse };
 struct OptimizerOptions {
   CostWeights weights;
   // Wall time the local search may take; 0 = the constructive plan only.
-  // That is the default: on days of a hundred attendees and more, a
-  // millisecond of search changes the cost by under 0.5%
-  // (bench/scheduler_quality --budget_ms=1), while it would be most of the
-  // cost of a CreateSchedule. Small days, or days worth more, ask for one.
+  // The search also stops when no move improves the cost. See
+  // DefaultTimeBudgetMs for what the server uses when a request says
+  // nothing.
   double time_budget_ms = 0.0;
   // When > 0, the local search also stops after this many evaluations (what
   // tests use for results that do not depend on the machine's speed).
@@ -76,6 +75,13 @@ struct OptimizedSchedule {
 // more fixed appointments than the window holds (service points x window /
 // mean service time).
 absl::Status ValidateDayPlan(const DayPlan& day);
+
+// The local search's budget when a request sets none: 1 ms for days of up to
+// 64 attendees, where it converges or nearly (and fixes what the
+// constructive plan gets wrong at the edges of a short window); 0 above,
+// where a millisecond buys under 0.5% of cost (bench/scheduler_quality
+// --budget_ms=1 against 0) but would be most of a CreateSchedule's time.
+double DefaultTimeBudgetMs(size_t attendees);
 
 // Replications that score local-search candidates for `attendees` people:
 // few, since common random numbers make differences precise (8 to 64).

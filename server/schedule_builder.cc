@@ -124,10 +124,10 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     optimizer.weights = {planning.weights().wait(), planning.weights().idle(),
                          planning.weights().overtime()};
   }
-  if (planning.has_time_budget()) {
-    optimizer.time_budget_ms =
-        absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()));
-  }
+  optimizer.time_budget_ms =
+      planning.has_time_budget()
+          ? absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()))
+          : scheduler::DefaultTimeBudgetMs(n);
   optimizer.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
                            ? scheduler::OverflowPolicy::kRefuse
                            : scheduler::OverflowPolicy::kRunOver;
