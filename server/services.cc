@@ -232,28 +232,16 @@ class ArrivalStream final
       ready_.emplace(index, Rejected(event.event_id(), valid));
       Pump(lock);
     } else {
-      {
-        std::lock_guard lock(mu_);
-        ++in_flight_;
+      // Tags that arrive while this stream's previous ones are being
+      // committed wait and go to the store together, as one job.
+      std::unique_lock lock(mu_);
+      ++in_flight_;
+      pending_.push_back(std::move(event));
+      pending_index_.push_back(index);
+      if (!storing_) {
+        storing_ = true;
+        StorePending(lock);
       }
-      std::string event_id = event.event_id();
-      std::vector<v1::ArrivalEvent> one;
-      one.push_back(std::move(event));
-      store_->RecordEvents(
-          std::move(one), /*atomic=*/false, NowMicros(),
-          [this, index, event_id](absl::StatusOr<std::vector<EventResult>> r) {
-            v1::ArrivalAck ack;
-            if (r.ok()) {
-              LearnFrom(learning_, crowd_, *r);
-              ack = ToAck(event_id, r->front());
-            } else {
-              ack = Rejected(event_id, r.status());
-            }
-            std::unique_lock lock(mu_);
-            --in_flight_;
-            ready_.emplace(index, std::move(ack));
-            Pump(lock);
-          });
     }
     std::unique_lock lock(mu_);
     if (next_index_ - written_ < kMaxUnacked) {
@@ -289,6 +277,43 @@ class ArrivalStream final
   }
 
  private:
+  // Sends the pending tags to the store as one non-atomic job (each tag
+  // stored or rejected on its own); when they are committed, acks them and
+  // sends what has come meanwhile. Called with mu_ held and storing_ set;
+  // releases the lock.
+  void StorePending(std::unique_lock<std::mutex>& lock) {
+    std::vector<v1::ArrivalEvent> events = std::move(pending_);
+    std::vector<uint64_t> indices = std::move(pending_index_);
+    pending_.clear();
+    pending_index_.clear();
+    lock.unlock();
+    std::vector<std::string> ids;
+    ids.reserve(events.size());
+    for (const v1::ArrivalEvent& e : events) ids.push_back(e.event_id());
+    store_->RecordEvents(
+        std::move(events), /*atomic=*/false, NowMicros(),
+        [this, indices = std::move(indices), ids = std::move(ids)](
+            absl::StatusOr<std::vector<EventResult>> r) {
+          if (r.ok()) LearnFrom(learning_, crowd_, *r);
+          std::unique_lock lock(mu_);
+          for (size_t i = 0; i < indices.size(); ++i) {
+            ready_.emplace(indices[i], r.ok() ? ToAck(ids[i], (*r)[i])
+                                              : Rejected(ids[i], r.status()));
+          }
+          in_flight_ -= static_cast<int>(indices.size());
+          if (!pending_.empty()) {
+            // Still storing: the callback below acks and pumps.
+            ++in_flight_;  // keeps this alive across the call
+            StorePending(lock);
+            lock.lock();
+            --in_flight_;
+          } else {
+            storing_ = false;
+          }
+          Pump(lock);
+        });
+  }
+
   // Decides what to do next under the lock, does it outside. Deletes `this`
   // when nothing refers to it any more.
   void Pump(std::unique_lock<std::mutex>& lock) {
@@ -332,6 +357,9 @@ class ArrivalStream final
   std::mutex mu_;
   uint64_t next_index_ = 0;  // tags read so far
   std::map<uint64_t, v1::ArrivalAck> ready_;
+  std::vector<v1::ArrivalEvent> pending_;  // valid tags not yet stored
+  std::vector<uint64_t> pending_index_;    // their positions in the stream
+  bool storing_ = false;                   // a store job is running
   v1::ArrivalAck outgoing_;
   uint64_t written_ = 0;
   int in_flight_ = 0;

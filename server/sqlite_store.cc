@@ -633,7 +633,9 @@ absl::StatusOr<std::optional<ServiceObservation>> SqliteStore::MeasureService(
 }
 
 absl::StatusOr<EventResult> SqliteStore::StoreEvent(
-    SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us) {
+    SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us,
+    bool* wrote) {
+  *wrote = false;
   ASSIGN_OR_RETURN(
       Statement * conv,
       db.Prepare("SELECT venue_id, convocation_type, convocation_us, "
@@ -672,14 +674,16 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   const bool outcome_known = !conv->ColumnIsNull(6);
   learnable.context.lead_days = conv->ColumnDouble(7);
   learnable.context.at_minute = convocation_us / 60000000;
-  learnable.context.features = DecodeFeatures(conv->ColumnText(8));
-  learnable.context.as_predicted = ReadDynamic(*conv, 9);
+  const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
+  if (is_outcome) {  // only outcomes are learned: the rest need no context
+    learnable.context.features = DecodeFeatures(conv->ColumnText(8));
+    learnable.context.as_predicted = ReadDynamic(*conv, 9);
+  }
   conv->Reset();
 
   const int64_t observed_us = ToMicros(e.observed_at());
   learnable.no_show = e.kind() == v1::NO_SHOW;
   learnable.offset_min = (observed_us - convocation_us) / 60e6;
-  const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
   const bool from_future =
       observed_us > now_us + static_cast<int64_t>(policy_.max_future_min * 60e6);
   const bool absurd = e.kind() == v1::ARRIVED &&
@@ -734,6 +738,7 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     return result;
   }
   result.disposition = v1::ACCEPTED;
+  *wrote = true;  // a statement is atomic: nothing was written before this
   if (e.kind() == v1::SERVICE_STARTED || e.kind() == v1::SERVICE_ENDED) {
     ASSIGN_OR_RETURN(result.service,
                      MeasureService(db, e, learnable.venue_id,
@@ -766,16 +771,17 @@ void SqliteStore::RecordEvents(std::vector<v1::ArrivalEvent> events,
         std::vector<EventResult> results;
         results.reserve(events.size());
         for (size_t i = 0; i < events.size(); ++i) {
-          if (!atomic) RETURN_IF_ERROR(db.Run("SAVEPOINT event"));
-          absl::StatusOr<EventResult> r = StoreEvent(db, events[i], i, now_us);
+          bool wrote = false;
+          absl::StatusOr<EventResult> r =
+              StoreEvent(db, events[i], i, now_us, &wrote);
           if (r.ok()) {
-            if (!atomic) RETURN_IF_ERROR(db.Run("RELEASE event"));
             results.push_back(*std::move(r));
             continue;
           }
-          if (atomic) return r.status();
-          RETURN_IF_ERROR(db.Run("ROLLBACK TO event"));
-          RETURN_IF_ERROR(db.Run("RELEASE event"));
+          // In a non-atomic batch a tag's own rejection (it wrote nothing)
+          // does not touch the others; an error after it wrote fails the
+          // whole job, which the writer rolls back.
+          if (atomic || wrote) return r.status();
           EventResult rejected;
           rejected.disposition = v1::REJECTED;
           rejected.status = r.status();

@@ -84,9 +84,13 @@ class SqliteStore final : public Store {
   void ReleaseReader(std::unique_ptr<SqliteDb> db);
   void CompletionLoop();
   void CheckpointLoop();
+  // Stores one tag. On an error, *wrote says whether the tag had already
+  // changed the database (then only rolling back the whole job undoes it);
+  // when it had not, the error is the tag's own rejection.
   absl::StatusOr<EventResult> StoreEvent(SqliteDb& db,
                                          const v1::ArrivalEvent& event,
-                                         size_t index, int64_t now_us);
+                                         size_t index, int64_t now_us,
+                                         bool* wrote);
   // What a just-stored SERVICE_STARTED or SERVICE_ENDED (row `seq`)
   // measures; nullopt for a repeat of its kind.
   static absl::StatusOr<std::optional<ServiceObservation>> MeasureService(
