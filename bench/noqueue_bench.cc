@@ -558,6 +558,9 @@ class Bench {
     const size_t req_bytes = tmpl.ByteSizeLong();
     const size_t resp_bytes = sample.ByteSizeLong();
     const std::string name = absl::StrCat("CreateSchedule/", n);
+    // Every call a new request id (a repeated one is a retry, answered from
+    // the store), across all concurrency levels.
+    std::atomic<int64_t> seq{0};
     for (int c : levels_) {
       // 10,000 attendees take a while each: fewer at once is enough.
       if (n >= 10000 && c > 4) continue;
@@ -572,7 +575,6 @@ class Bench {
       for (auto& ch : nq_channels_) {
         stubs.push_back(v1::SchedulingService::NewStub(ch));
       }
-      std::atomic<int64_t> seq{0};
       Point p = Measure(name, "noqueue", c, n, nq_pid_,
                         [&](int slot, Done done) {
         Slot& s = slots[slot];

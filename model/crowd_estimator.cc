@@ -100,8 +100,11 @@ struct Venue {
   // Residuals against the full estimate, for the upper quantile.
   DecayedHistogram spread{-4.0, 4.0, 0.05, 0.98};
 
-  // Counted reports per token (for the interval rule).
+  // Counted reports per token (for the interval rule), and the size at
+  // which it is next pruned of expired entries (doubling, so that pruning
+  // costs O(1) per report however many reporters a busy venue has).
   absl::flat_hash_map<std::string, int64_t> last_counted;
+  size_t prune_last_counted_at = 4096;
   // Times of recent accepted evidence: reports, tags.
   std::deque<int64_t> recent_reports;
   std::deque<int64_t> recent_tags;
@@ -170,12 +173,19 @@ struct CrowdEstimator::State {
     std::array<std::pair<double, double>, kMaxRecent> residuals;
     size_t n = 0;
     double total = 0.0;
+    // The profile at each hour, computed once per call.
+    std::array<double, 24> by_hour;
+    std::array<bool, 24> have{};
     for (const Evidence& e : v.recent) {
       if (e.at > t) continue;
       const double w =
           e.weight * Decay(static_cast<double>(t - e.at),
                            options.level_half_life_min);
-      const double profile = Profile(v, e.hour, t).first;
+      if (!have[e.hour]) {
+        by_hour[e.hour] = Profile(v, e.hour, t).first;
+        have[e.hour] = true;
+      }
+      const double profile = by_hour[e.hour];
       if (w <= 0.0 || std::isnan(profile)) continue;
       residuals[n++] = {e.y - profile, w};
       total += w;
@@ -395,10 +405,11 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   }
   verdict.weight = strength * trust;
   v.last_counted[report.reporter] = t;
-  if (v.last_counted.size() > 4096) {
+  if (v.last_counted.size() > v.prune_last_counted_at) {
     absl::erase_if(v.last_counted, [&](const auto& kv) {
       return std::abs(t - kv.second) >= interval;
     });
+    v.prune_last_counted_at = std::max<size_t>(4096, 2 * v.last_counted.size());
   }
   if (q && w && report.finished && *w > 0.5 && *q > 0.0) {
     v.report_rate.Add(t, o.days_half_life_min, *q / *w, verdict.weight);
@@ -443,11 +454,10 @@ VenueLiveStatus CrowdEstimator::Status(const std::string& venue_id,
   status.service_rate_per_min = s.Rate(v);
   const int64_t window =
       static_cast<int64_t>(s.options.recent_window_min * 60.0);
-  auto count_recent = [&](const std::deque<int64_t>& times) {
+  auto count_recent = [&](const std::deque<int64_t>& times) {  // sorted
     return static_cast<int>(
-        std::count_if(times.begin(), times.end(), [&](int64_t t) {
-          return t > now_second - window && t <= now_second;
-        }));
+        std::upper_bound(times.begin(), times.end(), now_second) -
+        std::upper_bound(times.begin(), times.end(), now_second - window));
   };
   status.reports_used = count_recent(v.recent_reports);
   status.tags_used = count_recent(v.recent_tags);

@@ -83,27 +83,20 @@ absl::Status CrowdLoop::Restore() {
 absl::StatusOr<StoredReport> CrowdLoop::Judge(const v1::Venue& venue,
                                               StoredReport report) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::deque<int64_t>& times = recent_[report.reporter_token];
-  while (!times.empty() && times.front() <= report.received_us - kHourUs) {
-    times.pop_front();
+  while (!window_.empty() &&
+         window_.front().first <= report.received_us - kHourUs) {
+    auto it = in_window_.find(window_.front().second);
+    if (it != in_window_.end() && --it->second <= 0) in_window_.erase(it);
+    window_.pop_front();
   }
-  if (static_cast<int>(times.size()) >= policy_.flood_per_hour) {
+  int& count = in_window_[report.reporter_token];
+  if (count >= policy_.flood_per_hour) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "reporter_token: more than ", policy_.flood_per_hour,
         " reports in an hour; try again later"));
   }
-  times.push_back(report.received_us);
-  // Forget tokens that have gone quiet, so the map stays small.
-  if (recent_.size() > 4096) {
-    for (auto it = recent_.begin(); it != recent_.end();) {
-      auto next = std::next(it);
-      if (it->second.empty() ||
-          it->second.back() <= report.received_us - kHourUs) {
-        recent_.erase(it);
-      }
-      it = next;
-    }
-  }
+  ++count;
+  window_.emplace_back(report.received_us, report.reporter_token);
   SetCapacityLocked(venue);
   const model::ReportVerdict verdict =
       estimator_.AddReport(venue.venue_id(), ToQueueReport(report));

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -64,8 +65,10 @@ class CrowdLoop {
   model::CrowdEstimator estimator_;                  // guarded by mu_
   // Each seen venue's time zone.
   absl::flat_hash_map<std::string, absl::TimeZone> zones_;  // mu_
-  // Recent report times (µs) per token, for the flood limit.
-  absl::flat_hash_map<std::string, std::deque<int64_t>> recent_;  // mu_
+  // The flood limit's rolling hour: reports in order of receipt, and how
+  // many each token has in it.
+  std::deque<std::pair<int64_t, std::string>> window_;  // mu_
+  absl::flat_hash_map<std::string, int> in_window_;      // mu_
 };
 
 }  // namespace noqueue::server
