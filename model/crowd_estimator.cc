@@ -60,6 +60,8 @@ struct Fading {
   }
   void Add(int64_t t, double half_life_min, double value, double w) {
     AgeTo(t, half_life_min);
+    // Late evidence has already faded by the time it arrives.
+    if (t < at) w *= Decay(static_cast<double>(at - t), half_life_min);
     sum += w * value;
     weight += w;
   }
@@ -258,7 +260,8 @@ struct CrowdEstimator::State {
       if (profile_weight >= 2.0) {
         y_profile = profile + std::clamp(y - profile, -c, c);
       }
-      if (guess.profile_weight >= 2.0) {
+      // The spread of single waits, from evidence worth believing.
+      if (guess.profile_weight >= 2.0 && weight >= 0.5) {
         v.spread.Add(std::clamp(y - estimate, -3.9, 3.9));
       }
     }
@@ -360,11 +363,15 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
       return reject(ReportRejection::kLittlesLaw);
     }
   }
-  // One counted report per token per interval at a venue.
+  // One counted report per token per interval at a venue, by the time the
+  // reports arrived.
   const int64_t interval =
       static_cast<int64_t>(o.reporter_interval_minutes * 60.0);
+  const int64_t received =
+      report.received_second != 0 ? report.received_second : t;
   if (auto it = v.last_counted.find(report.reporter);
-      it != v.last_counted.end() && std::abs(t - it->second) < interval) {
+      it != v.last_counted.end() &&
+      std::abs(received - it->second) < interval) {
     return reject(ReportRejection::kRateLimited);
   }
 
@@ -375,6 +382,7 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   double wait = 0.0;
   int64_t joined = t;
   double strength = 1.0;
+  bool lower_bound = false;
   if (w && report.finished) {
     wait = *w;
     joined = t - static_cast<int64_t>(*w * 60.0);
@@ -384,10 +392,13 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
     wait = *w + *q / rate;
     joined = t - static_cast<int64_t>(*w * 60.0);
   } else if (w) {
-    // Still waiting, nothing more: a lower bound of the wait.
-    wait = std::isnan(estimate) ? *w : std::max(*w, FromLog(estimate));
+    // Still waiting, nothing more: a lower bound of the wait. Below the
+    // estimate it says nothing new; above, it is evidence at half strength.
+    // Either way it cannot be judged, so it does not earn trust.
+    wait = *w;
     joined = t - static_cast<int64_t>(*w * 60.0);
-    strength = 0.5;
+    lower_bound = true;
+    strength = !std::isnan(estimate) && *w <= FromLog(estimate) ? 0.0 : 0.5;
   } else {
     // A queue length alone: the wait of someone joining now, by Little.
     wait = *q / rate;
@@ -398,25 +409,27 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   // (Measured waits, when the venue has tags, are part of the consensus and
   // dominate it by their weight.)
   const double trust = reporter.Trust();
-  if (!std::isnan(estimate) && behind >= 2.0) {
+  if (!lower_bound && !std::isnan(estimate) && behind >= 2.0) {
     const bool agrees = std::abs(ToLog(wait) - estimate) <= o.agree_log;
     reporter.agreed = 0.95 * reporter.agreed + (agrees ? 1.0 : 0.0);
     reporter.judged = 0.95 * reporter.judged + 1.0;
   }
   verdict.weight = strength * trust;
-  v.last_counted[report.reporter] = t;
+  v.last_counted[report.reporter] = received;
   if (v.last_counted.size() > v.prune_last_counted_at) {
     absl::erase_if(v.last_counted, [&](const auto& kv) {
-      return std::abs(t - kv.second) >= interval;
+      return std::abs(received - kv.second) >= interval;
     });
     v.prune_last_counted_at = std::max<size_t>(4096, 2 * v.last_counted.size());
   }
   if (q && w && report.finished && *w > 0.5 && *q > 0.0) {
     v.report_rate.Add(t, o.days_half_life_min, *q / *w, verdict.weight);
   }
-  s.Learn(v, t, joined, wait, verdict.weight);
-  s.RememberEvidence(v.recent_reports, t);
-  s.PruneRecent(v.recent_reports, v.latest);
+  if (verdict.weight > 0.0) {
+    s.Learn(v, t, joined, wait, verdict.weight);
+    s.RememberEvidence(v.recent_reports, t);
+    s.PruneRecent(v.recent_reports, v.latest);
+  }
   return verdict;
 }
 

@@ -46,6 +46,9 @@ struct QueueReport {
   std::optional<double> waited_min;     // minutes waited so far, >= 0
   bool finished = false;                // waited_min is the whole wait
   std::string reporter;                 // opaque token, never empty
+  // When the report reached the server (venue-local seconds; 0: at_second).
+  // The once-per-interval rule counts on it, so back-dating cannot dodge it.
+  int64_t received_second = 0;
 };
 
 enum class ReportRejection {

@@ -31,6 +31,7 @@ model::QueueReport CrowdLoop::ToQueueReport(const StoredReport& r) const {
   q.waited_min = r.waited_min;
   q.finished = r.finished;
   q.reporter = r.reporter_token;
+  q.received_second = LocalSeconds(r.venue_id, r.received_us);
   return q;
 }
 

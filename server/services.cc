@@ -296,9 +296,17 @@ class ArrivalStream final
             absl::StatusOr<std::vector<EventResult>> r) {
           if (r.ok()) LearnFrom(learning_, crowd_, *r);
           std::unique_lock lock(mu_);
-          for (size_t i = 0; i < indices.size(); ++i) {
-            ready_.emplace(indices[i], r.ok() ? ToAck(ids[i], (*r)[i])
-                                              : Rejected(ids[i], r.status()));
+          if (r.ok()) {
+            for (size_t i = 0; i < indices.size(); ++i) {
+              ready_.emplace(indices[i], ToAck(ids[i], (*r)[i]));
+            }
+          } else if (store_failure_.ok()) {
+            // The store could not take them (closed, or a storage error):
+            // they are not the device's fault, so they are not rejected.
+            // The stream ends after the acks before them; the device
+            // resends what was not acknowledged.
+            store_failure_ = r.status();
+            first_unstored_ = indices.front();
           }
           in_flight_ -= static_cast<int>(indices.size());
           if (!pending_.empty()) {
@@ -331,6 +339,13 @@ class ArrivalStream final
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
       return;
     }
+    if (!store_failure_.ok() && !writing_ && written_ >= first_unstored_) {
+      finished_ = true;
+      const absl::Status failure = store_failure_;
+      lock.unlock();
+      Finish(ToGrpcStatus(failure));
+      return;
+    }
     if (!writing_) {
       auto it = ready_.find(written_);
       if (it != ready_.end()) {
@@ -360,6 +375,10 @@ class ArrivalStream final
   std::vector<v1::ArrivalEvent> pending_;  // valid tags not yet stored
   std::vector<uint64_t> pending_index_;    // their positions in the stream
   bool storing_ = false;                   // a store job is running
+  // Set when a store job failed as a whole: the stream ends once the acks
+  // before its first tag are written.
+  absl::Status store_failure_;
+  uint64_t first_unstored_ = 0;
   v1::ArrivalAck outgoing_;
   uint64_t written_ = 0;
   int in_flight_ = 0;

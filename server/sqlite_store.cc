@@ -213,11 +213,19 @@ SqliteStore::SqliteStore(std::string path, LearningPolicy policy,
     : path_(std::move(path)),
       policy_(policy),
       writer_db_(std::move(writer)) {
-  // Checkpoints are the checkpointer's job, not the writer's.
-  writer_db_->Exec("PRAGMA wal_autocheckpoint=0").IgnoreError();
   writer_ = std::thread([this] { WriterLoop(); });
   completer_ = std::thread([this] { CompletionLoop(); });
-  checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  // Checkpoints are the checkpointer's job, not the writer's, when it has a
+  // connection of its own; otherwise the writer keeps SQLite's automatic
+  // checkpoints.
+  absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoint_db = SqliteDb::Open(path_);
+  if (checkpoint_db.ok()) {
+    writer_db_->Exec("PRAGMA wal_autocheckpoint=0").IgnoreError();
+    checkpointer_ = std::thread(
+        [this, db = std::shared_ptr<SqliteDb>(std::move(*checkpoint_db))] {
+          CheckpointLoop(*db);
+        });
+  }
 }
 
 SqliteStore::~SqliteStore() { Close(); }
@@ -258,9 +266,7 @@ void SqliteStore::CompletionLoop() {
   }
 }
 
-void SqliteStore::CheckpointLoop() {
-  absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_);
-  if (!db.ok()) return;  // the writer's close still checkpoints
+void SqliteStore::CheckpointLoop(SqliteDb& db) {
   std::unique_lock<std::mutex> lock(queue_mu_);
   while (!closing_) {
     checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250));
@@ -268,7 +274,7 @@ void SqliteStore::CheckpointLoop() {
     lock.unlock();
     // PASSIVE: copies what no reader still needs, never blocks the writer.
     int log_frames = 0, checkpointed = 0;
-    sqlite3_wal_checkpoint_v2((*db)->raw(), nullptr,
+    sqlite3_wal_checkpoint_v2(db.raw(), nullptr,
                               SQLITE_CHECKPOINT_PASSIVE, &log_frames,
                               &checkpointed);
     lock.lock();
@@ -348,6 +354,17 @@ void SqliteStore::WriterLoop() {
         db.Run("RELEASE job").IgnoreError();
       }
       results[i] = st;
+      // Some errors (I/O, full disk, no memory) make SQLite roll back the
+      // whole transaction: the rest of the batch then fails rather than run
+      // outside one.
+      if (!st.ok() && sqlite3_get_autocommit(db.raw())) {
+        begin = absl::AbortedError(absl::StrCat(
+            "the batch's transaction was rolled back: ", st.message()));
+        // What the batch had done before is gone too.
+        for (size_t j = 0; j < i; ++j) {
+          if (results[j].ok()) results[j] = begin;
+        }
+      }
     }
     if (begin.ok()) {
       absl::Status commit = db.Run("COMMIT");
@@ -374,7 +391,9 @@ absl::StatusOr<int> SqliteStore::SchemaVersion() {
   ASSIGN_OR_RETURN(Statement * s, lease.db().Prepare("PRAGMA user_version"));
   ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return absl::InternalError("no user_version");
-  return static_cast<int>(s->ColumnInt(0));
+  const int version = static_cast<int>(s->ColumnInt(0));
+  s->Reset();  // a pooled connection must not keep a read open
+  return version;
 }
 
 absl::StatusOr<v1::Venue> SqliteStore::GetVenue(const std::string& venue_id) {
@@ -778,10 +797,14 @@ void SqliteStore::RecordEvents(std::vector<v1::ArrivalEvent> events,
             results.push_back(*std::move(r));
             continue;
           }
-          // In a non-atomic batch a tag's own rejection (it wrote nothing)
-          // does not touch the others; an error after it wrote fails the
-          // whole job, which the writer rolls back.
-          if (atomic || wrote) return r.status();
+          // In a non-atomic batch a tag's own rejection (an unknown
+          // schedule or attendee, an id reused by another tag: it wrote
+          // nothing) does not touch the others; any other error, or one
+          // after the tag wrote, fails the whole job, which the writer
+          // rolls back.
+          const bool own = r.status().code() == absl::StatusCode::kNotFound ||
+                           r.status().code() == absl::StatusCode::kAlreadyExists;
+          if (atomic || wrote || !own) return r.status();
           EventResult rejected;
           rejected.disposition = v1::REJECTED;
           rejected.status = r.status();

@@ -83,7 +83,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::unique_ptr<SqliteDb>> AcquireReader();
   void ReleaseReader(std::unique_ptr<SqliteDb> db);
   void CompletionLoop();
-  void CheckpointLoop();
+  void CheckpointLoop(SqliteDb& db);
   // Stores one tag. On an error, *wrote says whether the tag had already
   // changed the database (then only rolling back the whole job undoes it);
   // when it had not, the error is the tag's own rejection.

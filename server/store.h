@@ -3,8 +3,9 @@
 //
 // Reads are synchronous and may run on any thread. Writes are asynchronous:
 // they are queued to a single writer that commits them in batches, and their
-// `done` callback runs on the writer thread, in commit order, only after the
-// write is durable (or has failed). Callbacks must not block.
+// `done` callback runs on one completion thread, in commit order, only after
+// the write is durable (or has failed). Callbacks must not block (nor close
+// the store).
 #ifndef NOQUEUE_SERVER_STORE_H_
 #define NOQUEUE_SERVER_STORE_H_
 

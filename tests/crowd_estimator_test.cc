@@ -138,10 +138,27 @@ TEST_CASE("CrowdEstimator turns a queue length into a wait by the venue's "
   going.queue_length = 4;
   v = e.AddReport("v", going);
   CHECK(v.implied_wait_min == Approx(10.0 + 20.0));
-  // Still waiting after 5 minutes says nothing against a 30-minute wait.
+  // Still waiting after 5 minutes says nothing new against a 30-minute
+  // wait: accepted, weightless, and it earns no trust; after 50 minutes it
+  // is evidence that the wait is longer.
   v = e.AddReport("v", Waited(kNoon, 5.0, "phone-3", /*finished=*/false));
-  CHECK(v.implied_wait_min >= 25.0);
+  CHECK(v.implied_wait_min == Approx(5.0));
+  CHECK(v.weight == 0.0);
+  CHECK(v.rejection == ReportRejection::kNone);
+  v = e.AddReport("v", Waited(kNoon, 50.0, "phone-4", /*finished=*/false));
   CHECK(v.weight > 0.0);
+}
+
+TEST_CASE("CrowdEstimator counts one report per interval by arrival time, "
+          "so back-dating does not dodge it") {
+  CrowdEstimator e;
+  e.SetVenueCapacity("v", 1, 2.0);
+  QueueReport r = Waited(kNoon, 10.0, "phone-1");
+  r.received_second = kNoon;
+  CHECK(e.AddReport("v", r).weight > 0.0);
+  r.at_second = kNoon - 3600;  // claims an hour ago, sent a minute later
+  r.received_second = kNoon + 60;
+  CHECK(e.AddReport("v", r).rejection == ReportRejection::kRateLimited);
 }
 
 TEST_CASE("CrowdEstimator learns the service time from tags, then the wait "
