@@ -25,8 +25,9 @@ constexpr double kServicePrior = 3.0;
 // Evidence needed near this hour (or in the last level half-life) before
 // the status says anything.
 constexpr double kKnownWeight = 1.0;
-// Recent evidence kept for today's level (four half-lives at most).
-constexpr size_t kMaxRecent = 256;
+// Recent evidence kept for today's level: four half-lives at most, and the
+// last 64 pieces (plenty for a median; a busy venue's tags come by the minute).
+constexpr size_t kMaxRecent = 64;
 
 double Decay(double dt_seconds, double half_life_min) {
   if (dt_seconds <= 0) return 1.0;

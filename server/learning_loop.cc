@@ -1,5 +1,6 @@
 #include "server/learning_loop.h"
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 
@@ -50,8 +51,12 @@ void LearningLoop::Learn(const std::vector<LearnableEvent>& events) {
       last_seq_ = e.seq;
       ++since_snapshot_;
     }
-    if (snapshot_every_ > 0 && since_snapshot_ >= snapshot_every_) {
+    const size_t every =
+        std::max(static_cast<size_t>(std::max(snapshot_every_, 0)),
+                 last_snapshot_bytes_ / kSnapshotBytesPerEvent);
+    if (snapshot_every_ > 0 && static_cast<size_t>(since_snapshot_) >= every) {
       snapshot = ModelSnapshot{last_seq_, model_.Serialize()};
+      last_snapshot_bytes_ = snapshot->bytes.size();
       since_snapshot_ = 0;
     }
   }

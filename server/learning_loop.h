@@ -63,6 +63,11 @@ class LearningLoop {
   model::ArrivalModel model_;  // guarded by mu_
   int64_t last_seq_ = 0;       // guarded by mu_
   int since_snapshot_ = 0;     // guarded by mu_
+  // Size of the last snapshot: a big model is snapshotted less often, so
+  // that snapshots cost at most kSnapshotBytesPerEvent per learned event
+  // (and a restart replays at most that many more events).
+  size_t last_snapshot_bytes_ = 0;  // guarded by mu_
+  static constexpr size_t kSnapshotBytesPerEvent = 256;
 };
 
 }  // namespace noqueue::server
