@@ -240,9 +240,11 @@ SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
       if (s.start > s.arrival) {
         queue_events.emplace_back(s.arrival, +1);
         queue_events.emplace_back(s.start, -1);
-        for (int p = std::max(0, static_cast<int>(std::ceil(s.arrival / step)));
-             p < profile_points && p * step < s.start; ++p) {
-          result.expected_queue[p] += 1.0;
+        if (profile_points > 0) {
+          for (int p = std::max(0, static_cast<int>(std::ceil(s.arrival / step)));
+               p < profile_points && p * step < s.start; ++p) {
+            result.expected_queue[p] += 1.0;
+          }
         }
       }
     }
