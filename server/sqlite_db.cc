@@ -89,14 +89,13 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   sqlite3_busy_timeout(raw, 5000);
   // WAL + NORMAL: durable across a process crash, and one fsync per
   // checkpoint instead of per commit. Pages are read through a memory map
-  // and kept in a 64 MiB cache, so that hot indexes cost no system calls.
+  // (shared by every connection), so that hot indexes cost no system calls.
   absl::Status st = db->Exec(
       "PRAGMA journal_mode=WAL;"
       "PRAGMA synchronous=NORMAL;"
       "PRAGMA foreign_keys=ON;"
       "PRAGMA temp_store=MEMORY;"
-      "PRAGMA mmap_size=1073741824;"
-      "PRAGMA cache_size=-65536;");
+      "PRAGMA mmap_size=1073741824;");
   if (!st.ok()) return st;
   return db;
 }

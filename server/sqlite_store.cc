@@ -213,6 +213,9 @@ SqliteStore::SqliteStore(std::string path, LearningPolicy policy,
     : path_(std::move(path)),
       policy_(policy),
       writer_db_(std::move(writer)) {
+  // The writer keeps the pages it rewrites (indexes, the WAL's) in a 64 MiB
+  // cache of its own; readers read through the shared memory map.
+  writer_db_->Exec("PRAGMA cache_size=-65536").IgnoreError();
   writer_ = std::thread([this] { WriterLoop(); });
   completer_ = std::thread([this] { CompletionLoop(); });
   // Checkpoints are the checkpointer's job, not the writer's, when it has a
