@@ -130,8 +130,12 @@ class EchoStream final
     out_ = std::move(queue_.front());
     queue_.pop_front();
     writing_ = true;
+    // As noqueue-server does with its acks: when more answers wait, let
+    // gRPC send them together.
+    grpc::WriteOptions options;
+    if (!queue_.empty()) options.set_buffer_hint();
     lock.unlock();
-    StartWrite(&out_);
+    StartWrite(&out_, options);
   }
   std::mutex mu_;
   EchoMessage in_, out_;

@@ -352,8 +352,11 @@ class ArrivalStream final
         outgoing_ = std::move(it->second);
         ready_.erase(it);
         writing_ = true;
+        // When the next ack is ready too, let gRPC send them together.
+        grpc::WriteOptions options;
+        if (ready_.contains(written_ + 1)) options.set_buffer_hint();
         lock.unlock();
-        StartWrite(&outgoing_);
+        StartWrite(&outgoing_, options);
         return;
       }
       if (reads_done_ && written_ == next_index_) {
