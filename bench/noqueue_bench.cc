@@ -2,7 +2,7 @@
 // of what it is built on, measured in the same run on the same machine.
 //
 //   build/bench/noqueue-bench [--quick] [--server=HOST:PORT]
-//       [--json=noqueue_bench.json] [--svg=noqueue_bench.svg]
+//       [--json=var/noqueue_bench.json] [--svg=var/noqueue_bench.svg]
 //
 // Unless --server names a running noqueue-server, it starts one
 // (build/server/noqueue-server, --server_binary) on a temporary database, so
@@ -73,8 +73,10 @@ ABSL_FLAG(int, window, 256, "unacknowledged tags per stream");
 ABSL_FLAG(std::string, server, "", "a running noqueue-server to drive");
 ABSL_FLAG(std::string, server_binary, "",
           "noqueue-server to start (default: next to this build)");
-ABSL_FLAG(std::string, json, "noqueue_bench.json", "JSON results file");
-ABSL_FLAG(std::string, svg, "noqueue_bench.svg", "SVG plot file");
+ABSL_FLAG(std::string, json, "var/noqueue_bench.json",
+          "JSON results file (its folder must exist; empty: none)");
+ABSL_FLAG(std::string, svg, "var/noqueue_bench.svg",
+          "SVG plot file (its folder must exist; empty: none)");
 ABSL_FLAG(bool, echo_server, false, "internal: serve the echo ceiling");
 
 namespace noqueue::bench {
@@ -1271,9 +1273,22 @@ int Run(const char* argv0) {
   PrintTargets(bench.points(), levels);
   const std::string json_path = absl::GetFlag(FLAGS_json);
   const std::string svg_path = absl::GetFlag(FLAGS_svg);
-  if (!json_path.empty()) std::ofstream(json_path) << Json(bench.points());
-  if (!svg_path.empty()) std::ofstream(svg_path) << Svg(bench.points(), levels);
-  std::printf("\nWrote %s and %s\n", json_path.c_str(), svg_path.c_str());
+  auto write = [](const std::string& path, const std::string& text) {
+    if (path.empty()) return;
+    const std::filesystem::path p(path);
+    std::error_code ec;
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    std::ofstream out(p);
+    out << text;
+    if (out.good()) {
+      std::printf("Wrote %s\n", path.c_str());
+    } else {
+      std::fprintf(stderr, "noqueue-bench: cannot write %s\n", path.c_str());
+    }
+  };
+  std::printf("\n");
+  write(json_path, Json(bench.points()));
+  write(svg_path, Svg(bench.points(), levels));
   if (server) server->Stop(SIGTERM);
   std::filesystem::remove_all(dir);
   int errors = 0;

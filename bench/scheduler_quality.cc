@@ -1,7 +1,7 @@
 // scheduler_quality: how good NoQueue's convocation times are, against the
 // simple rules venues use, an oracle, and Kaandorp & Koole's exact optimum.
 //
-//   scheduler_quality [--out_dir=DIR] [--budget_ms=300]
+//   scheduler_quality [--out_dir=var] [--budget_ms=300]
 //
 // 1. Four venues (museum, airport security, train station, clinic) with
 //    populations of heterogeneous habits drawn from fixed seeds. Each
@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -306,7 +307,7 @@ int Run(const std::string& out_dir, double budget_ms) {
 }  // namespace noqueue::scheduler
 
 int main(int argc, char** argv) {
-  std::string out_dir = ".";
+  std::string out_dir = "var";  // gitignored
   double budget_ms = 300.0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -318,5 +319,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
   return noqueue::scheduler::Run(out_dir, budget_ms);
 }
