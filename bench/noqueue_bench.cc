@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1194,14 +1195,24 @@ void PrintTargets(const std::vector<Point>& points, const std::vector<int>& leve
   }
 }
 
-std::vector<int> Ints(const std::string& csv, std::vector<int> fallback) {
+// A comma-separated list of positive integers (`flag` names it in errors);
+// `fallback` when empty, nullopt (after saying why) when malformed.
+std::optional<std::vector<int>> Ints(const char* flag, const std::string& csv,
+                                     std::vector<int> fallback) {
   if (csv.empty()) return fallback;
   std::vector<int> out;
-  for (absl::string_view part : absl::StrSplit(csv, ',', absl::SkipEmpty())) {
+  for (absl::string_view part : absl::StrSplit(csv, ',')) {
     int v = 0;
-    if (absl::SimpleAtoi(part, &v) && v > 0) out.push_back(v);
+    if (!absl::SimpleAtoi(part, &v) || v <= 0) {
+      std::fprintf(stderr,
+                   "noqueue-bench: --%s: \"%s\" is not a positive integer\n",
+                   flag, std::string(part).c_str());
+      return std::nullopt;
+    }
+    out.push_back(v);
   }
-  return out.empty() ? fallback : out;
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 int Run(const char* argv0) {
@@ -1211,12 +1222,30 @@ int Run(const char* argv0) {
                          ? absl::GetFlag(FLAGS_duration_s)
                          : (quick ? 1.0 : 4.0);
   timing.warmup_s = std::min(1.0, std::max(0.1, timing.measure_s / 4));
-  const std::vector<int> levels =
-      Ints(absl::GetFlag(FLAGS_concurrency),
+  const std::optional<std::vector<int>> levels_flag =
+      Ints("concurrency", absl::GetFlag(FLAGS_concurrency),
            quick ? std::vector<int>{1, 8}
                  : std::vector<int>{1, 2, 4, 8, 16, 32, 64});
-  const std::vector<int> sizes =
-      Ints(absl::GetFlag(FLAGS_sizes), {10, 100, 1000, 10000});
+  const std::optional<std::vector<int>> sizes_flag =
+      Ints("sizes", absl::GetFlag(FLAGS_sizes), {10, 100, 1000, 10000});
+  if (!levels_flag || !sizes_flag) return 2;
+  const std::vector<int>& levels = *levels_flag;
+  const std::vector<int>& sizes = *sizes_flag;
+  if (absl::GetFlag(FLAGS_window) <= 0 || absl::GetFlag(FLAGS_duration_s) < 0) {
+    std::fprintf(stderr, "noqueue-bench: --window must be positive and "
+                         "--duration_s not negative\n");
+    return 2;
+  }
+  for (absl::string_view w :
+       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
+    if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
+        w != "mixed") {
+      std::fprintf(stderr, "noqueue-bench: --workloads: unknown \"%s\" (one of "
+                           "schedule, crowd, stream, sqlite, mixed)\n",
+                   std::string(w).c_str());
+      return 2;
+    }
+  }
 
   const std::string self = std::filesystem::canonical("/proc/self/exe");
   client::ServerProcess echo(self, std::vector<std::string>{"--echo_server"});
