@@ -674,7 +674,7 @@ class Bench {
                                 static_cast<grpc::StatusCode>(ack.code())));
       };
       points_.push_back(MeasureStreams<v1::ArrivalEvent, v1::ArrivalAck>(
-          "StreamArrivals", "noqueue", c, nq_pid_, nq_channels_,
+          "StreamArrivals", "noqueue", c, nq_pid_,
           [&](int s, grpc::ClientContext* ctx,
               LoadStream<v1::ArrivalEvent, v1::ArrivalAck>* r) {
             v1::ArrivalService::NewStub(nq_channels_[s % nq_channels_.size()])
@@ -684,7 +684,7 @@ class Bench {
           make, check));
       const EchoMessage m = EchoOf(tag_bytes, ack_bytes);
       points_.push_back(MeasureStreams<EchoMessage, EchoMessage>(
-          "StreamArrivals", "echo", c, echo_pid_, echo_channels_,
+          "StreamArrivals", "echo", c, echo_pid_,
           [&](int s, grpc::ClientContext* ctx,
               LoadStream<EchoMessage, EchoMessage>* r) {
             Echo::NewStub(echo_channels_[s % echo_channels_.size()])
@@ -918,7 +918,6 @@ class Bench {
             typename Check>
   Point MeasureStreams(
       const std::string& workload, const std::string& kind, int c, pid_t pid,
-      const std::vector<std::shared_ptr<grpc::Channel>>& /*channels*/,
       Start start, MakeFor make_for, Check check) {
     Progress(workload, kind, c);
     Recorder recorder;
@@ -1215,7 +1214,7 @@ std::optional<std::vector<int>> Ints(const char* flag, const std::string& csv,
   return out;
 }
 
-int Run(const char* argv0) {
+int Run() {
   const bool quick = absl::GetFlag(FLAGS_quick);
   Timing timing;
   timing.measure_s = absl::GetFlag(FLAGS_duration_s) > 0
@@ -1272,7 +1271,6 @@ int Run(const char* argv0) {
     target = server->target();
     server_pid = server->pid();
   }
-  (void)argv0;
   std::printf("# noqueue-bench%s: %d cores, %.1f s per point, concurrency %s\n\n",
               quick ? " --quick" : "", static_cast<int>(std::thread::hardware_concurrency()),
               timing.measure_s, absl::StrJoin(levels, ",").c_str());
@@ -1333,5 +1331,5 @@ int Run(const char* argv0) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_echo_server)) return noqueue::bench::ServeEcho();
-  return noqueue::bench::Run(argv[0]);
+  return noqueue::bench::Run();
 }
