@@ -2,23 +2,11 @@
 
 #include <cmath>
 
-#include "absl/random/random.h"
-#include "absl/strings/str_format.h"
 #include "server/proto_time.h"
 #include "server/services.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
-namespace {
-
-std::string NewReportId() {
-  thread_local absl::BitGen gen;
-  return absl::StrFormat("rep_%016x%08x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint32_t>(gen));
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
     grpc::CallbackServerContext* ctx, const v1::ReportQueueRequest* request,
     v1::ReportQueueResponse* response) {
@@ -35,7 +23,7 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
     return reactor;
   }
   StoredReport report;
-  report.report_id = NewReportId();
+  report.report_id = NewId("rep_");
   report.venue_id = request->venue_id();
   report.reporter_token = request->reporter_token();
   report.observed_us = ToMicros(request->observed_at());

@@ -15,12 +15,6 @@ namespace {
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
-std::string NewScheduleId() {
-  thread_local absl::BitGen gen;
-  return absl::StrFormat("sch_%016x%08x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint32_t>(gen));
-}
-
 // Feeds committed results to the model (outcomes) and to the crowd
 // estimator (measured waits and services).
 void LearnFrom(LearningLoop* learning, CrowdLoop* crowd,
@@ -50,6 +44,12 @@ v1::ArrivalAck Rejected(const std::string& event_id, const absl::Status& st) {
 }
 
 }  // namespace
+
+std::string NewId(absl::string_view prefix) {
+  thread_local absl::BitGen gen;
+  return absl::StrFormat("%s%016x%08x", prefix, absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint32_t>(gen));
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -129,7 +129,7 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::CreateSchedule(
   absl::StatusOr<NewSchedule> built =
       BuildSchedule(*request, *venue, *learning_,
                     crowd_->ForPlanning(*venue, absl::ToUnixMicros(now)), now,
-                    NewScheduleId());
+                    NewId("sch_"));
   if (!built.ok()) return fail(built.status());
   store_->InsertSchedule(std::move(*built),
                          [reactor, response](absl::StatusOr<v1::Schedule> r) {

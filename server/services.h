@@ -4,8 +4,11 @@
 #ifndef NOQUEUE_SERVER_SERVICES_H_
 #define NOQUEUE_SERVER_SERVICES_H_
 
+#include <string>
+
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/string_view.h"
 #include "noqueue/v1/arrival.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
@@ -18,6 +21,9 @@ namespace noqueue::server {
 
 // The one place where absl::Status becomes grpc::Status (same codes).
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// A fresh random id with `prefix` ("sch_", "rep_"): 96 random bits in hex.
+std::string NewId(absl::string_view prefix);
 
 class VenueServiceImpl final : public v1::VenueService::CallbackService {
  public:
