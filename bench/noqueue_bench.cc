@@ -488,22 +488,77 @@ v1::CreateScheduleRequest ScheduleRequest(int n) {
   return r;
 }
 
-v1::ArrivalEvent Tag(const std::string& schedule_id, int attendees,
-                     int64_t stream, int64_t i) {
-  v1::ArrivalEvent e;
-  e.set_event_id(absl::StrCat("bench-", stream, "-", i));
-  e.set_schedule_id(schedule_id);
-  const int64_t who = i % attendees;
-  e.set_attendee_id(absl::StrCat("traveller-", who));
-  static constexpr v1::ArrivalKind kKinds[] = {
-      v1::ARRIVED, v1::SERVICE_STARTED, v1::SERVICE_ENDED};
-  const int64_t pass = i / attendees;
-  e.set_kind(kKinds[pass % 3]);
-  *e.mutable_observed_at() =
-      Ts(Day() + absl::Seconds(who * 240.0 * 60 / attendees + 60 * (pass % 3)));
-  e.set_device_id(absl::StrCat("gate-", stream));
-  return e;
-}
+// A big station's day of tags: every convocation of a pool of schedules is
+// tagged ARRIVED (around its time), then SERVICE_STARTED and SERVICE_ENDED (3
+// and 5 minutes later) while the doors tag the next kLag convocations, in the
+// order of the convocation times, each tag once, in one sequence shared by
+// all streams: the store does the work of real tags (a new measure on a
+// convocation's row for each). Past the pool the sequence starts over: tags
+// of a kind a convocation already has, which cost less; repeats() counts
+// them.
+class TagPlan {
+ public:
+  static constexpr int kAttendees = 10000;  // per schedule of the pool
+  static constexpr int64_t kLag = 64;
+  struct Schedule {
+    std::string id;
+    std::vector<std::pair<std::string, absl::Time>> convocations;  // by time
+  };
+
+  TagPlan(std::vector<Schedule> schedules, std::string run)
+      : schedules_(std::move(schedules)), run_(std::move(run)) {
+    for (Schedule& s : schedules_) {
+      std::stable_sort(s.convocations.begin(), s.convocations.end(),
+                       [](const auto& a, const auto& b) { return a.second < b.second; });
+      pool_ += static_cast<int64_t>(s.convocations.size());
+    }
+  }
+  // One schedule of kAttendees convoked evenly over four hours, for the
+  // sizes of messages and rows without a server.
+  static TagPlan Synthetic(const std::string& run) {
+    Schedule s{"sch_0123456789abcdef01234567", {}};
+    for (int i = 0; i < kAttendees; ++i) {
+      s.convocations.emplace_back(absl::StrCat("traveller-", i),
+                                  Day() + absl::Minutes(240.0 * i / kAttendees));
+    }
+    return TagPlan({std::move(s)}, run);
+  }
+
+  int64_t pool() const { return pool_; }
+  int64_t issued() const { return next_.load(); }
+  int64_t repeats() const { return repeats_.load(); }
+
+  void Next(const std::string& device, v1::ArrivalEvent* e) {
+    static constexpr v1::ArrivalKind kKinds[] = {
+        v1::ARRIVED, v1::SERVICE_STARTED, v1::SERVICE_ENDED};
+    static constexpr int kMinutesAfter[] = {0, 3, 5};
+    const int64_t g = next_++;
+    const int k = static_cast<int>(g % 3);
+    const int64_t slot = g / 3 - kLag * k;
+    if (slot >= pool_) ++repeats_;
+    int64_t conv = (slot % pool_ + pool_) % pool_;
+    const Schedule* s = &schedules_[0];
+    while (conv >= static_cast<int64_t>(s->convocations.size())) {
+      conv -= static_cast<int64_t>(s->convocations.size());
+      ++s;
+    }
+    const auto& [attendee, at] = s->convocations[conv];
+    e->set_event_id(absl::StrCat("bench-", run_, "-", g));
+    e->set_schedule_id(s->id);
+    e->set_attendee_id(attendee);
+    e->set_kind(kKinds[k]);
+    *e->mutable_observed_at() =
+        Ts(at + absl::Minutes(conv % 11 - 5 + kMinutesAfter[k]));
+    e->set_device_id(device);
+  }
+
+ private:
+  std::vector<Schedule> schedules_;
+  const std::string run_;
+  int64_t pool_ = 0;
+  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> repeats_{0};
+};
 
 v1::ReportQueueRequest Report(const std::string& venue_id, int64_t i) {
   v1::ReportQueueRequest r;
@@ -585,7 +640,7 @@ class Bench {
       Point p = Measure(name, "noqueue", c, n, nq_pid_,
                         [&](int slot, Done done) {
         Slot& s = slots[slot];
-        s.req.set_request_id(absl::StrCat("bench-", n, "-", seq++));
+        s.req.set_request_id(absl::StrCat("bench-", run_, "-", n, "-", seq++));
         s.ctx = std::make_unique<grpc::ClientContext>();
         stubs[slot % stubs.size()]->async()->CreateSchedule(
             s.ctx.get(), &s.req, &s.resp, std::move(done));
@@ -635,37 +690,55 @@ class Bench {
     }
   }
 
-  // Tag ingest on schedules of `attendees` (made here), `streams` at once.
-  bool Arrivals(int attendees) {
-    auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
-    std::vector<std::string> ids;
-    for (int k = 0; k < 4; ++k) {
-      grpc::ClientContext ctx;
-      v1::CreateScheduleRequest req = ScheduleRequest(attendees);
-      req.set_request_id(absl::StrCat("bench-stream-", k));
-      v1::CreateScheduleResponse resp;
-      grpc::Status st = sched->CreateSchedule(&ctx, req, &resp);
-      if (!st.ok()) {
-        std::fprintf(stderr, "noqueue-bench: CreateSchedule: %s\n",
-                     st.error_message().c_str());
-        return false;
+  // The pool of schedules tags go to, `schedules` of TagPlan::kAttendees
+  // (made by two threads at once, before any measurement).
+  bool MakeTagPlan(int schedules) {
+    std::vector<TagPlan::Schedule> pool(schedules);
+    std::atomic<int> next{0};
+    std::atomic<bool> ok{true};
+    auto work = [&] {
+      auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
+      for (int k = next++; k < schedules && ok; k = next++) {
+        grpc::ClientContext ctx;
+        v1::CreateScheduleRequest req = ScheduleRequest(TagPlan::kAttendees);
+        req.set_request_id(absl::StrCat("bench-", run_, "-tags-", k));
+        v1::CreateScheduleResponse resp;
+        grpc::Status st = sched->CreateSchedule(&ctx, req, &resp);
+        if (!st.ok()) {
+          std::fprintf(stderr, "noqueue-bench: CreateSchedule: %s\n",
+                       st.error_message().c_str());
+          ok = false;
+        }
+        pool[k].id = resp.schedule().schedule_id();
+        for (const v1::Convocation& c : resp.schedule().convocations()) {
+          pool[k].convocations.emplace_back(
+              c.attendee_id(), absl::FromUnixSeconds(c.convocation_time().seconds()) +
+                                   absl::Nanoseconds(c.convocation_time().nanos()));
+        }
       }
-      ids.push_back(resp.schedule().schedule_id());
-    }
-    const size_t tag_bytes = Tag(ids[0], attendees, 0, 0).ByteSizeLong();
+    };
+    std::thread other(work);
+    work();
+    other.join();
+    if (ok) tags_ = std::make_unique<TagPlan>(std::move(pool), run_);
+    return ok;
+  }
+
+  // Tag ingest from the tag plan, `c` streams at once for each level.
+  void Arrivals() {
+    v1::ArrivalEvent sample;
+    TagPlan::Synthetic(run_).Next("gate-0", &sample);
+    const size_t tag_bytes = sample.ByteSizeLong();
     v1::ArrivalAck sample_ack;
-    sample_ack.set_event_id(Tag(ids[0], attendees, 0, 0).event_id());
+    sample_ack.set_event_id(sample.event_id());
     sample_ack.set_status(v1::ACCEPTED);
     const size_t ack_bytes = sample_ack.ByteSizeLong();
     for (int c : levels_) {
       const int64_t base = next_stream_;
       next_stream_ += c;
       auto make = [&](int s) {
-        const std::string& id = ids[s % ids.size()];
-        const int64_t stream = base + s;
-        return [id, attendees, stream](int64_t i, v1::ArrivalEvent* e) {
-          *e = Tag(id, attendees, stream, i);
-        };
+        return [this, device = absl::StrCat("gate-", base + s)](
+                   int64_t, v1::ArrivalEvent* e) { tags_->Next(device, e); };
       };
       auto check = [](const v1::ArrivalAck& ack) -> std::string {
         if (ack.status() == v1::ACCEPTED) return "";
@@ -696,11 +769,11 @@ class Bench {
           },
           [](const EchoMessage&) { return std::string(); }));
     }
-    return true;
   }
 
-  // A busy venue: schedules of 100, a device streaming tags, reports and
-  // status polls, all at once (concurrency 2, 1 stream, 2, 2).
+  // A busy venue: schedules of 100, reports and status polls, and a device
+  // streaming tags (of the tag plan), all at once (concurrency 2, 2, 2 and
+  // 1 stream).
   void Mixed() {
     const int n = 100;
     const std::string venue = absl::StrCat("bench-", n);
@@ -709,16 +782,6 @@ class Bench {
     std::atomic<int64_t> report_seq{next_report_ + 1000000};
     auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
     auto crowd = v1::CrowdService::NewStub(nq_channels_[1]);
-    // The stream tags a schedule of its own.
-    std::string tag_schedule;
-    {
-      grpc::ClientContext ctx;
-      v1::CreateScheduleRequest req = ScheduleRequest(n);
-      req.set_request_id("bench-mixed-tags");
-      v1::CreateScheduleResponse resp;
-      if (!sched->CreateSchedule(&ctx, req, &resp).ok()) return;
-      tag_schedule = resp.schedule().schedule_id();
-    }
     struct Slot {
       v1::CreateScheduleRequest req = ScheduleRequest(100);
       v1::CreateScheduleResponse resp;
@@ -735,7 +798,7 @@ class Bench {
     loops.emplace_back([&] {
       RunUnary(2, timing_, [&](int slot, Done done) {
         Slot& s = slots[slot];
-        s.req.set_request_id(absl::StrCat("bench-mixed-", seq++));
+        s.req.set_request_id(absl::StrCat("bench-", run_, "-mixed-", seq++));
         s.ctx = std::make_unique<grpc::ClientContext>();
         sched->async()->CreateSchedule(s.ctx.get(), &s.req, &s.resp,
                                        std::move(done));
@@ -762,9 +825,8 @@ class Bench {
     const int64_t stream_id = next_stream_++;
     LoadStream<v1::ArrivalEvent, v1::ArrivalAck> stream(
         absl::GetFlag(FLAGS_window),
-        [&](int64_t i, v1::ArrivalEvent* e) {
-          *e = Tag(tag_schedule, n, stream_id, i);
-        },
+        [this, device = absl::StrCat("gate-", stream_id)](
+            int64_t, v1::ArrivalEvent* e) { tags_->Next(device, e); },
         [](const v1::ArrivalAck& ack) {
           return ack.status() == v1::ACCEPTED ? std::string()
                                               : v1::AckStatus_Name(ack.status());
@@ -835,12 +897,14 @@ class Bench {
     p.workload = "StreamArrivals";
     p.kind = "sqlite";
     p.concurrency = batch;
+    TagPlan plan = TagPlan::Synthetic(run_);
+    v1::ArrivalEvent e;
     const auto t0 = Clock::now();
     int64_t rows = 0;
     while (Seconds(Clock::now() - t0) < timing_.measure_s) {
       sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
       for (int i = 0; i < batch; ++i, ++rows) {
-        const v1::ArrivalEvent e = Tag("sch_0123456789abcdef01234567", 1000, 0, rows);
+        plan.Next("gate-0", &e);
         sqlite3_bind_text(insert, 1, e.event_id().c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(insert, 2, e.schedule_id().c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(insert, 3, e.attendee_id().c_str(), -1, SQLITE_TRANSIENT);
@@ -861,6 +925,7 @@ class Bench {
   }
 
   const std::vector<Point>& points() const { return points_; }
+  const TagPlan* tag_plan() const { return tags_.get(); }
 
  private:
   static void Progress(const std::string& workload, const std::string& kind,
@@ -972,6 +1037,10 @@ class Bench {
   std::vector<Point> points_;
   int64_t next_report_ = 0;
   int64_t next_stream_ = 0;
+  // Ids of this run's requests and tags start with it, so that a run on a
+  // server that has seen others repeats none.
+  const std::string run_ = absl::StrCat(absl::Hex(absl::ToUnixMicros(absl::Now())));
+  std::unique_ptr<TagPlan> tags_;
 };
 
 // ---------------------------------------------------------------------------
@@ -1276,10 +1345,9 @@ int Run() {
               timing.measure_s, absl::StrJoin(levels, ",").c_str());
   std::fflush(stdout);
 
-  const int stream_attendees = quick ? 2000 : 10000;
   std::vector<int> venue_sizes = sizes;
   venue_sizes.push_back(100);
-  venue_sizes.push_back(stream_attendees);
+  venue_sizes.push_back(TagPlan::kAttendees);
   Bench bench(target, server_pid, echo.target(), echo.pid(), timing, levels);
   if (!bench.Setup(venue_sizes)) return 1;
   const std::vector<std::string> workloads =
@@ -1292,11 +1360,29 @@ int Run() {
     for (int n : sizes) bench.CreateSchedule(n);
   }
   if (run("crowd")) bench.Crowd();
-  if (run("stream") && !bench.Arrivals(stream_attendees)) return 1;
+  // Enough convocations that tags repeat none at up to 120,000 tags/s.
+  const double tag_seconds =
+      (timing.warmup_s + timing.measure_s) *
+      static_cast<double>((run("stream") ? levels.size() : 0) + (run("mixed") ? 1 : 0));
+  if (tag_seconds > 0 &&
+      !bench.MakeTagPlan(static_cast<int>(std::ceil(
+          tag_seconds * 120000 / 3 / TagPlan::kAttendees)))) {
+    return 1;
+  }
+  if (run("stream")) bench.Arrivals();
   if (run("sqlite")) bench.RawSqlite(dir, 256);
   if (run("mixed")) bench.Mixed();
 
   PrintTable(bench.points());
+  if (const TagPlan* tags = bench.tag_plan()) {
+    std::printf("\nTags: %lld sent to a pool of %lld convocations (each tagged "
+                "ARRIVED, SERVICE_STARTED, SERVICE_ENDED once); %lld (%.1f%%) "
+                "repeated a kind.\n",
+                static_cast<long long>(tags->issued()),
+                static_cast<long long>(tags->pool()),
+                static_cast<long long>(tags->repeats()),
+                100.0 * tags->repeats() / std::max<int64_t>(1, tags->issued()));
+  }
   PrintTargets(bench.points(), levels);
   const std::string json_path = absl::GetFlag(FLAGS_json);
   const std::string svg_path = absl::GetFlag(FLAGS_svg);
