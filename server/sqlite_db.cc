@@ -36,6 +36,11 @@ Statement& Statement::Bind(int index, const std::string& value) {
                     SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindUncopied(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                    SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::BindBlob(int index, const std::string& value) {
   sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()),
                     SQLITE_TRANSIENT);

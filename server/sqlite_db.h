@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -35,6 +36,9 @@ class Statement {
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, double value);
   Statement& Bind(int index, const std::string& value);  // as TEXT
+  // As TEXT without a copy: `value` must stay alive until the statement is
+  // reset (an empty view with no data binds NULL).
+  Statement& BindUncopied(int index, std::string_view value);
   Statement& BindBlob(int index, const std::string& value);
   Statement& BindNull(int index);
 

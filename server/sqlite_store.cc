@@ -1,6 +1,8 @@
 #include "server/sqlite_store.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -105,8 +107,76 @@ CREATE INDEX crowd_reports_by_venue ON crowd_reports(venue_id, observed_us);
 CREATE INDEX arrival_events_by_convocation
   ON arrival_events(schedule_id, attendee_id, kind, seq);
 )sql",
+    // 4: convocations as a rowid table in the order of their times within
+    // each schedule (tags come in about that order, so the rows they update
+    // share pages), found by a unique index on (schedule, attendee); and
+    // what tags measured, on the convocation's row: the observed time of
+    // its first ARRIVED, SERVICE_STARTED and SERVICE_ENDED (first stored),
+    // the wait (STARTED - ARRIVED) and the service (ENDED - STARTED) when
+    // the earlier tag was stored first and observed no later. That replaces
+    // the index of tags by convocation, a random b-tree insert per tag.
+    // Kinds as in arrival.proto: 1 ARRIVED, 2 SERVICE_STARTED, 3 SERVICE_ENDED.
+    R"sql(
+CREATE TABLE convocations_v4 (
+  seq INTEGER PRIMARY KEY,
+  schedule_id TEXT NOT NULL REFERENCES schedules(schedule_id),
+  attendee_id TEXT NOT NULL,
+  venue_id TEXT NOT NULL,
+  convocation_type INTEGER NOT NULL,
+  convocation_us INTEGER NOT NULL,
+  local_hour INTEGER NOT NULL,
+  local_weekday INTEGER NOT NULL,
+  party_size REAL NOT NULL,
+  outcome_seq INTEGER,
+  lead_days REAL NOT NULL DEFAULT -1,
+  features BLOB,
+  venue_recent REAL,
+  attendee_recent REAL,
+  venue_level REAL,
+  arrived_us INTEGER,
+  started_us INTEGER,
+  ended_us INTEGER,
+  waited_us INTEGER,
+  served_us INTEGER,
+  UNIQUE (schedule_id, attendee_id)
+);
+INSERT INTO convocations_v4 (schedule_id, attendee_id, venue_id,
+  convocation_type, convocation_us, local_hour, local_weekday, party_size,
+  outcome_seq, lead_days, features, venue_recent, attendee_recent,
+  venue_level)
+SELECT c.schedule_id, c.attendee_id, c.venue_id, c.convocation_type,
+  c.convocation_us, c.local_hour, c.local_weekday, c.party_size,
+  c.outcome_seq, c.lead_days, c.features, c.venue_recent, c.attendee_recent,
+  c.venue_level
+FROM convocations c JOIN schedules s ON s.schedule_id = c.schedule_id
+ORDER BY s.seq, c.convocation_us, c.attendee_id;
+UPDATE convocations_v4 AS c SET
+  arrived_us = f.a_us, started_us = f.s_us, ended_us = f.e_us,
+  waited_us = CASE WHEN f.a_seq < f.s_seq AND f.a_us <= f.s_us
+                   THEN f.s_us - f.a_us END,
+  served_us = CASE WHEN f.s_seq < f.e_seq AND f.s_us <= f.e_us
+                   THEN f.e_us - f.s_us END
+FROM (
+  SELECT schedule_id, attendee_id,
+    MAX(CASE kind WHEN 1 THEN observed_us END) AS a_us,
+    MAX(CASE kind WHEN 1 THEN seq END) AS a_seq,
+    MAX(CASE kind WHEN 2 THEN observed_us END) AS s_us,
+    MAX(CASE kind WHEN 2 THEN seq END) AS s_seq,
+    MAX(CASE kind WHEN 3 THEN observed_us END) AS e_us,
+    MAX(CASE kind WHEN 3 THEN seq END) AS e_seq
+  FROM (SELECT schedule_id, attendee_id, kind, observed_us, MIN(seq) AS seq
+        FROM arrival_events WHERE kind IN (1, 2, 3)
+        GROUP BY schedule_id, attendee_id, kind)
+  GROUP BY schedule_id, attendee_id) AS f
+WHERE c.schedule_id = f.schedule_id AND c.attendee_id = f.attendee_id;
+DROP TABLE convocations;
+ALTER TABLE convocations_v4 RENAME TO convocations;
+DROP INDEX arrival_events_by_convocation;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(SQLITE_VERSION_NUMBER >= 3033000,
+              "migration 4 needs UPDATE ... FROM (SQLite 3.33)");
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
 
 absl::Status Migrate(SqliteDb& db) {
@@ -575,7 +645,15 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
                        "features, venue_recent, attendee_recent, venue_level) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                        "?12, ?13)"));
-        for (int i = 0; i < s.convocations_size(); ++i) {
+        // Rows in the order of convocation times: tags, which come in about
+        // that order, then update rows that share pages.
+        std::vector<int> order(s.convocations_size());
+        std::iota(order.begin(), order.end(), 0);
+        std::vector<int64_t> at_us(order.size());
+        for (int i : order) at_us[i] = ToMicros(s.convocations(i).convocation_time());
+        std::stable_sort(order.begin(), order.end(),
+                         [&](int a, int b) { return at_us[a] < at_us[b]; });
+        for (int i : order) {
           const v1::Convocation& c = s.convocations(i);
           const model::ArrivalContext& ctx = in.facts[i].context;
           conv->Reset();
@@ -583,7 +661,7 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
               .Bind(2, c.attendee_id())
               .Bind(3, s.venue_id())
               .Bind(4, int64_t{static_cast<int>(ctx.type)})
-              .Bind(5, ToMicros(c.convocation_time()))
+              .Bind(5, at_us[i])
               .Bind(6, int64_t{ctx.local_hour})
               .Bind(7, int64_t{ctx.local_weekday})
               .Bind(8, ctx.party_size)
@@ -607,53 +685,6 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
       std::move(done));
 }
 
-namespace {
-
-// The first earlier tag of `kind` of a convocation: its time, or nullopt.
-absl::StatusOr<std::optional<int64_t>> FirstTagBefore(
-    SqliteDb& db, const std::string& schedule_id,
-    const std::string& attendee_id, v1::ArrivalKind kind, int64_t seq) {
-  ASSIGN_OR_RETURN(
-      Statement * s,
-      db.Prepare("SELECT observed_us FROM arrival_events "
-                 "WHERE schedule_id = ?1 AND attendee_id = ?2 AND kind = ?3 "
-                 "AND seq < ?4 ORDER BY seq LIMIT 1"));
-  s->Bind(1, schedule_id).Bind(2, attendee_id).Bind(3, int64_t{kind}).Bind(4,
-                                                                           seq);
-  ASSIGN_OR_RETURN(bool row, s->Step());
-  std::optional<int64_t> at;
-  if (row) at = s->ColumnInt(0);
-  s->Reset();
-  return at;
-}
-
-}  // namespace
-
-absl::StatusOr<std::optional<ServiceObservation>> SqliteStore::MeasureService(
-    SqliteDb& db, const v1::ArrivalEvent& e, const std::string& venue_id,
-    int64_t seq, int64_t observed_us) {
-  ASSIGN_OR_RETURN(std::optional<int64_t> same,
-                   FirstTagBefore(db, e.schedule_id(), e.attendee_id(),
-                                  e.kind(), seq));
-  if (same) return std::optional<ServiceObservation>();  // a repeat
-  ServiceObservation o;
-  o.venue_id = venue_id;
-  o.at_us = observed_us;
-  const v1::ArrivalKind before =
-      e.kind() == v1::SERVICE_STARTED ? v1::ARRIVED : v1::SERVICE_STARTED;
-  ASSIGN_OR_RETURN(std::optional<int64_t> earlier,
-                   FirstTagBefore(db, e.schedule_id(), e.attendee_id(),
-                                  before, seq));
-  if (earlier && *earlier <= observed_us) {
-    if (e.kind() == v1::SERVICE_STARTED) {
-      o.arrival_us = *earlier;
-    } else {
-      o.duration_min = (observed_us - *earlier) / 60e6;
-    }
-  }
-  return std::optional<ServiceObservation>(std::move(o));
-}
-
 absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us,
     bool* wrote) {
@@ -663,9 +694,9 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
       db.Prepare("SELECT venue_id, convocation_type, convocation_us, "
                  "local_hour, local_weekday, party_size, outcome_seq, "
                  "lead_days, features, venue_recent, attendee_recent, "
-                 "venue_level "
+                 "venue_level, arrived_us, started_us, ended_us, seq "
                  "FROM convocations WHERE schedule_id = ?1 AND attendee_id = ?2"));
-  conv->Bind(1, e.schedule_id()).Bind(2, e.attendee_id());
+  conv->BindUncopied(1, e.schedule_id()).BindUncopied(2, e.attendee_id());
   ASSIGN_OR_RETURN(bool found, conv->Step());
   if (!found) {
     conv->Reset();
@@ -701,6 +732,14 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     learnable.context.features = DecodeFeatures(conv->ColumnText(8));
     learnable.context.as_predicted = ReadDynamic(*conv, 9);
   }
+  auto first = [&](int column) {
+    return conv->ColumnIsNull(column) ? std::nullopt
+                                      : std::optional(conv->ColumnInt(column));
+  };
+  const std::optional<int64_t> arrived_us = first(12);
+  const std::optional<int64_t> started_us = first(13);
+  const std::optional<int64_t> ended_us = first(14);
+  const int64_t conv_seq = conv->ColumnInt(15);
   conv->Reset();
 
   const int64_t observed_us = ToMicros(e.observed_at());
@@ -728,12 +767,12 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
                  "attendee_id, kind, observed_us, device_id, received_us, "
                  "learn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                  "ON CONFLICT (event_id) DO NOTHING"));
-  put->Bind(1, e.event_id())
-      .Bind(2, e.schedule_id())
-      .Bind(3, e.attendee_id())
+  put->BindUncopied(1, e.event_id())
+      .BindUncopied(2, e.schedule_id())
+      .BindUncopied(3, e.attendee_id())
       .Bind(4, int64_t{e.kind()})
       .Bind(5, observed_us)
-      .Bind(6, e.device_id())
+      .BindUncopied(6, e.device_id())
       .Bind(7, now_us)
       .Bind(8, learn_code);
   RETURN_IF_ERROR(put->Run());
@@ -761,25 +800,66 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   }
   result.disposition = v1::ACCEPTED;
   *wrote = true;  // a statement is atomic: nothing was written before this
-  if (e.kind() == v1::SERVICE_STARTED || e.kind() == v1::SERVICE_ENDED) {
-    ASSIGN_OR_RETURN(result.service,
-                     MeasureService(db, e, learnable.venue_id,
-                                    db.LastInsertRowid(), observed_us));
-  }
-  if (is_outcome && !learn) {
+  // What this tag changes on its convocation's row: its outcome, and the
+  // first tag of each kind with what it measured.
+  std::optional<int64_t> outcome_seq, set_arrived, set_started, set_waited,
+      set_ended, set_served;
+  if (is_outcome) {
     learnable.seq = db.LastInsertRowid();
+    if (learn) outcome_seq = learnable.seq;
     learnable.excluded = excluded;
     result.learnable = std::move(learnable);
-  } else if (learn) {
-    learnable.seq = db.LastInsertRowid();
+  }
+  // A service measure: the span since the convocation's first tag of the
+  // kind before, when that was stored first and observed no later.
+  const auto span_since = [&](const std::optional<int64_t>& earlier_us) {
+    return earlier_us && *earlier_us <= observed_us
+               ? std::optional(observed_us - *earlier_us)
+               : std::nullopt;
+  };
+  const bool first_service =
+      (e.kind() == v1::SERVICE_STARTED && !started_us) ||
+      (e.kind() == v1::SERVICE_ENDED && !ended_us);
+  if (e.kind() == v1::ARRIVED && !arrived_us) set_arrived = observed_us;
+  if (first_service) {
+    ServiceObservation o;
+    o.venue_id = std::move(learnable.venue_id);  // not an outcome: unused
+    o.at_us = observed_us;
+    if (e.kind() == v1::SERVICE_STARTED) {
+      set_started = observed_us;
+      set_waited = span_since(arrived_us);
+      if (set_waited) o.arrival_us = *arrived_us;
+    } else {
+      set_ended = observed_us;
+      set_served = span_since(started_us);
+      if (set_served) o.duration_min = *set_served / 60e6;
+    }
+    result.service = std::move(o);
+  }
+  if (outcome_seq || set_arrived || set_started || set_ended) {
     ASSIGN_OR_RETURN(
         Statement * mark,
-        db.Prepare("UPDATE convocations SET outcome_seq = ?1 "
-                   "WHERE schedule_id = ?2 AND attendee_id = ?3"));
-    mark->Bind(1, learnable.seq).Bind(2, e.schedule_id()).Bind(3,
-                                                               e.attendee_id());
+        db.Prepare("UPDATE convocations SET "
+                   "outcome_seq = coalesce(outcome_seq, ?2), "
+                   "arrived_us = coalesce(arrived_us, ?3), "
+                   "started_us = coalesce(started_us, ?4), "
+                   "waited_us = coalesce(waited_us, ?5), "
+                   "ended_us = coalesce(ended_us, ?6), "
+                   "served_us = coalesce(served_us, ?7) "
+                   "WHERE seq = ?1"));
+    mark->Bind(1, conv_seq);
+    int column = 2;
+    for (const std::optional<int64_t>* v :
+         {&outcome_seq, &set_arrived, &set_started, &set_waited, &set_ended,
+          &set_served}) {
+      if (*v) {
+        mark->Bind(column, **v);
+      } else {
+        mark->BindNull(column);
+      }
+      ++column;
+    }
     RETURN_IF_ERROR(mark->Run());
-    result.learnable = std::move(learnable);
   }
   return result;
 }
@@ -907,23 +987,15 @@ absl::Status SqliteStore::ReplayCrowd(
           "received_us, queue_length, waited_us, finished, weight, "
           "rejection, seq FROM crowd_reports "
           "UNION ALL "
-          "SELECT 1, e.observed_us, c.venue_id, e.kind, "
-          "(SELECT p.observed_us FROM arrival_events p "
-          " WHERE p.schedule_id = e.schedule_id "
-          " AND p.attendee_id = e.attendee_id "
-          " AND p.kind = CASE e.kind WHEN ?1 THEN ?3 ELSE ?1 END "
-          " AND p.seq < e.seq ORDER BY p.seq LIMIT 1), "
-          "NULL, NULL, NULL, NULL, NULL, NULL, e.seq "
-          "FROM arrival_events e JOIN convocations c "
-          "ON c.schedule_id = e.schedule_id AND c.attendee_id = e.attendee_id "
-          "WHERE e.kind IN (?1, ?2) AND NOT EXISTS ("
-          " SELECT 1 FROM arrival_events q WHERE q.schedule_id = e.schedule_id"
-          " AND q.attendee_id = e.attendee_id AND q.kind = e.kind"
-          " AND q.seq < e.seq) "
+          "SELECT 1, started_us, venue_id, ?1, started_us - waited_us, "
+          "NULL, NULL, NULL, NULL, NULL, NULL, 2 * seq "
+          "FROM convocations WHERE started_us IS NOT NULL "
+          "UNION ALL "
+          "SELECT 1, ended_us, venue_id, ?2, ended_us - served_us, "
+          "NULL, NULL, NULL, NULL, NULL, NULL, 2 * seq + 1 "
+          "FROM convocations WHERE ended_us IS NOT NULL "
           "ORDER BY 2, 1, 12"));
-  s->Bind(1, int64_t{v1::SERVICE_STARTED})
-      .Bind(2, int64_t{v1::SERVICE_ENDED})
-      .Bind(3, int64_t{v1::ARRIVED});
+  s->Bind(1, int64_t{v1::SERVICE_STARTED}).Bind(2, int64_t{v1::SERVICE_ENDED});
   while (true) {
     ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;

@@ -28,7 +28,7 @@ namespace noqueue::server {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static constexpr size_t kMaxBatch = 2048;
 
   // Opens or creates the database at `path` (its folder must exist),
@@ -91,11 +91,6 @@ class SqliteStore final : public Store {
                                          const v1::ArrivalEvent& event,
                                          size_t index, int64_t now_us,
                                          bool* wrote);
-  // What a just-stored SERVICE_STARTED or SERVICE_ENDED (row `seq`)
-  // measures; nullopt for a repeat of its kind.
-  static absl::StatusOr<std::optional<ServiceObservation>> MeasureService(
-      SqliteDb& db, const v1::ArrivalEvent& e, const std::string& venue_id,
-      int64_t seq, int64_t observed_us);
 
   const std::string path_;
   const LearningPolicy policy_;

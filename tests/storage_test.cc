@@ -2,6 +2,10 @@
 // event log's rules, and atomicity of rejected batches.
 #include <sqlite3.h>
 
+#include <optional>
+#include <tuple>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "server/learning_loop.h"
@@ -292,6 +296,128 @@ TEST_CASE("Only the first plausible outcome of a convocation is learned from") {
   CHECK(replayed[0] == std::make_pair((*r)[0].learnable->seq, false));
   CHECK(replayed[1] == std::make_pair((*r)[1].learnable->seq, true));
   CHECK(replayed[4] == std::make_pair((*r)[5].learnable->seq, false));
+}
+
+// The service observations ReplayCrowd rebuilds, as comparable tuples.
+std::vector<std::tuple<int64_t, std::optional<int64_t>, std::optional<double>>>
+ReplayedServices(SqliteStore& store) {
+  std::vector<std::tuple<int64_t, std::optional<int64_t>, std::optional<double>>>
+      out;
+  REQUIRE(store
+              .ReplayCrowd([](const server::StoredReport&) {},
+                           [&](const server::ServiceObservation& o) {
+                             out.emplace_back(o.at_us, o.arrival_us,
+                                              o.duration_min);
+                           })
+              .ok());
+  return out;
+}
+
+TEST_CASE("Tags measure a convocation's wait and service once, and a version "
+          "3 database gets them from its stored tags") {
+  TempDir dir;
+  const absl::Time t0 = Morning();
+  const auto us = [&](int minutes) {
+    return absl::ToUnixMicros(t0 + absl::Minutes(minutes));
+  };
+  std::vector<std::tuple<int64_t, std::optional<int64_t>, std::optional<double>>>
+      before;
+  {
+    auto store = SqliteStore::Open(dir.file("n.db"));
+    REQUIRE(store.ok());
+    PutVenue(**store);
+    // Convoked in the reverse order of their ids.
+    NewSchedule reversed = MakeSchedule("s-1", 3);
+    for (int i = 0; i < 3; ++i) {
+      *reversed.schedule.mutable_convocations(i)->mutable_convocation_time() =
+          testing::Ts(t0 - absl::Minutes(10 * i));
+    }
+    REQUIRE(Insert(**store, std::move(reversed)).ok());
+    auto r = Record(
+        **store,
+        {Tag("e-0", "s-1", "a-0", v1::ARRIVED, t0),
+         Tag("e-1", "s-1", "a-0", v1::SERVICE_STARTED, t0 + absl::Minutes(5)),
+         Tag("e-2", "s-1", "a-0", v1::SERVICE_STARTED, t0 + absl::Minutes(6)),
+         Tag("e-3", "s-1", "a-0", v1::SERVICE_ENDED, t0 + absl::Minutes(12)),
+         Tag("e-4", "s-1", "a-1", v1::SERVICE_STARTED, t0 + absl::Minutes(20)),
+         Tag("e-5", "s-1", "a-1", v1::ARRIVED, t0 + absl::Minutes(19)),
+         Tag("e-6", "s-1", "a-2", v1::ARRIVED, t0 + absl::Minutes(30)),
+         Tag("e-7", "s-1", "a-2", v1::SERVICE_STARTED, t0 + absl::Minutes(29))},
+        false);
+    REQUIRE(r.ok());
+    REQUIRE((*r)[1].service.has_value());  // waited 5 minutes since t0
+    CHECK((*r)[1].service->at_us == us(5));
+    CHECK((*r)[1].service->arrival_us == us(0));
+    CHECK_FALSE((*r)[2].service.has_value());  // a second start: a repeat
+    REQUIRE((*r)[3].service.has_value());      // served 7 minutes
+    CHECK((*r)[3].service->duration_min == Approx(7.0));
+    // Started with no arrival stored first (it came late): no wait.
+    REQUIRE((*r)[4].service.has_value());
+    CHECK_FALSE((*r)[4].service->arrival_us.has_value());
+    // Started before it arrived, by the clocks: no wait either.
+    REQUIRE((*r)[7].service.has_value());
+    CHECK_FALSE((*r)[7].service->arrival_us.has_value());
+    for (int i : {0, 5, 6}) CHECK_FALSE((*r)[i].service.has_value());
+    before = ReplayedServices(**store);
+    REQUIRE(before.size() == 4);
+  }
+  // Back to version 3: convocations keyed by (schedule, attendee) without
+  // measures, and the index of tags by convocation.
+  sqlite3* db = nullptr;
+  sqlite3_open(dir.file("n.db").c_str(), &db);
+  REQUIRE(sqlite3_exec(
+              db,
+              "CREATE TABLE convocations_v3 ("
+              " schedule_id TEXT NOT NULL REFERENCES schedules(schedule_id),"
+              " attendee_id TEXT NOT NULL, venue_id TEXT NOT NULL,"
+              " convocation_type INTEGER NOT NULL,"
+              " convocation_us INTEGER NOT NULL, local_hour INTEGER NOT NULL,"
+              " local_weekday INTEGER NOT NULL, party_size REAL NOT NULL,"
+              " outcome_seq INTEGER, lead_days REAL NOT NULL DEFAULT -1,"
+              " features BLOB, venue_recent REAL, attendee_recent REAL,"
+              " venue_level REAL, PRIMARY KEY (schedule_id, attendee_id))"
+              " WITHOUT ROWID;"
+              "INSERT INTO convocations_v3 SELECT schedule_id, attendee_id,"
+              " venue_id, convocation_type, convocation_us, local_hour,"
+              " local_weekday, party_size, outcome_seq, lead_days, features,"
+              " venue_recent, attendee_recent, venue_level FROM convocations;"
+              "DROP TABLE convocations;"
+              "ALTER TABLE convocations_v3 RENAME TO convocations;"
+              "CREATE INDEX arrival_events_by_convocation ON "
+              "arrival_events(schedule_id, attendee_id, kind, seq);"
+              "PRAGMA user_version = 3;",
+              nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto store = SqliteStore::Open(dir.file("n.db"));
+  REQUIRE(store.ok());
+  CHECK(*(*store)->SchemaVersion() == SqliteStore::kSchemaVersion);
+  CHECK(ReplayedServices(**store) == before);
+  // Rows in the order of their convocation times, as new ones are stored.
+  CHECK(testing::QueryInt(dir.file("n.db"),
+                          "SELECT group_concat(attendee_id, ' ') = "
+                          "'a-2 a-1 a-0' FROM (SELECT attendee_id FROM "
+                          "convocations ORDER BY seq)") == 1);
+  CHECK(testing::QueryInt(dir.file("n.db"),
+                          "SELECT count(*) FROM sqlite_master WHERE name = "
+                          "'arrival_events_by_convocation'") == 0);
+  // Started before it arrived by the clocks: no wait was backfilled.
+  CHECK(testing::QueryInt(dir.file("n.db"),
+                          "SELECT waited_us IS NULL FROM convocations "
+                          "WHERE attendee_id = 'a-2'") == 1);
+  // And tags after the upgrade see the measures it filled in: a-0 has
+  // ended and its outcome is known; a-1's start was backfilled.
+  auto r = Record(
+      **store,
+      {Tag("e-8", "s-1", "a-0", v1::SERVICE_ENDED, t0 + absl::Minutes(13)),
+       Tag("e-9", "s-1", "a-0", v1::ARRIVED, t0 + absl::Minutes(1)),
+       Tag("e-10", "s-1", "a-1", v1::SERVICE_ENDED, t0 + absl::Minutes(27))},
+      false);
+  REQUIRE(r.ok());
+  CHECK_FALSE((*r)[0].service.has_value());
+  REQUIRE((*r)[1].learnable.has_value());
+  CHECK((*r)[1].learnable->excluded == model::Exclusion::kRepeat);
+  REQUIRE((*r)[2].service.has_value());
+  CHECK((*r)[2].service->duration_min == Approx(7.0));
 }
 
 TEST_CASE("A model snapshot plus the log after it equals a rebuild from the whole log") {
