@@ -1,7 +1,9 @@
 #include "server/sqlite_store.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -107,15 +109,15 @@ CREATE INDEX crowd_reports_by_venue ON crowd_reports(venue_id, observed_us);
 CREATE INDEX arrival_events_by_convocation
   ON arrival_events(schedule_id, attendee_id, kind, seq);
 )sql",
-    // 4: convocations as a rowid table in the order of their times within
-    // each schedule (tags come in about that order, so the rows they update
-    // share pages), found by a unique index on (schedule, attendee); and
-    // what tags measured, on the convocation's row: the observed time of
-    // its first ARRIVED, SERVICE_STARTED and SERVICE_ENDED (first stored),
-    // the wait (STARTED - ARRIVED) and the service (ENDED - STARTED) when
-    // the earlier tag was stored first and observed no later. That replaces
-    // the index of tags by convocation, a random b-tree insert per tag.
-    // Kinds as in arrival.proto: 1 ARRIVED, 2 SERVICE_STARTED, 3 SERVICE_ENDED.
+    // 4: convocations are written once, as a rowid table in the order of
+    // their times within each schedule, found by a unique index on
+    // (schedule, attendee); each tag names its convocation's row (conv_seq),
+    // and tags are indexed by it. Tags come in about the order of the
+    // convocation times, so that index grows at a few places (the index on
+    // (schedule_id, attendee_id, kind, seq) it replaces took a random b-tree
+    // insert per tag), and what a convocation's earlier tags measured or
+    // taught is read from it: nothing updates a convocation's row (its
+    // outcome_seq is gone).
     R"sql(
 CREATE TABLE convocations_v4 (
   seq INTEGER PRIMARY KEY,
@@ -127,56 +129,34 @@ CREATE TABLE convocations_v4 (
   local_hour INTEGER NOT NULL,
   local_weekday INTEGER NOT NULL,
   party_size REAL NOT NULL,
-  outcome_seq INTEGER,
   lead_days REAL NOT NULL DEFAULT -1,
   features BLOB,
   venue_recent REAL,
   attendee_recent REAL,
   venue_level REAL,
-  arrived_us INTEGER,
-  started_us INTEGER,
-  ended_us INTEGER,
-  waited_us INTEGER,
-  served_us INTEGER,
   UNIQUE (schedule_id, attendee_id)
 );
 INSERT INTO convocations_v4 (schedule_id, attendee_id, venue_id,
   convocation_type, convocation_us, local_hour, local_weekday, party_size,
-  outcome_seq, lead_days, features, venue_recent, attendee_recent,
-  venue_level)
+  lead_days, features, venue_recent, attendee_recent, venue_level)
 SELECT c.schedule_id, c.attendee_id, c.venue_id, c.convocation_type,
   c.convocation_us, c.local_hour, c.local_weekday, c.party_size,
-  c.outcome_seq, c.lead_days, c.features, c.venue_recent, c.attendee_recent,
-  c.venue_level
+  c.lead_days, c.features, c.venue_recent, c.attendee_recent, c.venue_level
 FROM convocations c JOIN schedules s ON s.schedule_id = c.schedule_id
 ORDER BY s.seq, c.convocation_us, c.attendee_id;
-UPDATE convocations_v4 AS c SET
-  arrived_us = f.a_us, started_us = f.s_us, ended_us = f.e_us,
-  waited_us = CASE WHEN f.a_seq < f.s_seq AND f.a_us <= f.s_us
-                   THEN f.s_us - f.a_us END,
-  served_us = CASE WHEN f.s_seq < f.e_seq AND f.s_us <= f.e_us
-                   THEN f.e_us - f.s_us END
-FROM (
-  SELECT schedule_id, attendee_id,
-    MAX(CASE kind WHEN 1 THEN observed_us END) AS a_us,
-    MAX(CASE kind WHEN 1 THEN seq END) AS a_seq,
-    MAX(CASE kind WHEN 2 THEN observed_us END) AS s_us,
-    MAX(CASE kind WHEN 2 THEN seq END) AS s_seq,
-    MAX(CASE kind WHEN 3 THEN observed_us END) AS e_us,
-    MAX(CASE kind WHEN 3 THEN seq END) AS e_seq
-  FROM (SELECT schedule_id, attendee_id, kind, observed_us, MIN(seq) AS seq
-        FROM arrival_events WHERE kind IN (1, 2, 3)
-        GROUP BY schedule_id, attendee_id, kind)
-  GROUP BY schedule_id, attendee_id) AS f
-WHERE c.schedule_id = f.schedule_id AND c.attendee_id = f.attendee_id;
 DROP TABLE convocations;
 ALTER TABLE convocations_v4 RENAME TO convocations;
+ALTER TABLE arrival_events ADD COLUMN conv_seq INTEGER;
+UPDATE arrival_events SET conv_seq = (
+  SELECT c.seq FROM convocations c
+  WHERE c.schedule_id = arrival_events.schedule_id
+    AND c.attendee_id = arrival_events.attendee_id);
 DROP INDEX arrival_events_by_convocation;
+CREATE INDEX arrival_events_by_conv
+  ON arrival_events(conv_seq, kind, learn, observed_us);
 )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
-static_assert(SQLITE_VERSION_NUMBER >= 3033000,
-              "migration 4 needs UPDATE ... FROM (SQLite 3.33)");
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
 
 absl::Status Migrate(SqliteDb& db) {
@@ -692,9 +672,9 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   ASSIGN_OR_RETURN(
       Statement * conv,
       db.Prepare("SELECT venue_id, convocation_type, convocation_us, "
-                 "local_hour, local_weekday, party_size, outcome_seq, "
+                 "local_hour, local_weekday, party_size, seq, "
                  "lead_days, features, venue_recent, attendee_recent, "
-                 "venue_level, arrived_us, started_us, ended_us, seq "
+                 "venue_level "
                  "FROM convocations WHERE schedule_id = ?1 AND attendee_id = ?2"));
   conv->BindUncopied(1, e.schedule_id()).BindUncopied(2, e.attendee_id());
   ASSIGN_OR_RETURN(bool found, conv->Step());
@@ -724,7 +704,7 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   learnable.context.local_hour = static_cast<int>(conv->ColumnInt(3));
   learnable.context.local_weekday = static_cast<int>(conv->ColumnInt(4));
   learnable.context.party_size = conv->ColumnDouble(5);
-  const bool outcome_known = !conv->ColumnIsNull(6);
+  const int64_t conv_seq = conv->ColumnInt(6);
   learnable.context.lead_days = conv->ColumnDouble(7);
   learnable.context.at_minute = convocation_us / 60000000;
   const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
@@ -732,15 +712,39 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     learnable.context.features = DecodeFeatures(conv->ColumnText(8));
     learnable.context.as_predicted = ReadDynamic(*conv, 9);
   }
-  auto first = [&](int column) {
-    return conv->ColumnIsNull(column) ? std::nullopt
-                                      : std::optional(conv->ColumnInt(column));
-  };
-  const std::optional<int64_t> arrived_us = first(12);
-  const std::optional<int64_t> started_us = first(13);
-  const std::optional<int64_t> ended_us = first(14);
-  const int64_t conv_seq = conv->ColumnInt(15);
   conv->Reset();
+
+  // The convocation's earlier tags: the first of each kind (by storage
+  // order) and whether an outcome was learned.
+  ASSIGN_OR_RETURN(
+      Statement * earlier,
+      db.Prepare("SELECT kind, learn, observed_us, seq FROM arrival_events "
+                 "WHERE conv_seq = ?1"));
+  earlier->Bind(1, conv_seq);
+  struct FirstTag {
+    int64_t seq = std::numeric_limits<int64_t>::max();
+    int64_t observed_us = 0;
+  };
+  std::array<FirstTag, v1::ArrivalKind_ARRAYSIZE> first{};
+  bool outcome_known = false;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, earlier->Step());
+    if (!row) break;
+    const int64_t kind = earlier->ColumnInt(0);
+    if (earlier->ColumnInt(1) == kLearnCode) outcome_known = true;
+    if (kind < 0 || kind >= v1::ArrivalKind_ARRAYSIZE) continue;
+    const int64_t seq = earlier->ColumnInt(3);
+    if (seq < first[kind].seq) first[kind] = {seq, earlier->ColumnInt(2)};
+  }
+  earlier->Reset();
+  const auto first_time = [&](v1::ArrivalKind kind) {
+    return first[kind].seq == std::numeric_limits<int64_t>::max()
+               ? std::nullopt
+               : std::optional(first[kind].observed_us);
+  };
+  const std::optional<int64_t> arrived_us = first_time(v1::ARRIVED);
+  const std::optional<int64_t> started_us = first_time(v1::SERVICE_STARTED);
+  const std::optional<int64_t> ended_us = first_time(v1::SERVICE_ENDED);
 
   const int64_t observed_us = ToMicros(e.observed_at());
   learnable.no_show = e.kind() == v1::NO_SHOW;
@@ -765,7 +769,7 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
       Statement * put,
       db.Prepare("INSERT INTO arrival_events (event_id, schedule_id, "
                  "attendee_id, kind, observed_us, device_id, received_us, "
-                 "learn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                 "learn, conv_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                  "ON CONFLICT (event_id) DO NOTHING"));
   put->BindUncopied(1, e.event_id())
       .BindUncopied(2, e.schedule_id())
@@ -774,7 +778,8 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
       .Bind(5, observed_us)
       .BindUncopied(6, e.device_id())
       .Bind(7, now_us)
-      .Bind(8, learn_code);
+      .Bind(8, learn_code)
+      .Bind(9, conv_seq);
   RETURN_IF_ERROR(put->Run());
   EventResult result;
   if (db.Changes() == 0) {
@@ -800,66 +805,31 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   }
   result.disposition = v1::ACCEPTED;
   *wrote = true;  // a statement is atomic: nothing was written before this
-  // What this tag changes on its convocation's row: its outcome, and the
-  // first tag of each kind with what it measured.
-  std::optional<int64_t> outcome_seq, set_arrived, set_started, set_waited,
-      set_ended, set_served;
   if (is_outcome) {
     learnable.seq = db.LastInsertRowid();
-    if (learn) outcome_seq = learnable.seq;
     learnable.excluded = excluded;
     result.learnable = std::move(learnable);
+    return result;
   }
-  // A service measure: the span since the convocation's first tag of the
-  // kind before, when that was stored first and observed no later.
-  const auto span_since = [&](const std::optional<int64_t>& earlier_us) {
-    return earlier_us && *earlier_us <= observed_us
-               ? std::optional(observed_us - *earlier_us)
-               : std::nullopt;
-  };
-  const bool first_service =
-      (e.kind() == v1::SERVICE_STARTED && !started_us) ||
-      (e.kind() == v1::SERVICE_ENDED && !ended_us);
-  if (e.kind() == v1::ARRIVED && !arrived_us) set_arrived = observed_us;
-  if (first_service) {
+  // A service tag, the first of its kind for the convocation, measures the
+  // span since the first tag of the kind before (the wait since ARRIVED, the
+  // service since SERVICE_STARTED) when that was stored first and observed
+  // no later.
+  const bool started = e.kind() == v1::SERVICE_STARTED;
+  if ((started && !started_us) ||
+      (e.kind() == v1::SERVICE_ENDED && !ended_us)) {
     ServiceObservation o;
-    o.venue_id = std::move(learnable.venue_id);  // not an outcome: unused
+    o.venue_id = std::move(learnable.venue_id);
     o.at_us = observed_us;
-    if (e.kind() == v1::SERVICE_STARTED) {
-      set_started = observed_us;
-      set_waited = span_since(arrived_us);
-      if (set_waited) o.arrival_us = *arrived_us;
-    } else {
-      set_ended = observed_us;
-      set_served = span_since(started_us);
-      if (set_served) o.duration_min = *set_served / 60e6;
+    const std::optional<int64_t> since = started ? arrived_us : started_us;
+    if (since && *since <= observed_us) {
+      if (started) {
+        o.arrival_us = *since;
+      } else {
+        o.duration_min = (observed_us - *since) / 60e6;
+      }
     }
     result.service = std::move(o);
-  }
-  if (outcome_seq || set_arrived || set_started || set_ended) {
-    ASSIGN_OR_RETURN(
-        Statement * mark,
-        db.Prepare("UPDATE convocations SET "
-                   "outcome_seq = coalesce(outcome_seq, ?2), "
-                   "arrived_us = coalesce(arrived_us, ?3), "
-                   "started_us = coalesce(started_us, ?4), "
-                   "waited_us = coalesce(waited_us, ?5), "
-                   "ended_us = coalesce(ended_us, ?6), "
-                   "served_us = coalesce(served_us, ?7) "
-                   "WHERE seq = ?1"));
-    mark->Bind(1, conv_seq);
-    int column = 2;
-    for (const std::optional<int64_t>* v :
-         {&outcome_seq, &set_arrived, &set_started, &set_waited, &set_ended,
-          &set_served}) {
-      if (*v) {
-        mark->Bind(column, **v);
-      } else {
-        mark->BindNull(column);
-      }
-      ++column;
-    }
-    RETURN_IF_ERROR(mark->Run());
   }
   return result;
 }
@@ -910,8 +880,7 @@ absl::Status SqliteStore::ReplayLearnable(
           "c.local_weekday, c.party_size, c.lead_days, c.features, e.learn, "
           "c.venue_recent, c.attendee_recent, c.venue_level "
           "FROM arrival_events e "
-          "JOIN convocations c ON c.schedule_id = e.schedule_id "
-          "AND c.attendee_id = e.attendee_id "
+          "JOIN convocations c ON c.seq = e.conv_seq "
           "WHERE e.learn >= 1 AND e.seq > ?1 ORDER BY e.seq"));
   s->Bind(1, after_seq);
   LearnableEvent ev;
@@ -983,19 +952,38 @@ absl::Status SqliteStore::ReplayCrowd(
   ASSIGN_OR_RETURN(
       Statement * s,
       lease.db().Prepare(
+          "WITH firsts AS ("
+          " SELECT conv_seq, kind, observed_us AS at_us, MIN(seq) AS seq"
+          " FROM arrival_events WHERE kind IN (?1, ?2, ?3)"
+          " GROUP BY conv_seq, kind), "
+          "f AS ("
+          " SELECT conv_seq,"
+          "  MAX(CASE kind WHEN ?1 THEN at_us END) AS a_us,"
+          "  MAX(CASE kind WHEN ?1 THEN seq END) AS a_seq,"
+          "  MAX(CASE kind WHEN ?2 THEN at_us END) AS s_us,"
+          "  MAX(CASE kind WHEN ?2 THEN seq END) AS s_seq,"
+          "  MAX(CASE kind WHEN ?3 THEN at_us END) AS e_us,"
+          "  MAX(CASE kind WHEN ?3 THEN seq END) AS e_seq"
+          " FROM firsts GROUP BY conv_seq) "
           "SELECT 0 AS src, observed_us, venue_id, report_id, reporter_token, "
           "received_us, queue_length, waited_us, finished, weight, "
           "rejection, seq FROM crowd_reports "
           "UNION ALL "
-          "SELECT 1, started_us, venue_id, ?1, started_us - waited_us, "
-          "NULL, NULL, NULL, NULL, NULL, NULL, 2 * seq "
-          "FROM convocations WHERE started_us IS NOT NULL "
+          "SELECT 1, f.s_us, c.venue_id, ?2, "
+          "CASE WHEN f.a_seq < f.s_seq THEN f.a_us END, "
+          "NULL, NULL, NULL, NULL, NULL, NULL, f.s_seq "
+          "FROM f JOIN convocations c ON c.seq = f.conv_seq "
+          "WHERE f.s_us IS NOT NULL "
           "UNION ALL "
-          "SELECT 1, ended_us, venue_id, ?2, ended_us - served_us, "
-          "NULL, NULL, NULL, NULL, NULL, NULL, 2 * seq + 1 "
-          "FROM convocations WHERE ended_us IS NOT NULL "
+          "SELECT 1, f.e_us, c.venue_id, ?3, "
+          "CASE WHEN f.s_seq < f.e_seq THEN f.s_us END, "
+          "NULL, NULL, NULL, NULL, NULL, NULL, f.e_seq "
+          "FROM f JOIN convocations c ON c.seq = f.conv_seq "
+          "WHERE f.e_us IS NOT NULL "
           "ORDER BY 2, 1, 12"));
-  s->Bind(1, int64_t{v1::SERVICE_STARTED}).Bind(2, int64_t{v1::SERVICE_ENDED});
+  s->Bind(1, int64_t{v1::ARRIVED})
+      .Bind(2, int64_t{v1::SERVICE_STARTED})
+      .Bind(3, int64_t{v1::SERVICE_ENDED});
   while (true) {
     ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
