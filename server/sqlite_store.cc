@@ -403,7 +403,10 @@ void SqliteStore::WriterLoop() {
       absl::Status st = db.Run("SAVEPOINT job");
       if (st.ok()) {
         st = batch[i].run(db);
-        if (!st.ok()) db.Run("ROLLBACK TO job").IgnoreError();
+        if (!st.ok()) {
+          db.Run("ROLLBACK TO job").IgnoreError();
+          tagged_.clear();  // it may remember what was just undone
+        }
         db.Run("RELEASE job").IgnoreError();
       }
       results[i] = st;
@@ -423,6 +426,7 @@ void SqliteStore::WriterLoop() {
       absl::Status commit = db.Run("COMMIT");
       if (!commit.ok()) {
         db.Run("ROLLBACK").IgnoreError();
+        tagged_.clear();
         for (absl::Status& st : results) {
           if (st.ok()) st = commit;
         }
@@ -665,10 +669,11 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
       std::move(done));
 }
 
-absl::StatusOr<EventResult> SqliteStore::StoreEvent(
-    SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us,
-    bool* wrote) {
-  *wrote = false;
+absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
+    SqliteDb& db, const v1::ArrivalEvent& e, size_t index) {
+  const std::pair<std::string_view, std::string_view> key(e.schedule_id(),
+                                                          e.attendee_id());
+  if (auto it = tagged_.find(key); it != tagged_.end()) return &it->second;
   ASSIGN_OR_RETURN(
       Statement * conv,
       db.Prepare("SELECT venue_id, convocation_type, convocation_us, "
@@ -695,56 +700,60 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
         "events[%d].attendee_id: \"%s\" is not convoked in schedule \"%s\"",
         index, e.attendee_id(), e.schedule_id()));
   }
-  LearnableEvent learnable;
-  learnable.venue_id = conv->ColumnText(0);
-  learnable.attendee_id = e.attendee_id();
-  learnable.context.type =
-      static_cast<model::ConvocationType>(conv->ColumnInt(1));
-  const int64_t convocation_us = conv->ColumnInt(2);
-  learnable.context.local_hour = static_cast<int>(conv->ColumnInt(3));
-  learnable.context.local_weekday = static_cast<int>(conv->ColumnInt(4));
-  learnable.context.party_size = conv->ColumnDouble(5);
-  const int64_t conv_seq = conv->ColumnInt(6);
-  learnable.context.lead_days = conv->ColumnDouble(7);
-  learnable.context.at_minute = convocation_us / 60000000;
-  const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
-  if (is_outcome) {  // only outcomes are learned: the rest need no context
-    learnable.context.features = DecodeFeatures(conv->ColumnText(8));
-    learnable.context.as_predicted = ReadDynamic(*conv, 9);
-  }
+  TaggedConvocation c;
+  c.venue_id = conv->ColumnText(0);
+  c.context.type = static_cast<model::ConvocationType>(conv->ColumnInt(1));
+  c.convocation_us = conv->ColumnInt(2);
+  c.context.local_hour = static_cast<int>(conv->ColumnInt(3));
+  c.context.local_weekday = static_cast<int>(conv->ColumnInt(4));
+  c.context.party_size = conv->ColumnDouble(5);
+  c.seq = conv->ColumnInt(6);
+  c.context.lead_days = conv->ColumnDouble(7);
+  c.context.at_minute = c.convocation_us / 60000000;
+  c.context.features = DecodeFeatures(conv->ColumnText(8));
+  c.context.as_predicted = ReadDynamic(*conv, 9);
   conv->Reset();
 
-  // The convocation's earlier tags: the first of each kind (by storage
-  // order) and whether an outcome was learned.
+  // Its stored tags: the first of each kind (by storage order) and whether
+  // an outcome was learned.
   ASSIGN_OR_RETURN(
       Statement * earlier,
-      db.Prepare("SELECT kind, learn, observed_us, seq FROM arrival_events "
-                 "WHERE conv_seq = ?1"));
-  earlier->Bind(1, conv_seq);
-  struct FirstTag {
-    int64_t seq = std::numeric_limits<int64_t>::max();
-    int64_t observed_us = 0;
-  };
-  std::array<FirstTag, v1::ArrivalKind_ARRAYSIZE> first{};
-  bool outcome_known = false;
+      db.Prepare("SELECT kind, learn, observed_us FROM arrival_events "
+                 "WHERE conv_seq = ?1 ORDER BY seq DESC"));
+  earlier->Bind(1, c.seq);
   while (true) {
     ASSIGN_OR_RETURN(bool row, earlier->Step());
     if (!row) break;
     const int64_t kind = earlier->ColumnInt(0);
-    if (earlier->ColumnInt(1) == kLearnCode) outcome_known = true;
-    if (kind < 0 || kind >= v1::ArrivalKind_ARRAYSIZE) continue;
-    const int64_t seq = earlier->ColumnInt(3);
-    if (seq < first[kind].seq) first[kind] = {seq, earlier->ColumnInt(2)};
+    if (earlier->ColumnInt(1) == kLearnCode) c.outcome_learned = true;
+    if (kind >= 0 && kind < v1::ArrivalKind_ARRAYSIZE) {
+      c.first_us[kind] = earlier->ColumnInt(2);  // the last one read wins
+    }
   }
   earlier->Reset();
-  const auto first_time = [&](v1::ArrivalKind kind) {
-    return first[kind].seq == std::numeric_limits<int64_t>::max()
-               ? std::nullopt
-               : std::optional(first[kind].observed_us);
-  };
-  const std::optional<int64_t> arrived_us = first_time(v1::ARRIVED);
-  const std::optional<int64_t> started_us = first_time(v1::SERVICE_STARTED);
-  const std::optional<int64_t> ended_us = first_time(v1::SERVICE_ENDED);
+  if (tagged_.size() >= kMaxTaggedConvocations) tagged_.clear();
+  auto [it, inserted] = tagged_.emplace(
+      std::pair(std::string(e.schedule_id()), std::string(e.attendee_id())),
+      std::move(c));
+  return &it->second;
+}
+
+absl::StatusOr<EventResult> SqliteStore::StoreEvent(
+    SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us,
+    bool* wrote) {
+  *wrote = false;
+  ASSIGN_OR_RETURN(TaggedConvocation * conv, FindConvocation(db, e, index));
+  const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
+  LearnableEvent learnable;
+  learnable.venue_id = conv->venue_id;
+  learnable.attendee_id = e.attendee_id();
+  if (is_outcome) learnable.context = conv->context;
+  const int64_t convocation_us = conv->convocation_us;
+  const bool outcome_known = conv->outcome_learned;
+  const std::optional<int64_t> arrived_us = conv->first_us[v1::ARRIVED];
+  const std::optional<int64_t> started_us = conv->first_us[v1::SERVICE_STARTED];
+  const std::optional<int64_t> ended_us = conv->first_us[v1::SERVICE_ENDED];
+  const int64_t conv_seq = conv->seq;
 
   const int64_t observed_us = ToMicros(e.observed_at());
   learnable.no_show = e.kind() == v1::NO_SHOW;
@@ -805,6 +814,8 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   }
   result.disposition = v1::ACCEPTED;
   *wrote = true;  // a statement is atomic: nothing was written before this
+  if (!conv->first_us[e.kind()]) conv->first_us[e.kind()] = observed_us;
+  if (learn) conv->outcome_learned = true;
   if (is_outcome) {
     learnable.seq = db.LastInsertRowid();
     learnable.excluded = excluded;

@@ -13,13 +13,20 @@
 #ifndef NOQUEUE_SERVER_SQLITE_STORE_H_
 #define NOQUEUE_SERVER_SQLITE_STORE_H_
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 
 #include "server/sqlite_db.h"
 #include "server/store.h"
@@ -30,6 +37,8 @@ class SqliteStore final : public Store {
  public:
   static constexpr int kSchemaVersion = 4;
   static constexpr size_t kMaxBatch = 2048;
+  // Convocations the writer remembers the tags of (a day of a big venue).
+  static constexpr size_t kMaxTaggedConvocations = 1 << 15;
 
   // Opens or creates the database at `path` (its folder must exist),
   // migrates it, and starts the writer.
@@ -84,6 +93,38 @@ class SqliteStore final : public Store {
   void ReleaseReader(std::unique_ptr<SqliteDb> db);
   void CompletionLoop();
   void CheckpointLoop(SqliteDb& db);
+  // What the writer knows of a convocation that tags were stored for: its
+  // row, and what its stored tags say so far.
+  struct TaggedConvocation {
+    int64_t seq = 0;  // convocations.seq
+    std::string venue_id;
+    int64_t convocation_us = 0;
+    model::ArrivalContext context;
+    // The observed time of its first stored tag of each kind.
+    std::array<std::optional<int64_t>, v1::ArrivalKind_ARRAYSIZE> first_us;
+    bool outcome_learned = false;
+  };
+  // Keys (schedule_id, attendee_id), looked up without copying the tag's.
+  struct ConvocationKeyHash {
+    using is_transparent = void;
+    size_t operator()(
+        const std::pair<std::string_view, std::string_view>& k) const {
+      return absl::HashOf(k.first, k.second);
+    }
+  };
+  struct ConvocationKeyEq {
+    using is_transparent = void;
+    bool operator()(const std::pair<std::string_view, std::string_view>& a,
+                    const std::pair<std::string_view, std::string_view>& b)
+        const {
+      return a == b;
+    }
+  };
+  // The tagged convocation of `e`, from the writer's cache or the database;
+  // NotFound (naming events[index]) for an unknown schedule or attendee.
+  absl::StatusOr<TaggedConvocation*> FindConvocation(SqliteDb& db,
+                                                     const v1::ArrivalEvent& e,
+                                                     size_t index);
   // Stores one tag. On an error, *wrote says whether the tag had already
   // changed the database (then only rolling back the whole job undoes it);
   // when it had not, the error is the tag's own rejection.
@@ -100,6 +141,11 @@ class SqliteStore final : public Store {
   std::deque<Job> queue_;     // guarded by queue_mu_
   bool closing_ = false;      // guarded by queue_mu_
   std::unique_ptr<SqliteDb> writer_db_;  // writer thread only
+  // Writer thread only. Bounded (cleared when full), and cleared whenever a
+  // job or a batch is rolled back, since it may hold what was undone.
+  absl::flat_hash_map<std::pair<std::string, std::string>, TaggedConvocation,
+                      ConvocationKeyHash, ConvocationKeyEq>
+      tagged_;
   std::thread writer_;
 
   // Committed batches whose callbacks are still to run, in commit order.

@@ -248,7 +248,8 @@ TEST_CASE("An atomic batch with one bad tag stores nothing") {
   auto retry = Record(**store, {Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning())},
                       true);
   REQUIRE(retry.ok());
-  CHECK((*retry)[0].learnable.has_value());
+  REQUIRE((*retry)[0].learnable.has_value());
+  CHECK_FALSE((*retry)[0].learnable->excluded.has_value());  // not a repeat
 }
 
 TEST_CASE("Only the first plausible outcome of a convocation is learned from") {
