@@ -474,11 +474,14 @@ absl::Time Day() {
       absl::UTCTimeZone()) + absl::Hours(8);
 }
 
-v1::CreateScheduleRequest ScheduleRequest(int n) {
+// A schedule of n attendees over four hours, `days_before` days before
+// yesterday morning.
+v1::CreateScheduleRequest ScheduleRequest(int n, int days_before = 0) {
   v1::CreateScheduleRequest r;
   r.set_venue_id(absl::StrCat("bench-", n));
-  *r.mutable_window_start() = Ts(Day());
-  *r.mutable_window_end() = Ts(Day() + absl::Hours(4));
+  const absl::Time start = Day() - absl::Hours(24) * days_before;
+  *r.mutable_window_start() = Ts(start);
+  *r.mutable_window_end() = Ts(start + absl::Hours(4));
   for (int i = 0; i < n; ++i) {
     v1::Attendee* a = r.add_attendees();
     a->set_attendee_id(absl::StrCat("traveller-", i));
@@ -488,14 +491,14 @@ v1::CreateScheduleRequest ScheduleRequest(int n) {
   return r;
 }
 
-// A big station's day of tags: every convocation of a pool of schedules is
-// tagged ARRIVED (around its time), then SERVICE_STARTED and SERVICE_ENDED (3
-// and 5 minutes later) while the doors tag the next kLag convocations, in the
-// order of the convocation times, each tag once, in one sequence shared by
-// all streams: the store does the work of real tags (a new measure on a
-// convocation's row for each). Past the pool the sequence starts over: tags
-// of a kind a convocation already has, which cost less; repeats() counts
-// them.
+// A big station's days of tags: a pool of schedules, one a day (the pool's
+// first is the oldest), every convocation tagged ARRIVED (around its time),
+// then SERVICE_STARTED and SERVICE_ENDED (3 and 5 minutes later) while the
+// doors tag the next kLag convocations, in the order of the convocation
+// times, each tag once, in one sequence shared by all streams: the store and
+// the model do the work of real tags (an arrival learned, a wait or a
+// service measured). Past the pool the sequence starts over: tags of a kind
+// a convocation already has, which cost less; repeats() counts them.
 class TagPlan {
  public:
   static constexpr int kAttendees = 10000;  // per schedule of the pool
@@ -700,7 +703,8 @@ class Bench {
       auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
       for (int k = next++; k < schedules && ok; k = next++) {
         grpc::ClientContext ctx;
-        v1::CreateScheduleRequest req = ScheduleRequest(TagPlan::kAttendees);
+        v1::CreateScheduleRequest req =
+            ScheduleRequest(TagPlan::kAttendees, schedules - 1 - k);
         req.set_request_id(absl::StrCat("bench-", run_, "-tags-", k));
         v1::CreateScheduleResponse resp;
         grpc::Status st = sched->CreateSchedule(&ctx, req, &resp);
