@@ -405,7 +405,7 @@ void SqliteStore::WriterLoop() {
         st = batch[i].run(db);
         if (!st.ok()) {
           db.Run("ROLLBACK TO job").IgnoreError();
-          tagged_.clear();  // it may remember what was just undone
+          ForgetTagged();  // it may remember what was just undone
         }
         db.Run("RELEASE job").IgnoreError();
       }
@@ -416,6 +416,7 @@ void SqliteStore::WriterLoop() {
       if (!st.ok() && sqlite3_get_autocommit(db.raw())) {
         begin = absl::AbortedError(absl::StrCat(
             "the batch's transaction was rolled back: ", st.message()));
+        ForgetTagged();
         // What the batch had done before is gone too.
         for (size_t j = 0; j < i; ++j) {
           if (results[j].ok()) results[j] = begin;
@@ -426,7 +427,7 @@ void SqliteStore::WriterLoop() {
       absl::Status commit = db.Run("COMMIT");
       if (!commit.ok()) {
         db.Run("ROLLBACK").IgnoreError();
-        tagged_.clear();
+        ForgetTagged();
         for (absl::Status& st : results) {
           if (st.ok()) st = commit;
         }
@@ -630,7 +631,7 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                        "?12, ?13)"));
         // Rows in the order of convocation times: tags, which come in about
-        // that order, then update rows that share pages.
+        // that order, then name rows that are neighbours.
         std::vector<int> order(s.convocations_size());
         std::iota(order.begin(), order.end(), 0);
         std::vector<int64_t> at_us(order.size());
@@ -731,7 +732,15 @@ absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
     }
   }
   earlier->Reset();
-  if (tagged_.size() >= kMaxTaggedConvocations) tagged_.clear();
+  // Bounded by its bytes (features vary in number and names' length).
+  size_t bytes = sizeof(TaggedConvocation) + 2 * sizeof(std::string) +
+                 e.schedule_id().size() + e.attendee_id().size() +
+                 c.venue_id.size();
+  for (const model::NamedFeature& f : c.context.features) {
+    bytes += sizeof(f) + f.name.size();
+  }
+  if (tagged_bytes_ + bytes > kMaxTaggedBytes) ForgetTagged();
+  tagged_bytes_ += bytes;
   auto [it, inserted] = tagged_.emplace(
       std::pair(std::string(e.schedule_id()), std::string(e.attendee_id())),
       std::move(c));
@@ -742,6 +751,10 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us,
     bool* wrote) {
   *wrote = false;
+  if (e.kind() <= v1::ARRIVAL_KIND_UNSPECIFIED || !v1::ArrivalKind_IsValid(e.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("events[%d].kind: must be a known kind", index));
+  }
   ASSIGN_OR_RETURN(TaggedConvocation * conv, FindConvocation(db, e, index));
   const bool is_outcome = e.kind() == v1::ARRIVED || e.kind() == v1::NO_SHOW;
   LearnableEvent learnable;

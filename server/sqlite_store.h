@@ -37,8 +37,8 @@ class SqliteStore final : public Store {
  public:
   static constexpr int kSchemaVersion = 4;
   static constexpr size_t kMaxBatch = 2048;
-  // Convocations the writer remembers the tags of (a day of a big venue).
-  static constexpr size_t kMaxTaggedConvocations = 1 << 15;
+  // What the writer may remember of tagged convocations, in bytes.
+  static constexpr size_t kMaxTaggedBytes = 32 << 20;
 
   // Opens or creates the database at `path` (its folder must exist),
   // migrates it, and starts the writer.
@@ -146,6 +146,11 @@ class SqliteStore final : public Store {
   absl::flat_hash_map<std::pair<std::string, std::string>, TaggedConvocation,
                       ConvocationKeyHash, ConvocationKeyEq>
       tagged_;
+  size_t tagged_bytes_ = 0;  // writer thread only
+  void ForgetTagged() {
+    tagged_.clear();
+    tagged_bytes_ = 0;
+  }
   std::thread writer_;
 
   // Committed batches whose callbacks are still to run, in commit order.
