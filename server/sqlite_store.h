@@ -125,6 +125,10 @@ class SqliteStore final : public Store {
   absl::StatusOr<TaggedConvocation*> FindConvocation(SqliteDb& db,
                                                      const v1::ArrivalEvent& e,
                                                      size_t index);
+  void ForgetTagged() {
+    tagged_.clear();
+    tagged_bytes_ = 0;
+  }
   // Stores one tag. On an error, *wrote says whether the tag had already
   // changed the database (then only rolling back the whole job undoes it);
   // when it had not, the error is the tag's own rejection.
@@ -141,16 +145,13 @@ class SqliteStore final : public Store {
   std::deque<Job> queue_;     // guarded by queue_mu_
   bool closing_ = false;      // guarded by queue_mu_
   std::unique_ptr<SqliteDb> writer_db_;  // writer thread only
-  // Writer thread only. Bounded (cleared when full), and cleared whenever a
-  // job or a batch is rolled back, since it may hold what was undone.
+  // Writer thread only. Forgotten when it would pass kMaxTaggedBytes, and
+  // whenever a job or a batch is rolled back, since it may hold what was
+  // undone.
   absl::flat_hash_map<std::pair<std::string, std::string>, TaggedConvocation,
                       ConvocationKeyHash, ConvocationKeyEq>
       tagged_;
   size_t tagged_bytes_ = 0;  // writer thread only
-  void ForgetTagged() {
-    tagged_.clear();
-    tagged_bytes_ = 0;
-  }
   std::thread writer_;
 
   // Committed batches whose callbacks are still to run, in commit order.
