@@ -751,7 +751,8 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     SqliteDb& db, const v1::ArrivalEvent& e, size_t index, int64_t now_us,
     bool* wrote) {
   *wrote = false;
-  if (e.kind() <= v1::ARRIVAL_KIND_UNSPECIFIED || !v1::ArrivalKind_IsValid(e.kind())) {
+  if (e.kind() == v1::ARRIVAL_KIND_UNSPECIFIED ||
+      !v1::ArrivalKind_IsValid(e.kind())) {
     return absl::InvalidArgumentError(
         absl::StrFormat("events[%d].kind: must be a known kind", index));
   }
