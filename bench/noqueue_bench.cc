@@ -513,6 +513,7 @@ class TagPlan {
     for (Schedule& s : schedules_) {
       std::stable_sort(s.convocations.begin(), s.convocations.end(),
                        [](const auto& a, const auto& b) { return a.second < b.second; });
+      starts_.push_back(pool_);
       pool_ += static_cast<int64_t>(s.convocations.size());
     }
   }
@@ -540,11 +541,10 @@ class TagPlan {
     const int64_t slot = g / 3 - kLag * k;
     if (slot >= pool_) ++repeats_;
     int64_t conv = (slot % pool_ + pool_) % pool_;
-    const Schedule* s = &schedules_[0];
-    while (conv >= static_cast<int64_t>(s->convocations.size())) {
-      conv -= static_cast<int64_t>(s->convocations.size());
-      ++s;
-    }
+    const size_t k_schedule =
+        std::upper_bound(starts_.begin(), starts_.end(), conv) - starts_.begin() - 1;
+    const Schedule* s = &schedules_[k_schedule];
+    conv -= starts_[k_schedule];
     const auto& [attendee, at] = s->convocations[conv];
     e->set_event_id(absl::StrCat("bench-", run_, "-", g));
     e->set_schedule_id(s->id);
@@ -557,6 +557,7 @@ class TagPlan {
 
  private:
   std::vector<Schedule> schedules_;
+  std::vector<int64_t> starts_;  // each schedule's first slot in the pool
   const std::string run_;
   int64_t pool_ = 0;
   std::atomic<int64_t> next_{0};
