@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "model/normal.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/exact_evaluator.h"
 #include "scheduler/queue_simulator.h"
@@ -37,7 +38,7 @@ namespace noqueue::scheduler {
 namespace {
 
 constexpr CostWeights kBenchWeights{1.0, 1.0, 1.5};
-constexpr double kZ90 = 1.2815515655446004;
+using ::noqueue::model::kZ90;
 
 struct Scenario {
   const char* name;

@@ -7,6 +7,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "model/normal.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
@@ -17,7 +18,7 @@ namespace {
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-constexpr double kZ90 = 1.2815515655446004;
+using ::noqueue::model::kZ90;
 
 absl::Status Invalid(const std::string& field, const std::string& rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));

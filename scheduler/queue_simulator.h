@@ -120,10 +120,6 @@ SimulationResult SimulateDay(const DayPlan& day,
 // KPIs stays cheap (between 16 and 200).
 int DefaultReplications(size_t attendees);
 
-// The standard normal quantile at p in (0, 1) (Acklam's approximation,
-// relative error below 1.2e-9).
-double NormalQuantile(double p);
-
 // The q-quantile of an attendee's offset under the split normal through
 // their P10/P50/P90 that the simulator draws from.
 double OffsetQuantile(const model::ArrivalForecast& forecast, double q);

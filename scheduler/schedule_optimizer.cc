@@ -122,6 +122,7 @@ double LocalSearch(const DayPlan& day, const OptimizerOptions& options,
       start_time + std::chrono::microseconds(
                        static_cast<int64_t>(options.time_budget_ms * 1000.0));
   auto exhausted = [&] {
+    if (options.should_stop && options.should_stop()) return true;
     if (options.max_evaluations > 0 &&
         out->evaluations >= options.max_evaluations) {
       return true;
@@ -194,6 +195,10 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
   out.constructive_cost = cost;
   if (options.time_budget_ms > 0.0 && !free.empty()) {
     cost = LocalSearch(day, options, free, start_time, conv, &out);
+  }
+  if (options.should_stop && options.should_stop()) {
+    return absl::CancelledError("planning stopped: the request was cancelled "
+                                "or ran out of time");
   }
   out.cost = cost;
   out.order.resize(n);

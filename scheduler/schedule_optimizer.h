@@ -26,6 +26,7 @@
 #define NOQUEUE_SCHEDULER_SCHEDULE_OPTIMIZER_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -51,6 +52,10 @@ struct OptimizerOptions {
   int replications = 0;
   uint64_t seed = 20261123;
   OverflowPolicy overflow = OverflowPolicy::kRunOver;
+  // When set, polled between the search's evaluations: once it returns true
+  // the optimiser gives up with CANCELLED (the caller's request was
+  // cancelled or ran out of time).
+  std::function<bool()> should_stop;
 };
 
 struct OptimizedSchedule {
@@ -92,7 +97,8 @@ int DefaultSearchReplications(size_t attendees);
 double OverflowMinutes(const DayPlan& day);
 
 // See the file comment. Errors: ValidateDayPlan's and ValidateCostWeights's
-// (INVALID_ARGUMENT), FAILED_PRECONDITION for an overflow under kRefuse.
+// (INVALID_ARGUMENT), FAILED_PRECONDITION for an overflow under kRefuse,
+// CANCELLED when options.should_stop says so.
 absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
     const DayPlan& day, const OptimizerOptions& options);
 

@@ -28,13 +28,14 @@
 #include "model/decayed_histogram.h"
 #include "model/feature_scaler.h"
 #include "model/no_show_model.h"
+#include "model/normal.h"
 #include "model/prequential_metrics.h"
 
 namespace noqueue::model {
 namespace {
 
 // Standard normal quantiles used to state expected values.
-constexpr double kZ90 = 1.2815515655446004;
+using ::noqueue::model::kZ90;
 constexpr double kZ75 = 0.6744897501960817;
 
 // 2024-01-01 00:00 UTC in minutes since the epoch: a realistic clock start.

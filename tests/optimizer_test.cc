@@ -345,6 +345,21 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "OptimizeConvocations stops with CANCELLED once should_stop says so",
+    "[optimizer]") {
+  DayPlan day = Day(240.0, 3, 12.0, ServiceDistribution::kGamma, 0.6,
+                    Population(60, 0x5EED0401));
+  OptimizerOptions options = Budget(3000);
+  int polls = 0;
+  options.should_stop = [&polls] { return ++polls > 10; };
+  auto r = OptimizeConvocations(day, options);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kCancelled);
+  // It gave up at once, not after the budget's 3000 evaluations.
+  CHECK(polls <= 12);
+}
+
+TEST_CASE(
     "OptimizeConvocations convokes so that the weighted quantile of each "
     "arrival lands on the target",
     "[optimizer]") {
