@@ -139,7 +139,8 @@ Score Replay(const Ride& ride, Liars liars, uint64_t seed) {
   for (const Timed& t : ride.timed) {
     model::QueueReport r;
     r.finished = true;
-    r.at_second = t.local_s + static_cast<int64_t>(t.actual_min * 60.0);
+    r.at = model::LocalTime::FromSeconds(
+        t.local_s + static_cast<int64_t>(t.actual_min * 60.0));
     r.waited_min = t.actual_min;
     r.reporter = absl::StrCat("honest-", static_cast<int>(unit(rng) * 200));
     const double u = unit(rng);
@@ -160,7 +161,7 @@ Score Replay(const Ride& ride, Liars liars, uint64_t seed) {
         r.reporter = absl::StrCat("fresh-", fresh++);
       }
     }
-    releases.push_back({r.at_second, std::move(r)});
+    releases.push_back({r.at.seconds(), std::move(r)});
   }
   std::stable_sort(releases.begin(), releases.end(),
                    [](const Release& a, const Release& b) {
@@ -192,7 +193,7 @@ Score Replay(const Ride& ride, Liars liars, uint64_t seed) {
     const double posted = ride.posted[posted_i - 1].second;
     ++score.with_posted;
     score.posted_all += std::abs(posted - t.actual_min);
-    const model::VenueLiveStatus s = estimator.Status(ride.name, t.local_s);
+    const model::VenueLiveStatus s =         estimator.Status(ride.name, model::LocalTime::FromSeconds(t.local_s));
     if (!s.known) continue;
     ++score.scored;
     score.posted += std::abs(posted - t.actual_min);

@@ -114,7 +114,7 @@ struct FlightRow {
   std::string venue, attendee;
   ArrivalContext ctx;
   double offset;
-  int64_t known_at;  // minute at which the arrival delay is known
+  absl::Time known_at;  // when the arrival delay is known
 };
 
 struct FlightScores {
@@ -135,7 +135,7 @@ FlightScores ReplayFlights(std::vector<FlightRow> rows, bool latency) {
   double sum_all = 0, count_all = 0;
   absl::flat_hash_map<std::string, std::pair<double, double>> per_attendee;
   RunningMedian median;
-  using Pending = std::pair<int64_t, size_t>;
+  using Pending = std::pair<absl::Time, size_t>;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>>
       pending;
   Clock::duration learn_time{};
@@ -153,7 +153,7 @@ FlightScores ReplayFlights(std::vector<FlightRow> rows, bool latency) {
   };
   for (size_t i = 0; i < rows.size(); ++i) {
     const FlightRow& r = rows[i];
-    while (!pending.empty() && pending.top().first <= r.ctx.at_minute) {
+    while (!pending.empty() && pending.top().first <= r.ctx.at) {
       learn(pending.top().second);
       pending.pop();
     }
@@ -211,15 +211,16 @@ int RunFlights(const std::string& dir) {
                              std::stoi(row[c_sched].substr(5, 2)),
                              std::stoi(row[c_sched].substr(8, 2)));
     r.ctx.local_weekday = static_cast<int>(absl::GetWeekday(day));
-    r.ctx.at_minute = absl::ToUnixSeconds(t) / 60;
+    r.ctx.at = t;
     const double distance = Num(row[c_dist]);
     r.ctx.features.push_back({"carrier_" + row[c_car], 1.0});
     r.ctx.features.push_back({"log_distance", std::log(distance)});
     r.venue = row[c_org];
     r.attendee = row[c_att];
     r.offset = y;
-    r.known_at = r.ctx.at_minute + 30 +
-                 static_cast<int64_t>(distance / 7.5 + std::max(0.0, y));
+    r.known_at =
+        t + absl::Minutes(30 + static_cast<int64_t>(distance / 7.5 +
+                                                     std::max(0.0, y)));
     rows.push_back(std::move(r));
   }
   const FlightScores now = ReplayFlights(rows, false);
@@ -329,8 +330,7 @@ int RunNoShow(const std::string& dir) {
       row.ctx.local_hour = -1;
       row.ctx.local_weekday = static_cast<int>(absl::GetWeekday(app));
       row.ctx.lead_days = std::max<double>(0, app - civil(r[c_sch]));
-      row.ctx.at_minute =
-          absl::ToUnixSeconds(absl::FromCivil(app, absl::UTCTimeZone())) / 60;
+      row.ctx.at = absl::FromCivil(app, absl::UTCTimeZone());
       row.ctx.features = {{"age", Num(r[c_age])},
                           {"male", r[c_gen] == "M" ? 1.0 : 0.0},
                           {"sms", Num(r[c_sms])},
@@ -361,7 +361,7 @@ int RunNoShow(const std::string& dir) {
   Clock::duration learn_time{};
   for (size_t k = 0; k < n;) {
     size_t end = k;
-    while (end < n && rows[end].ctx.at_minute == rows[k].ctx.at_minute) ++end;
+    while (end < n && rows[end].ctx.at == rows[k].ctx.at) ++end;
     for (size_t j = k; j < end; ++j) {
       p[j] = model.Predict(rows[j].venue, rows[j].patient, rows[j].ctx)
                  .no_show_probability;

@@ -43,6 +43,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sqlite3.h>
 
+#include "proto/base/wire_time.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
@@ -446,14 +447,6 @@ class LoadStream final : public grpc::ClientBidiReactor<Req, Resp> {
 // ---------------------------------------------------------------------------
 // The workloads' messages.
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t ns = absl::ToUnixNanos(t);
-  ts.set_seconds(ns / 1000000000);
-  ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
-  return ts;
-}
-
 // A station-like venue sized for n attendees over a four-hour window at
 // about 85% load: one desk per ~136 attendees of 1.5 minutes.
 v1::Venue BenchVenue(int n) {
@@ -480,8 +473,8 @@ v1::CreateScheduleRequest ScheduleRequest(int n, int days_before = 0) {
   v1::CreateScheduleRequest r;
   r.set_venue_id(absl::StrCat("bench-", n));
   const absl::Time start = Day() - absl::Hours(24) * days_before;
-  *r.mutable_window_start() = Ts(start);
-  *r.mutable_window_end() = Ts(start + absl::Hours(4));
+  *r.mutable_window_start() = ToTimestamp(start);
+  *r.mutable_window_end() = ToTimestamp(start + absl::Hours(4));
   for (int i = 0; i < n; ++i) {
     v1::Attendee* a = r.add_attendees();
     a->set_attendee_id(absl::StrCat("traveller-", i));
@@ -551,7 +544,7 @@ class TagPlan {
     e->set_attendee_id(attendee);
     e->set_kind(kKinds[k]);
     *e->mutable_observed_at() =
-        Ts(at + absl::Minutes(conv % 11 - 5 + kMinutesAfter[k]));
+        ToTimestamp(at + absl::Minutes(conv % 11 - 5 + kMinutesAfter[k]));
     e->set_device_id(device);
   }
 
@@ -567,7 +560,7 @@ class TagPlan {
 v1::ReportQueueRequest Report(const std::string& venue_id, int64_t i) {
   v1::ReportQueueRequest r;
   r.set_venue_id(venue_id);
-  *r.mutable_observed_at() = Ts(absl::Now());
+  *r.mutable_observed_at() = ToTimestamp(absl::Now());
   r.set_queue_length(static_cast<int32_t>(5 + i % 20));
   r.mutable_waited()->set_seconds(60 * (4 + i % 15));
   r.set_wait_state(v1::WAIT_STATE_FINISHED);

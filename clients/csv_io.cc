@@ -1,3 +1,4 @@
+#include "proto/base/wire_time.h"
 #include "clients/csv_io.h"
 
 #include <cmath>
@@ -13,14 +14,6 @@ namespace noqueue::client {
 namespace {
 
 namespace v1 = ::noqueue::v1;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts.seconds()))));
-  return ts;
-}
 
 std::string Escape(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -200,8 +193,7 @@ absl::StatusOr<std::vector<v1::ArrivalEvent>> ArrivalsFromCsv(
 std::string ArrivalsToCsv(const std::vector<v1::ArrivalEvent>& events) {
   std::string out = "event_id,schedule_id,attendee_id,kind,observed_at,device_id\n";
   for (const auto& e : events) {
-    absl::Time t = absl::FromUnixSeconds(e.observed_at().seconds()) +
-                   absl::Nanoseconds(e.observed_at().nanos());
+    const absl::Time t = ToTime(e.observed_at());
     absl::StrAppend(&out, Escape(e.event_id()), ",", Escape(e.schedule_id()),
                     ",", Escape(e.attendee_id()), ",",
                     v1::ArrivalKind_Name(e.kind()), ",",

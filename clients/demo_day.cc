@@ -1,3 +1,4 @@
+#include "proto/base/wire_time.h"
 #include "clients/demo_day.h"
 
 #include <algorithm>
@@ -61,14 +62,6 @@ std::vector<int> PatientsOfDay(const DemoOptions& o, int day) {
   return idx;
 }
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 // What really happens to one patient on one day; drawn once per day so that
 // the schedule and the naive spread meet the same people.
@@ -162,8 +155,8 @@ absl::StatusOr<v1::Schedule> PlayNewDay(NoQueueClient& client,
   v1::CreateScheduleRequest request;
   request.set_venue_id(o.venue_id);
   request.set_request_id(absl::StrCat(kRequestPrefix, day));
-  *request.mutable_window_start() = Ts(start);
-  *request.mutable_window_end() = Ts(end);
+  *request.mutable_window_start() = ToTimestamp(start);
+  *request.mutable_window_end() = ToTimestamp(end);
   std::vector<const Patient*> patients;
   for (int i : PatientsOfDay(o, day)) {
     patients.push_back(&population[i]);
@@ -174,7 +167,7 @@ absl::StatusOr<v1::Schedule> PlayNewDay(NoQueueClient& client,
 
   std::vector<double> conv;
   for (const auto& c : schedule->convocations()) {
-    conv.push_back(absl::ToDoubleMinutes(FromTs(c.convocation_time()) - start));
+    conv.push_back(absl::ToDoubleMinutes(ToTime(c.convocation_time()) - start));
   }
   const std::vector<Truth> truth = DrawTruth(o, day, patients);
   const Outcome outcome = Play(patients, truth, conv, 240.0);
@@ -187,7 +180,7 @@ absl::StatusOr<v1::Schedule> PlayNewDay(NoQueueClient& client,
     e.set_attendee_id(patients[i]->id);
     e.set_kind(kind);
     *e.mutable_observed_at() =
-        Ts(start + absl::Seconds(std::round(minute * 60.0)));
+        ToTimestamp(start + absl::Seconds(std::round(minute * 60.0)));
     e.set_device_id(kind == v1::ARRIVED ? "entrance" : "desk");
     tags.push_back(std::move(e));
   };
@@ -219,7 +212,7 @@ DemoDay Score(const DemoOptions& o, int day, const v1::Schedule& schedule,
               const std::vector<Patient>& population) {
   absl::flat_hash_map<std::string, const Patient*> by_id;
   for (const auto& p : population) by_id[p.id] = &p;
-  const absl::Time start = FromTs(schedule.window_start());
+  const absl::Time start = ToTime(schedule.window_start());
   std::vector<const Patient*> patients;
   std::vector<double> conv;
   DemoDay d;
@@ -229,9 +222,9 @@ DemoDay Score(const DemoOptions& o, int day, const v1::Schedule& schedule,
   for (const auto& c : schedule.convocations()) {
     const Patient* p = by_id.at(c.attendee_id());
     patients.push_back(p);
-    const absl::Time at = FromTs(c.convocation_time());
+    const absl::Time at = ToTime(c.convocation_time());
     conv.push_back(absl::ToDoubleMinutes(at - start));
-    double predicted = absl::ToDoubleMinutes(FromTs(c.predicted_arrival().p50()) - at);
+    double predicted = absl::ToDoubleMinutes(ToTime(c.predicted_arrival().p50()) - at);
     d.offset_error_min += std::abs(predicted - p->habit_min);
     d.punctual_error_min += std::abs(p->habit_min);
   }

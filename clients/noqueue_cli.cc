@@ -24,6 +24,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "proto/base/wire_time.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -93,10 +94,6 @@ std::string Json(const google::protobuf::Message& m) {
   return out;
 }
 
-absl::Time T(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 double Minutes(const google::protobuf::Duration& d) {
   return (d.seconds() + d.nanos() / 1e9) / 60.0;
 }
@@ -119,13 +116,13 @@ void PrintSchedule(const v1::Schedule& s, const v1::Venue* venue) {
   std::printf("schedule %s  venue %s  %s  %s .. %s\n", s.schedule_id().c_str(),
               s.venue_id().c_str(),
               v1::ConvocationType_Name(s.convocation_type()).c_str(),
-              noqueue::client::FormatTime(T(s.window_start()), tz).c_str(),
-              noqueue::client::FormatTime(T(s.window_end()), tz).c_str());
+              noqueue::client::FormatTime(noqueue::ToTime(s.window_start()), tz).c_str(),
+              noqueue::client::FormatTime(noqueue::ToTime(s.window_end()), tz).c_str());
   std::printf("%-24s %-6s %-17s %-17s %-6s %s\n", "attendee", "come",
               "arrive P10..P90", "median arrival", "no-show", "exp. wait");
   for (const auto& c : s.convocations()) {
     auto hm = [&](const google::protobuf::Timestamp& ts) {
-      return absl::FormatTime("%H:%M", T(ts), tz);
+      return absl::FormatTime("%H:%M", noqueue::ToTime(ts), tz);
     };
     std::printf("%-24s %-6s %5s .. %-8s %-17s %5.0f%%  %5.1f min%s\n",
                 c.attendee_id().c_str(), hm(c.convocation_time()).c_str(),
@@ -181,7 +178,7 @@ int ScheduleCommand(NoQueueClient& client, const std::string& verb) {
     if (!all.ok()) return Fail(all.status());
     for (const auto& s : *all) {
       std::printf("%s  %s  %s\n", s.schedule_id().c_str(),
-                  absl::FormatTime(absl::RFC3339_sec, T(s.window_start()),
+                  absl::FormatTime(absl::RFC3339_sec, noqueue::ToTime(s.window_start()),
                                    absl::UTCTimeZone()).c_str(),
                   s.request_id().c_str());
     }

@@ -2,13 +2,10 @@
 
 #include <thread>
 
-namespace noqueue::client {
+#include "proto/base/api_limits.h"
+#include "proto/base/grpc_status.h"
 
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
+namespace noqueue::client {
 
 NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
                              absl::Duration deadline)
@@ -23,8 +20,8 @@ NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
 std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
                                                       absl::Duration deadline) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
   return std::make_unique<NoQueueClient>(
       grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
                                 args),

@@ -80,9 +80,6 @@ class NoQueueClient {
   std::unique_ptr<v1::CrowdService::Stub> crowd_;
 };
 
-// grpc::Status -> absl::Status (the codes are the same).
-absl::Status FromGrpcStatus(const grpc::Status& status);
-
 }  // namespace noqueue::client
 
 #endif  // NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model/normal.h"
+#include "proto/base/status_macros.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
@@ -41,11 +42,6 @@ absl::StatusOr<double> Required(const Struct& s, const std::string& key) {
   return Number(s, "", key, 0.0);
 }
 
-#define ASSIGN_OR_RETURN_NUMBER(var, expr) \
-  auto var##_or = (expr);                  \
-  if (!var##_or.ok()) return var##_or.status(); \
-  const double var = *var##_or
-
 Value NumberValue(double x) {
   Value v;
   v.set_number_value(x);
@@ -61,13 +57,13 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
     return Invalid("instance", absl::StrCat("is not a JSON object: ",
                                             parsed.message().as_string()));
   }
-  ASSIGN_OR_RETURN_NUMBER(servers, Number(in, "", "servers", 1));
-  ASSIGN_OR_RETURN_NUMBER(service, Required(in, "service_mean_min"));
-  ASSIGN_OR_RETURN_NUMBER(cv, Number(in, "", "service_cv", 0.5));
-  ASSIGN_OR_RETURN_NUMBER(session, Required(in, "session_min"));
-  ASSIGN_OR_RETURN_NUMBER(no_show, Number(in, "", "no_show", 0.0));
-  ASSIGN_OR_RETURN_NUMBER(granularity, Number(in, "", "granularity_min", 1));
-  ASSIGN_OR_RETURN_NUMBER(budget, Number(in, "", "time_budget_ms", 100));
+  ASSIGN_OR_RETURN(const double servers, Number(in, "", "servers", 1));
+  ASSIGN_OR_RETURN(const double service, Required(in, "service_mean_min"));
+  ASSIGN_OR_RETURN(const double cv, Number(in, "", "service_cv", 0.5));
+  ASSIGN_OR_RETURN(const double session, Required(in, "session_min"));
+  ASSIGN_OR_RETURN(const double no_show, Number(in, "", "no_show", 0.0));
+  ASSIGN_OR_RETURN(const double granularity, Number(in, "", "granularity_min", 1));
+  ASSIGN_OR_RETURN(const double budget, Number(in, "", "time_budget_ms", 100));
   if (servers < 1 || servers != std::floor(servers)) {
     return Invalid("servers", "must be a whole number >= 1");
   }
@@ -137,15 +133,15 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
                     : id->second.kind_case() == Value::kNumberValue
                         ? absl::StrCat(id->second.number_value())
                         : id->second.string_value());
-      ASSIGN_OR_RETURN_NUMBER(mean, Number(s, field, "offset_mean_min", 0));
-      ASSIGN_OR_RETURN_NUMBER(sd, Number(s, field, "offset_sd_min", 0));
-      ASSIGN_OR_RETURN_NUMBER(q, Number(s, field, "no_show", no_show));
+      ASSIGN_OR_RETURN(const double mean, Number(s, field, "offset_mean_min", 0));
+      ASSIGN_OR_RETURN(const double sd, Number(s, field, "offset_sd_min", 0));
+      ASSIGN_OR_RETURN(const double q, Number(s, field, "no_show", no_show));
       if (sd < 0) return Invalid(field + "offset_sd_min", "must be >= 0");
       if (q < 0 || q > 1) return Invalid(field + "no_show", "must be in [0, 1]");
       scheduler::PlannedAttendee p{
           {mean - kZ90 * sd, mean, mean + kZ90 * sd, q, 0}, std::nullopt};
       if (s.fields().contains("fixed_min")) {
-        ASSIGN_OR_RETURN_NUMBER(fixed, Number(s, field, "fixed_min", 0));
+        ASSIGN_OR_RETURN(const double fixed, Number(s, field, "fixed_min", 0));
         if (fixed < 0 || fixed >= session) {
           return Invalid(field + "fixed_min", "must lie inside [0, session_min)");
         }
@@ -164,9 +160,9 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
       return Invalid("weights", "must be an object {wait, idle, overtime}");
     }
     const Struct& w = it->second.struct_value();
-    ASSIGN_OR_RETURN_NUMBER(wait, Number(w, "weights.", "wait", 0));
-    ASSIGN_OR_RETURN_NUMBER(idle, Number(w, "weights.", "idle", 0));
-    ASSIGN_OR_RETURN_NUMBER(overtime, Number(w, "weights.", "overtime", 0));
+    ASSIGN_OR_RETURN(const double wait, Number(w, "weights.", "wait", 0));
+    ASSIGN_OR_RETURN(const double idle, Number(w, "weights.", "idle", 0));
+    ASSIGN_OR_RETURN(const double overtime, Number(w, "weights.", "overtime", 0));
     options.weights = {wait, idle, overtime};
   }
   if (auto it = in.fields().find("overflow"); it != in.fields().end()) {

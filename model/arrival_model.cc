@@ -11,6 +11,12 @@
 namespace noqueue::model {
 namespace {
 
+// The convocation's minute since the Unix epoch: the clock of the model's
+// recency and ordering rules.
+int64_t MinuteOf(const ArrivalContext& ctx) {
+  return absl::ToUnixSeconds(ctx.at) / 60;
+}
+
 // The habit key of an attendee at a venue. The venue id is length-prefixed so
 // that no pair of ids, whatever bytes they hold, shares a key.
 std::string HabitKey(const std::string& venue_id,
@@ -62,7 +68,6 @@ constexpr double kResidualDecay = 0.999;
 constexpr double kAbsResidualDecay = 0.999;
 
 constexpr char kMagic[] = "NQAM";
-constexpr uint32_t kFormatVersion = 3;
 
 double Logit(double p) { return std::log(p / (1.0 - p)); }
 
@@ -86,6 +91,10 @@ int64_t CountBand(int n) {
 }
 
 }  // namespace
+
+std::string ArrivalModel::VersionName() {
+  return "noqueue-arrival-model/" + std::to_string(kFormatVersion);
+}
 
 ArrivalModel::ArrivalModel() : beta_(Vector::Zero()), p_(Matrix::Zero()) {
   for (int i = 0; i < kFeatureCount; ++i) p_(i, i) = PriorVariance(i);
@@ -148,7 +157,7 @@ ArrivalModel::Design ArrivalModel::MakeDesign(const std::string& venue_id,
   d.static_part = x.dot(beta_);
   if (auto v = venues_.find(venue_id); v != venues_.end()) {
     const VenueState& s = v->second;
-    const double age = std::max<double>(0.0, ctx.at_minute - s.recent_minute);
+    const double age = std::max<double>(0.0, MinuteOf(ctx) - s.recent_minute);
     const double fade = std::exp(-age / kVenueRecentTau);
     x(kVenueRecent) = s.recent_sum * fade / (s.recent_weight * fade + 1.0);
     x(kVenueLevel) = s.level_sum / (s.level_count + kVenueLevelShrinkage);
@@ -158,7 +167,7 @@ ArrivalModel::Design ArrivalModel::MakeDesign(const std::string& venue_id,
     d.habit_state = &h->second;
     if (h->second.arrivals > 0) {
       const double age =
-          std::max<double>(0.0, ctx.at_minute - h->second.last_minute);
+          std::max<double>(0.0, MinuteOf(ctx) - h->second.last_minute);
       x(kAttendeeRecent) =
           h->second.last_deviation * std::exp(-age / kAttendeeRecentTau);
     }
@@ -277,7 +286,7 @@ bool ArrivalModel::OutOfOrder(const std::string& venue_id,
                               const ArrivalContext& ctx) {
   auto v = venues_.find(venue_id);
   return v != venues_.end() &&
-         ctx.at_minute < v->second.latest_minute - kOutOfOrderMinutes;
+         MinuteOf(ctx) < v->second.latest_minute - kOutOfOrderMinutes;
 }
 
 void ArrivalModel::ObserveFeatures(const ArrivalContext& ctx) {
@@ -363,19 +372,19 @@ bool ArrivalModel::LearnArrival(const std::string& venue_id,
   const double static_dev =
       std::clamp(offset_min - d.static_part, -limit, limit);
   h.last_deviation = static_cast<float>(static_dev);
-  h.last_minute = static_cast<int32_t>(ctx.at_minute);
+  h.last_minute = static_cast<int32_t>(MinuteOf(ctx));
   h.last_no_show = 0;
 
   // The venue's recent and long-run levels.
   const double age =
-      std::max<double>(0.0, ctx.at_minute - venue.recent_minute);
+      std::max<double>(0.0, MinuteOf(ctx) - venue.recent_minute);
   const double fade = std::exp(-age / kVenueRecentTau);
   venue.recent_sum = venue.recent_sum * fade + static_dev;
   venue.recent_weight = venue.recent_weight * fade + 1.0;
-  venue.recent_minute = std::max(venue.recent_minute, ctx.at_minute);
+  venue.recent_minute = std::max(venue.recent_minute, MinuteOf(ctx));
   venue.level_sum += static_dev;
   venue.level_count += 1.0;
-  venue.latest_minute = std::max(venue.latest_minute, ctx.at_minute);
+  venue.latest_minute = std::max(venue.latest_minute, MinuteOf(ctx));
 
   ObserveFeatures(ctx);
   ++events_learned_;
@@ -405,7 +414,7 @@ bool ArrivalModel::LearnAttendance(const std::string& venue_id,
   h.no_shows += no_show ? 1 : 0;
   h.visits += 1;
   h.last_no_show = no_show ? 1 : 0;
-  venue.latest_minute = std::max(venue.latest_minute, ctx.at_minute);
+  venue.latest_minute = std::max(venue.latest_minute, MinuteOf(ctx));
   ObserveFeatures(ctx);
   ++events_learned_;
   return true;

@@ -44,6 +44,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "model/convocation_type.h"
 #include "model/decayed_histogram.h"
 #include "model/feature_scaler.h"
@@ -70,7 +71,7 @@ struct ArrivalContext {
   int local_weekday = 0;  // 0 = Monday .. 6 = Sunday
   double party_size = 1.0;
   double lead_days = -1.0;  // from booking to convocation; < 0 unknown
-  int64_t at_minute = 0;    // the convocation, minutes since the Unix epoch
+  absl::Time at = absl::UnixEpoch();  // the convocation
   std::vector<NamedFeature> features;  // finite values only
   // For Learn* calls: the dynamic features as they were when predicted.
   // When absent, they are computed from the model's current state.
@@ -108,6 +109,12 @@ class ArrivalModel {
       kFixedFeatures + FeatureScaler::kMaxFeatures;
   using Vector = Eigen::Matrix<double, kFeatureCount, 1>;
   using Matrix = Eigen::Matrix<double, kFeatureCount, kFeatureCount>;
+
+  // The snapshot format Serialize writes and Deserialize reads; bumped when
+  // the model's state changes shape.
+  static constexpr uint32_t kFormatVersion = 3;
+  // "noqueue-arrival-model/<kFormatVersion>", as GetModelInfo reports it.
+  static std::string VersionName();
 
   ArrivalModel();
 

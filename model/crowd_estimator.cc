@@ -13,7 +13,6 @@
 namespace noqueue::model {
 namespace {
 
-constexpr int64_t kDaySeconds = 24 * 3600;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Little's law holds loosely in a real queue (people join in groups, desks
 // open and close): a report is contradictory only beyond this factor, plus
@@ -140,9 +139,7 @@ struct CrowdEstimator::State {
   Venue& VenueFor(const std::string& id) { return venues[id]; }
 
   static int HourOf(int64_t local_second) {
-    int64_t s = local_second % kDaySeconds;
-    if (s < 0) s += kDaySeconds;
-    return static_cast<int>(s / 3600);
+    return LocalTime::FromSeconds(local_second).HourOfDay();
   }
 
   // The venue's typical log wait at `hour` and the weight behind it: a
@@ -336,11 +333,11 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   State& s = *state_;
   const CrowdOptions& o = s.options;
   Venue& v = s.VenueFor(venue_id);
-  Reporter& reporter = s.ReporterFor(report.reporter, report.at_second);
+  Reporter& reporter = s.ReporterFor(report.reporter, report.at.seconds());
   ReportVerdict verdict;
   verdict.reporter_trust = reporter.Trust();
   verdict.implied_wait_min = kNaN;
-  const int64_t t = report.at_second;
+  const int64_t t = report.at.seconds();
 
   auto reject = [&](ReportRejection why) {
     verdict.weight = 0.0;
@@ -368,8 +365,7 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   // reports arrived.
   const int64_t interval =
       static_cast<int64_t>(o.reporter_interval_minutes * 60.0);
-  const int64_t received =
-      report.received_second != 0 ? report.received_second : t;
+  const int64_t received = report.received.value_or(report.at).seconds();
   if (auto it = v.last_counted.find(report.reporter);
       it != v.last_counted.end() &&
       std::abs(received - it->second) < interval) {
@@ -435,8 +431,9 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
 }
 
 void CrowdEstimator::AddMeasuredWait(const std::string& venue_id,
-                                     int64_t arrival_second,
-                                     int64_t start_second) {
+                                     LocalTime arrival, LocalTime start) {
+  const int64_t arrival_second = arrival.seconds();
+  const int64_t start_second = start.seconds();
   if (start_second < arrival_second) return;
   State& s = *state_;
   Venue& v = s.VenueFor(venue_id);
@@ -447,21 +444,22 @@ void CrowdEstimator::AddMeasuredWait(const std::string& venue_id,
   s.PruneRecent(v.recent_tags, v.latest);
 }
 
-void CrowdEstimator::AddService(const std::string& venue_id,
-                                int64_t start_second, double duration_min) {
+void CrowdEstimator::AddService(const std::string& venue_id, LocalTime start,
+                                double duration_min) {
   if (!(duration_min > 0.0) || duration_min > state_->options.max_wait_min) {
     return;
   }
   Venue& v = state_->VenueFor(venue_id);
-  v.tag_service.Add(start_second, state_->options.days_half_life_min,
+  v.tag_service.Add(start.seconds(), state_->options.days_half_life_min,
                     duration_min, 1.0);
 }
 
 VenueLiveStatus CrowdEstimator::Status(const std::string& venue_id,
-                                       int64_t now_second) const {
+                                       LocalTime now) const {
   const State& s = *state_;
+  const int64_t now_second = now.seconds();
   VenueLiveStatus status;
-  status.as_of_second = now_second;
+  status.as_of = now;
   auto it = s.venues.find(venue_id);
   if (it == s.venues.end()) return status;
   const Venue& v = it->second;

@@ -25,9 +25,9 @@
 // a few times therefore still has a useful answer at a quiet moment, and a
 // fresh burst of reports moves it quickly.
 //
-// Clock: every time is in venue-local seconds (Unix seconds plus the
-// venue's UTC offset at that instant), so that seconds modulo a day give
-// the local time of day. Evidence may come slightly out of order.
+// Clock: every time is the venue's wall clock (LocalTime), so that the
+// hour-of-day profile follows the venue's day. Evidence may come slightly
+// out of order.
 //
 // Pure computation: no I/O, no clock (times are passed in). Not thread-safe.
 #ifndef NOQUEUE_MODEL_CROWD_ESTIMATOR_H_
@@ -38,17 +38,19 @@
 #include <optional>
 #include <string>
 
+#include "model/local_time.h"
+
 namespace noqueue::model {
 
 struct QueueReport {
-  int64_t at_second = 0;                // when observed, Unix seconds
+  LocalTime at;                          // when observed
   std::optional<double> queue_length;   // people seen ahead, >= 0
   std::optional<double> waited_min;     // minutes waited so far, >= 0
   bool finished = false;                // waited_min is the whole wait
   std::string reporter;                 // opaque token, never empty
-  // When the report reached the server (venue-local seconds; 0: at_second).
-  // The once-per-interval rule counts on it, so back-dating cannot dodge it.
-  int64_t received_second = 0;
+  // When the report reached the server (unset: `at`). The once-per-interval
+  // rule counts on it, so back-dating cannot dodge it.
+  std::optional<LocalTime> received;
 };
 
 enum class ReportRejection {
@@ -78,7 +80,7 @@ struct VenueLiveStatus {
   int tags_used = 0;     // measured waits behind the estimate
   double confidence = 0.0;  // 0..1
   double service_rate_per_min = 0.0;  // attendees served per minute
-  int64_t as_of_second = 0;
+  LocalTime as_of;
 };
 
 struct CrowdOptions {
@@ -112,16 +114,15 @@ class CrowdEstimator {
 
   ReportVerdict AddReport(const std::string& venue_id,
                           const QueueReport& report);
-  // A wait measured by tags: the attendee arrived at arrival_second and was
-  // served from start_second.
-  void AddMeasuredWait(const std::string& venue_id, int64_t arrival_second,
-                       int64_t start_second);
+  // A wait measured by tags: the attendee arrived at `arrival` and was
+  // served from `start`.
+  void AddMeasuredWait(const std::string& venue_id, LocalTime arrival,
+                       LocalTime start);
   // A service measured by tags, for the venue's throughput and service time.
-  void AddService(const std::string& venue_id, int64_t start_second,
+  void AddService(const std::string& venue_id, LocalTime start,
                   double duration_min);
 
-  VenueLiveStatus Status(const std::string& venue_id,
-                         int64_t now_second) const;
+  VenueLiveStatus Status(const std::string& venue_id, LocalTime now) const;
   // The venue's mean service minutes per attendee, learned from tags (or
   // from reports by Little's law), shrunk towards the declared one; nullopt
   // when the venue is unknown.

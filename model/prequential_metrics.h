@@ -24,6 +24,24 @@ enum class Exclusion : int {
   kOutOfOrder = 3,  // hours older than what the venue already learned
 };
 inline constexpr int kExclusionCount = 4;
+inline constexpr std::array<Exclusion, kExclusionCount> kExclusions = {
+    Exclusion::kRepeat, Exclusion::kFuture, Exclusion::kAbsurd,
+    Exclusion::kOutOfOrder};
+
+// "repeat", "future", "absurd", "out_of_order": as metrics and logs name them.
+inline const char* ExclusionName(Exclusion reason) {
+  switch (reason) {
+    case Exclusion::kRepeat:
+      return "repeat";
+    case Exclusion::kFuture:
+      return "future";
+    case Exclusion::kAbsurd:
+      return "absurd";
+    case Exclusion::kOutOfOrder:
+      return "out_of_order";
+  }
+  return "unknown";
+}
 
 class PrequentialMetrics {
  public:

@@ -1,111 +1,95 @@
 #include "server/crowd_loop.h"
 
-#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/proto_time.h"
+#include "proto/base/status_macros.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::server {
-namespace {
-
-constexpr int64_t kHourUs = int64_t{3600} * 1000000;
-
-}  // namespace
-
-int64_t CrowdLoop::LocalSeconds(const std::string& venue_id,
-                                int64_t unix_us) const {
-  const absl::Time t = absl::FromUnixMicros(unix_us);
-  auto it = zones_.find(venue_id);
-  const int64_t offset = it == zones_.end() ? 0 : it->second.At(t).offset;
-  return absl::ToUnixSeconds(t) + offset;
-}
 
 CrowdLoop::CrowdLoop(Store* store, CrowdPolicy policy)
     : store_(store), policy_(policy) {}
 
+model::LocalTime CrowdLoop::Local(const std::string& venue_id,
+                                  absl::Time t) const {
+  auto it = zones_.find(venue_id);
+  return model::LocalTime::At(
+      t, it == zones_.end() ? absl::UTCTimeZone() : it->second);
+}
+
 model::QueueReport CrowdLoop::ToQueueReport(const StoredReport& r) const {
   model::QueueReport q;
-  q.at_second = LocalSeconds(r.venue_id, r.observed_us);
+  q.at = Local(r.venue_id, r.observed);
   if (r.queue_length) q.queue_length = *r.queue_length;
-  q.waited_min = r.waited_min;
+  if (r.waited) q.waited_min = ToMinutes(*r.waited);
   q.finished = r.finished;
   q.reporter = r.reporter_token;
-  q.received_second = LocalSeconds(r.venue_id, r.received_us);
+  q.received = Local(r.venue_id, r.received);
   return q;
 }
 
 void CrowdLoop::SetCapacityLocked(const v1::Venue& venue) {
-  estimator_.SetVenueCapacity(
-      venue.venue_id(), venue.service_points(),
-      absl::ToDoubleMinutes(ToDuration(venue.mean_service_time())));
-  if (!zones_.contains(venue.venue_id())) {
-    absl::TimeZone tz;  // UTC if the zone cannot be loaded
-    absl::LoadTimeZone(venue.time_zone(), &tz);
-    zones_.emplace(venue.venue_id(), tz);
-  }
+  estimator_.SetVenueCapacity(venue.venue_id(), venue.service_points(),
+                              ToMinutes(ToDuration(venue.mean_service_time())));
+  absl::TimeZone tz;  // UTC if the zone cannot be loaded
+  absl::LoadTimeZone(venue.time_zone(), &tz);
+  zones_.insert_or_assign(venue.venue_id(), tz);
 }
 
-void CrowdLoop::EnsureVenueLocked(const std::string& venue_id) {
-  if (zones_.contains(venue_id)) return;
-  // A venue is never deleted, so this read finds it; if it fails the
-  // estimator keeps its default capacity until the venue is next seen.
-  if (absl::StatusOr<v1::Venue> venue = store_->GetVenue(venue_id);
-      venue.ok()) {
-    SetCapacityLocked(*venue);
-  }
+void CrowdLoop::VenueStored(const v1::Venue& venue) {
+  absl::MutexLock lock(&mu_);
+  SetCapacityLocked(venue);
 }
 
 void CrowdLoop::ApplyLocked(const ServiceObservation& o) {
-  EnsureVenueLocked(o.venue_id);
-  if (o.arrival_us) {
-    estimator_.AddMeasuredWait(o.venue_id,
-                               LocalSeconds(o.venue_id, *o.arrival_us),
-                               LocalSeconds(o.venue_id, o.at_us));
+  if (o.arrival) {
+    estimator_.AddMeasuredWait(o.venue_id, Local(o.venue_id, *o.arrival),
+                               Local(o.venue_id, o.at));
   }
-  if (o.duration_min) {
-    const int64_t start_us =
-        o.at_us - static_cast<int64_t>(std::llround(*o.duration_min * 60e6));
-    estimator_.AddService(o.venue_id, LocalSeconds(o.venue_id, start_us),
-                          *o.duration_min);
+  if (o.duration) {
+    estimator_.AddService(o.venue_id, Local(o.venue_id, o.at - *o.duration),
+                          ToMinutes(*o.duration));
   }
 }
 
 absl::Status CrowdLoop::Restore() {
-  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::vector<v1::Venue> venues, store_->ListVenues());
+  absl::MutexLock lock(&mu_);
+  for (const v1::Venue& v : venues) SetCapacityLocked(v);
   return store_->ReplayCrowd(
       [this](const StoredReport& r) {
-        EnsureVenueLocked(r.venue_id);
+        mu_.AssertHeld();
         estimator_.AddReport(r.venue_id, ToQueueReport(r));
       },
-      [this](const ServiceObservation& o) { ApplyLocked(o); });
+      [this](const ServiceObservation& o) {
+        mu_.AssertHeld();
+        ApplyLocked(o);
+      });
 }
 
 absl::StatusOr<StoredReport> CrowdLoop::Judge(const v1::Venue& venue,
                                               StoredReport report) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (!window_.empty() &&
-         window_.front().first <= report.received_us - kHourUs) {
+         window_.front().first <= report.received - absl::Hours(1)) {
     auto it = in_window_.find(window_.front().second);
     if (it != in_window_.end() && --it->second <= 0) in_window_.erase(it);
     window_.pop_front();
   }
   int& count = in_window_[report.reporter_token];
   if (count >= policy_.flood_per_hour) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "reporter_token: more than ", policy_.flood_per_hour,
-        " reports in an hour; try again later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("reporter_token: more than ", policy_.flood_per_hour,
+                     " reports in an hour; try again later"));
   }
   ++count;
-  window_.emplace_back(report.received_us, report.reporter_token);
+  window_.emplace_back(report.received, report.reporter_token);
   SetCapacityLocked(venue);
   const model::ReportVerdict verdict =
       estimator_.AddReport(venue.venue_id(), ToQueueReport(report));
   report.weight = verdict.weight;
-  report.rejection =
-      verdict.rejection == model::ReportRejection::kNone
-          ? ""
-          : model::ReportRejectionName(verdict.rejection);
+  report.rejection = model::ReportRejectionName(verdict.rejection);
   return report;
 }
 
@@ -113,29 +97,30 @@ void CrowdLoop::Observe(const std::vector<EventResult>& results) {
   bool any = false;
   for (const EventResult& r : results) any = any || r.service.has_value();
   if (!any) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const EventResult& r : results) {
     if (r.service) ApplyLocked(*r.service);
   }
 }
 
 model::VenueLiveStatus CrowdLoop::Status(const v1::Venue& venue,
-                                         int64_t now_us) {
-  std::lock_guard<std::mutex> lock(mu_);
+                                         absl::Time now) {
+  absl::MutexLock lock(&mu_);
   SetCapacityLocked(venue);
-  return estimator_.Status(venue.venue_id(),
-                           LocalSeconds(venue.venue_id(), now_us));
+  return estimator_.Status(venue.venue_id(), Local(venue.venue_id(), now));
 }
 
-VenueLive CrowdLoop::ForPlanning(const v1::Venue& venue, int64_t now_us) {
-  std::lock_guard<std::mutex> lock(mu_);
+VenueLive CrowdLoop::ForPlanning(const v1::Venue& venue, absl::Time now) {
+  absl::MutexLock lock(&mu_);
   SetCapacityLocked(venue);
   VenueLive live;
-  live.service_min = estimator_.LearnedServiceMinutes(venue.venue_id());
+  if (std::optional<double> service =
+          estimator_.LearnedServiceMinutes(venue.venue_id())) {
+    live.service_time = FromMinutes(*service);
+  }
   const model::VenueLiveStatus status =
-      estimator_.Status(venue.venue_id(),
-                           LocalSeconds(venue.venue_id(), now_us));
-  if (status.known) live.recent_wait_min = status.wait_p50_min;
+      estimator_.Status(venue.venue_id(), Local(venue.venue_id(), now));
+  if (status.known) live.recent_wait = FromMinutes(status.wait_p50_min);
   return live;
 }
 

@@ -6,18 +6,22 @@
 // in a rolling hour, a token's reports are refused (RESOURCE_EXHAUSTED) and
 // not stored. Below that, the estimator decides how much each one counts
 // (repeats within its interval count zero, without the reporter being told).
+//
+// It knows every venue (their time zones and declared capacity) from
+// Restore and VenueStored, so it never reads the store under its lock.
 #ifndef NOQUEUE_SERVER_CROWD_LOOP_H_
 #define NOQUEUE_SERVER_CROWD_LOOP_H_
 
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "model/crowd_estimator.h"
 #include "server/store.h"
@@ -30,16 +34,19 @@ struct CrowdPolicy {
 
 // What the planner takes from the live venue.
 struct VenueLive {
-  std::optional<double> service_min;       // learned mean service minutes
-  std::optional<double> recent_wait_min;   // live wait P50, when known
+  std::optional<absl::Duration> service_time;  // learned mean service
+  std::optional<absl::Duration> recent_wait;   // live wait P50, when known
 };
 
 class CrowdLoop {
  public:
   explicit CrowdLoop(Store* store, CrowdPolicy policy = {});
 
-  // Replays every stored report and measured service.
+  // Learns every stored venue, then replays every stored report and
+  // measured service.
   absl::Status Restore();
+  // A venue was created or its settings changed.
+  void VenueStored(const v1::Venue& venue);
 
   // Judges a validated report of `venue` (weight and rejection filled in)
   // and learns from it; RESOURCE_EXHAUSTED when its token floods.
@@ -48,27 +55,30 @@ class CrowdLoop {
   // Learns the services measured by committed tags.
   void Observe(const std::vector<EventResult>& results);
 
-  model::VenueLiveStatus Status(const v1::Venue& venue, int64_t now_us);
-  VenueLive ForPlanning(const v1::Venue& venue, int64_t now_us);
+  model::VenueLiveStatus Status(const v1::Venue& venue, absl::Time now);
+  VenueLive ForPlanning(const v1::Venue& venue, absl::Time now);
 
  private:
-  void SetCapacityLocked(const v1::Venue& venue);
-  void EnsureVenueLocked(const std::string& venue_id);
-  void ApplyLocked(const ServiceObservation& o);
-  model::QueueReport ToQueueReport(const StoredReport& r) const;
-  // The estimator's clock: venue-local seconds.
-  int64_t LocalSeconds(const std::string& venue_id, int64_t unix_us) const;
+  void SetCapacityLocked(const v1::Venue& venue)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyLocked(const ServiceObservation& o)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  model::QueueReport ToQueueReport(const StoredReport& r) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The estimator's clock: the venue's wall clock (UTC for a venue it does
+  // not know).
+  model::LocalTime Local(const std::string& venue_id, absl::Time t) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
   const CrowdPolicy policy_;
-  std::mutex mu_;
-  model::CrowdEstimator estimator_;                  // guarded by mu_
-  // Each seen venue's time zone.
-  absl::flat_hash_map<std::string, absl::TimeZone> zones_;  // mu_
+  mutable absl::Mutex mu_;
+  model::CrowdEstimator estimator_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::TimeZone> zones_ ABSL_GUARDED_BY(mu_);
   // The flood limit's rolling hour: reports in order of receipt, and how
   // many each token has in it.
-  std::deque<std::pair<int64_t, std::string>> window_;  // mu_
-  absl::flat_hash_map<std::string, int> in_window_;      // mu_
+  std::deque<std::pair<absl::Time, std::string>> window_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> in_window_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace noqueue::server

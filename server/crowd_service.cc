@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include "server/proto_time.h"
-#include "server/services.h"
+#include "proto/base/grpc_status.h"
+#include "proto/base/wire_time.h"
+#include "server/ids.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
@@ -26,12 +27,10 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
   report.report_id = NewId("rep_");
   report.venue_id = request->venue_id();
   report.reporter_token = request->reporter_token();
-  report.observed_us = ToMicros(request->observed_at());
-  report.received_us = absl::ToUnixMicros(now);
+  report.observed = ToTime(request->observed_at());
+  report.received = now;
   if (request->has_queue_length()) report.queue_length = request->queue_length();
-  if (request->has_waited()) {
-    report.waited_min = absl::ToDoubleMinutes(ToDuration(request->waited()));
-  }
+  if (request->has_waited()) report.waited = ToDuration(request->waited());
   report.finished = request->wait_state() == v1::WAIT_STATE_FINISHED;
   absl::StatusOr<StoredReport> judged = crowd_->Judge(*venue, std::move(report));
   if (!judged.ok()) {
@@ -61,8 +60,7 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::GetVenueStatus(
     return reactor;
   }
   const absl::Time now = absl::Now();
-  const model::VenueLiveStatus live =
-      crowd_->Status(*venue, absl::ToUnixMicros(now));
+  const model::VenueLiveStatus live = crowd_->Status(*venue, now);
   v1::VenueStatus* out = response->mutable_status();
   out->set_venue_id(request->venue_id());
   out->set_state(live.known ? v1::STATUS_STATE_KNOWN : v1::STATUS_STATE_UNKNOWN);

@@ -4,7 +4,7 @@
 #include <future>
 #include <mutex>
 
-#include "server/status_macros.h"
+#include "proto/base/status_macros.h"
 
 namespace noqueue::server {
 

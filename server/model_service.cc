@@ -3,9 +3,10 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "server/proto_time.h"
+#include "proto/base/grpc_status.h"
+#include "proto/base/wire_time.h"
+#include "server/domain_enums.h"
 #include "server/schedule_builder.h"
-#include "server/services.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
@@ -24,11 +25,8 @@ void FillFigures(const model::PrequentialMetrics::Figures& f,
 void FillMetrics(const model::PrequentialMetrics& m, v1::ModelMetrics* out) {
   FillFigures(m.AllTime(), out->mutable_all_time());
   FillFigures(m.Recent(), out->mutable_recent());
-  static const char* const kNames[model::kExclusionCount] = {
-      "repeat", "future", "absurd", "out_of_order"};
-  for (int i = 0; i < model::kExclusionCount; ++i) {
-    (*out->mutable_excluded())[kNames[i]] =
-        m.excluded(static_cast<model::Exclusion>(i));
+  for (model::Exclusion e : model::kExclusions) {
+    (*out->mutable_excluded())[model::ExclusionName(e)] = m.excluded(e);
   }
 }
 
@@ -46,23 +44,23 @@ grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
       return reactor;
     }
   }
-  response->set_model_version(kModelVersion);
+  response->set_model_version(model::ArrivalModel::VersionName());
   response->set_last_event_seq(learning_->last_seq());
   learning_->WithModel([&](const model::ArrivalModel& m) {
     response->set_events_learned(m.events_learned());
     response->set_attendees_known(static_cast<int64_t>(m.attendee_count()));
     response->set_venues_known(static_cast<int64_t>(m.venue_count()));
     response->set_bytes_per_attendee(m.BytesPerAttendee());
-    for (int t = 0; t < model::kConvocationTypeCount; ++t) {
-      const auto& metrics = m.TypeMetrics(static_cast<model::ConvocationType>(t));
+    for (model::ConvocationType t : model::kConvocationTypes) {
+      const auto& metrics = m.TypeMetrics(t);
       const auto all = metrics.AllTime();
       int64_t excluded = 0;
-      for (int e = 0; e < model::kExclusionCount; ++e) {
-        excluded += metrics.excluded(static_cast<model::Exclusion>(e));
+      for (model::Exclusion e : model::kExclusions) {
+        excluded += metrics.excluded(e);
       }
       if (all.arrivals == 0 && all.outcomes == 0 && excluded == 0) continue;
       v1::TypeModelMetrics* tm = response->add_types();
-      tm->set_convocation_type(static_cast<v1::ConvocationType>(t + 1));
+      tm->set_convocation_type(ToWireType(t));
       FillMetrics(metrics, tm->mutable_metrics());
     }
     if (!request->venue_id().empty()) {
@@ -85,23 +83,8 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ExplainPrediction(
     reactor->Finish(ToGrpcStatus(st));
     return reactor;
   };
-  absl::Status st = ValidateId("venue_id", request->venue_id());
-  if (st.ok()) {
-    st = ValidateId("attendee.attendee_id", request->attendee().attendee_id());
-  }
-  if (!st.ok()) return fail(st);
-  if (!v1::ConvocationType_IsValid(request->convocation_type())) {
-    return fail(absl::InvalidArgumentError(
-        "convocation_type: is not a known convocation type"));
-  }
-  if (!request->has_convocation_time()) {
-    return fail(absl::InvalidArgumentError("convocation_time: is required"));
-  }
-  for (const auto& [name, value] : request->attendee().features()) {
-    if (!std::isfinite(value)) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-          "attendee.features[\"", name, "\"]: must be a finite number")));
-    }
+  if (absl::Status st = ValidateExplainPrediction(*request); !st.ok()) {
+    return fail(st);
   }
   absl::StatusOr<v1::Venue> venue = store_->GetVenue(request->venue_id());
   if (!venue.ok()) return fail(venue.status());
@@ -116,15 +99,14 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ExplainPrediction(
   const absl::Time at = ToTime(request->convocation_time());
   const model::ArrivalContext context = ContextAt(
       ToModelType(type), at, tz, request->attendee(),
-      crowd_->ForPlanning(*venue, absl::ToUnixMicros(absl::Now()))
-          .recent_wait_min);
+      crowd_->ForPlanning(*venue, absl::Now()).recent_wait);
   const model::Explanation e =
       learning_->WithModel([&](const model::ArrivalModel& m) {
         return m.Explain(request->venue_id(), request->attendee().attendee_id(),
                          context);
       });
   auto offset_time = [&](double minutes) {
-    return ToTimestamp(at + absl::Seconds(std::round(minutes * 60.0)));
+    return ToTimestamp(AddMinutes(at, minutes));
   };
   *response->mutable_predicted_arrival()->mutable_p10() =
       offset_time(e.forecast.p10_min);

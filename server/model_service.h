@@ -13,9 +13,6 @@
 
 namespace noqueue::server {
 
-// Name and snapshot format of the arrival model, as GetModelInfo reports it.
-inline constexpr char kModelVersion[] = "noqueue-arrival-model/3";
-
 class ModelServiceImpl final : public v1::ModelService::CallbackService {
  public:
   ModelServiceImpl(Store* store, const LearningLoop* learning,

@@ -1,12 +1,14 @@
 #include "server/noqueue_server.h"
 
 #include <filesystem>
+#include <thread>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
-#include "server/status_macros.h"
+#include "proto/base/api_limits.h"
+#include "proto/base/status_macros.h"
 
 namespace noqueue::server {
 
@@ -30,13 +32,21 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->crowd_loop_ = std::make_unique<CrowdLoop>(s->store_.get());
   RETURN_IF_ERROR(s->crowd_loop_->Restore());
 
-  s->venues_ = std::make_unique<VenueServiceImpl>(s->store_.get());
+  const int planning_threads =
+      options.planning_threads > 0
+          ? options.planning_threads
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
+                                                  options.max_queued_plans);
+
+  s->venues_ = std::make_unique<VenueServiceImpl>(s->store_.get(),
+                                                  s->crowd_loop_.get());
   s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
       s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
-      options.limits);
+      s->planner_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
-      s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
-      options.limits);
+      s->store_.get(),
+      TagConsumers{s->learning_.get(), s->crowd_loop_.get()}, options.limits);
   s->crowd_ = std::make_unique<CrowdServiceImpl>(s->store_.get(),
                                                  s->crowd_loop_.get());
   s->model_ =
@@ -48,8 +58,8 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &s->port_);
-  builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.SetMaxSendMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(s->venues_.get());
   builder.RegisterService(s->scheduling_.get());
   builder.RegisterService(s->arrivals_.get());
@@ -66,13 +76,15 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
 NoQueueServer::~NoQueueServer() { Shutdown(absl::Seconds(5)); }
 
 void NoQueueServer::Shutdown(absl::Duration grace) {
-  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
   if (grpc_) {
     grpc_->GetHealthCheckService()->Shutdown();
     grpc_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+  // Planning that gRPC's shutdown cancelled ends now; nothing new comes.
+  if (planner_) planner_->Shutdown();
   if (learning_ && store_) learning_->Flush().IgnoreError();
   if (store_) store_->Close();
 }

@@ -18,13 +18,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/arrival_service.h"
 #include "server/crowd_loop.h"
 #include "server/crowd_service.h"
+#include "server/executor.h"
 #include "server/learning_loop.h"
 #include "server/model_service.h"
-#include "server/services.h"
+#include "server/scheduling_service.h"
 #include "server/sqlite_store.h"
 #include "server/validation.h"
+#include "server/venue_service.h"
 
 namespace noqueue::server {
 
@@ -34,6 +37,11 @@ struct ServerOptions {
   std::string db_path = "var/noqueue.db";
   int snapshot_every = 1000;
   Limits limits;
+  // Threads that plan schedules (0: one per core), and how many planning
+  // requests may wait for one before CreateSchedule answers
+  // RESOURCE_EXHAUSTED.
+  int planning_threads = 0;
+  size_t max_queued_plans = 64;
 };
 
 class NoQueueServer {
@@ -60,6 +68,7 @@ class NoQueueServer {
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<LearningLoop> learning_;
   std::unique_ptr<CrowdLoop> crowd_loop_;
+  std::unique_ptr<BoundedExecutor> planner_;
   std::unique_ptr<VenueServiceImpl> venues_;
   std::unique_ptr<SchedulingServiceImpl> scheduling_;
   std::unique_ptr<ArrivalServiceImpl> arrivals_;
@@ -67,8 +76,8 @@ class NoQueueServer {
   std::unique_ptr<CrowdServiceImpl> crowd_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
-  std::mutex shutdown_mu_;
-  bool shut_down_ = false;
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
 }  // namespace noqueue::server

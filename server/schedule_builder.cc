@@ -7,17 +7,15 @@
 #include "scheduler/convocation_planner.h"
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
-#include "server/proto_time.h"
+#include "proto/base/wire_time.h"
+#include "server/domain_enums.h"
 
 namespace noqueue::server {
-namespace {
-
-}  // namespace
 
 model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
                                 const absl::TimeZone& tz,
                                 const v1::Attendee& a,
-                                std::optional<double> recent_wait_min) {
+                                std::optional<absl::Duration> recent_wait) {
   const absl::TimeZone::CivilInfo local = tz.At(t);
   model::ArrivalContext ctx;
   ctx.type = type;
@@ -25,7 +23,7 @@ model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
   ctx.local_weekday =
       static_cast<int>(absl::GetWeekday(absl::CivilDay(local.cs)));
   ctx.party_size = std::max(1, a.party_size());
-  ctx.at_minute = absl::ToUnixSeconds(t) / 60;
+  ctx.at = t;
   if (a.has_booking_time()) {
     ctx.lead_days =
         std::max(0.0, absl::ToDoubleHours(t - ToTime(a.booking_time())) / 24.0);
@@ -34,7 +32,7 @@ model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
   // replay (std::map iteration order; the proto map's is unspecified).
   std::map<std::string, double> sorted(a.features().begin(),
                                        a.features().end());
-  if (recent_wait_min) sorted[kRecentWaitFeature] = *recent_wait_min;
+  if (recent_wait) sorted[kRecentWaitFeature] = ToMinutes(*recent_wait);
   for (const auto& [name, value] : sorted) ctx.features.push_back({name, value});
   return ctx;
 }
@@ -49,20 +47,12 @@ void FillKpis(const scheduler::SimulationResult& sim, v1::ScheduleKpis* out) {
   *out->mutable_overtime() = MinutesToDuration(sim.overtime_min);
 }
 
-absl::Time AddMinutes(absl::Time t, double minutes) {
-  return t + absl::Seconds(std::round(minutes * 60.0));
-}
-
 }  // namespace
-
-model::ConvocationType ToModelType(v1::ConvocationType type) {
-  return static_cast<model::ConvocationType>(static_cast<int>(type) - 1);
-}
 
 absl::StatusOr<NewSchedule> BuildSchedule(
     const v1::CreateScheduleRequest& request, const v1::Venue& venue,
     const LearningLoop& learning, const VenueLive& live, absl::Time now,
-    const std::string& schedule_id) {
+    const std::string& schedule_id, std::function<bool()> should_stop) {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -89,7 +79,7 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     absl::Time at = a.has_fixed_convocation_time()
                         ? ToTime(a.fixed_convocation_time())
                         : AddMinutes(start, window_min * i / n);
-    contexts[i] = ContextAt(type, at, tz, a, live.recent_wait_min);
+    contexts[i] = ContextAt(type, at, tz, a, live.recent_wait);
   }
   std::vector<model::DynamicFeatures> dynamic;
   const std::vector<model::ArrivalForecast> forecasts =
@@ -98,9 +88,8 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   scheduler::DayPlan day;
   day.window_min = window_min;
   day.service.service_points = venue.service_points();
-  day.service.mean_service_min =
-      live.service_min.value_or(
-          absl::ToDoubleMinutes(ToDuration(venue.mean_service_time())));
+  day.service.mean_service_min = ToMinutes(
+      live.service_time.value_or(ToDuration(venue.mean_service_time())));
   day.service.service_cv = kDefaultServiceCv;
   day.attendees.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -131,9 +120,13 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   optimizer.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
                            ? scheduler::OverflowPolicy::kRefuse
                            : scheduler::OverflowPolicy::kRunOver;
+  optimizer.should_stop = should_stop;
   absl::StatusOr<scheduler::OptimizedSchedule> optimized =
       scheduler::OptimizeConvocations(day, optimizer);
   if (!optimized.ok()) return optimized.status();
+  if (should_stop && should_stop()) {
+    return absl::CancelledError("planning stopped before the KPIs");
+  }
   const std::vector<double>& planned = optimized->convocation_min;
   const std::vector<double> naive = scheduler::NaiveConvocations(day);
   const scheduler::SimulatedDays simulated(
@@ -174,7 +167,7 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     *c->mutable_expected_wait() = MinutesToDuration(sim.expected_wait_min[i]);
     c->set_fixed(a.has_fixed_convocation_time());
     c->set_party_size(std::max(1, a.party_size()));
-    out.facts[i].context = ContextAt(type, at, tz, a, live.recent_wait_min);
+    out.facts[i].context = ContextAt(type, at, tz, a, live.recent_wait);
     out.facts[i].context.as_predicted = dynamic[i];
   }
   return out;

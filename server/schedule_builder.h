@@ -5,6 +5,7 @@
 #ifndef NOQUEUE_SERVER_SCHEDULE_BUILDER_H_
 #define NOQUEUE_SERVER_SCHEDULE_BUILDER_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -25,10 +26,13 @@ inline constexpr char kRecentWaitFeature[] = "venue_recent_wait_min";
 // `request` must have passed ValidateCreateSchedule; `venue` is its venue.
 // `live` is what the venue's tags and crowd reports say now: its learned
 // service time replaces the declared one, its live wait is a feature.
+// `should_stop`, when set, is polled while planning: once it returns true
+// the build gives up with CANCELLED.
 absl::StatusOr<NewSchedule> BuildSchedule(
     const v1::CreateScheduleRequest& request, const v1::Venue& venue,
     const LearningLoop& learning, const VenueLive& live, absl::Time now,
-    const std::string& schedule_id);
+    const std::string& schedule_id,
+    std::function<bool()> should_stop = nullptr);
 
 // What the model is told of attendee `a` convoked at `t` at a venue in
 // `tz`: local hour and weekday, party size, lead time, named features
@@ -37,10 +41,7 @@ absl::StatusOr<NewSchedule> BuildSchedule(
 model::ArrivalContext ContextAt(
     model::ConvocationType type, absl::Time t, const absl::TimeZone& tz,
     const v1::Attendee& a,
-    std::optional<double> recent_wait_min = std::nullopt);
-
-// The model's type for a wire type (which must not be UNSPECIFIED).
-model::ConvocationType ToModelType(v1::ConvocationType type);
+    std::optional<absl::Duration> recent_wait = std::nullopt);
 
 }  // namespace noqueue::server
 

@@ -79,12 +79,12 @@ void Statement::Reset() {
 }
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
-    const std::string& path) {
+    const std::string& path, const std::string& vfs) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+      vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     absl::Status st = SqliteError(raw, rc, absl::StrCat("open ", path));
     sqlite3_close(raw);
@@ -141,6 +141,27 @@ absl::StatusOr<Statement*> SqliteDb::Prepare(absl::string_view sql) {
   auto [pos, inserted] =
       statements_.emplace(std::string(sql), std::make_unique<Statement>(stmt));
   return pos->second.get();
+}
+
+
+absl::StatusOr<SqliteReaderPool::Lease> SqliteReaderPool::Acquire() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<SqliteDb> db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(db));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_, vfs_);
+  if (!db.ok()) return db.status();
+  return Lease(this, *std::move(db));
+}
+
+void SqliteReaderPool::Release(std::unique_ptr<SqliteDb> db) {
+  if (!db) return;  // moved from
+  absl::MutexLock lock(&mu_);
+  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(db));
 }
 
 }  // namespace noqueue::server

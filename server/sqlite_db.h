@@ -7,7 +7,8 @@
 //   s->Bind(1, int64_t{1});
 //   ASSIGN_OR_RETURN(bool row, s->Step());
 //
-// A connection is used by one thread at a time.
+// A connection is used by one thread at a time. SqliteReaderPool keeps idle
+// read connections for reuse.
 #ifndef NOQUEUE_SERVER_SQLITE_DB_H_
 #define NOQUEUE_SERVER_SQLITE_DB_H_
 
@@ -17,11 +18,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace noqueue::server {
 
@@ -64,8 +68,11 @@ class Statement {
 
 class SqliteDb {
  public:
-  // Opens (and creates when missing) the database at `path`.
-  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // Opens (and creates when missing) the database at `path`, through the
+  // SQLite VFS named `vfs` (empty: the default one; tests inject faults
+  // through their own).
+  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(
+      const std::string& path, const std::string& vfs = "");
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
@@ -91,6 +98,40 @@ class SqliteDb {
 
   sqlite3* db_;
   absl::flat_hash_map<std::string, std::unique_ptr<Statement>> statements_;
+};
+
+// Read connections to one database, opened on demand and kept (up to
+// kMaxIdle) for the next reader. Thread-safe.
+class SqliteReaderPool {
+ public:
+  static constexpr size_t kMaxIdle = 16;
+
+  SqliteReaderPool(std::string path, std::string vfs)
+      : path_(std::move(path)), vfs_(std::move(vfs)) {}
+
+  // A connection for the life of the lease.
+  class Lease {
+   public:
+    SqliteDb& db() { return *db_; }
+    ~Lease() { pool_->Release(std::move(db_)); }
+    Lease(Lease&&) = default;
+
+   private:
+    friend class SqliteReaderPool;
+    Lease(SqliteReaderPool* pool, std::unique_ptr<SqliteDb> db)
+        : pool_(pool), db_(std::move(db)) {}
+    SqliteReaderPool* pool_;
+    std::unique_ptr<SqliteDb> db_;
+  };
+  absl::StatusOr<Lease> Acquire();
+
+ private:
+  void Release(std::unique_ptr<SqliteDb> db);
+
+  const std::string path_;
+  const std::string vfs_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<SqliteDb>> idle_ ABSL_GUARDED_BY(mu_);
 };
 
 // Maps an SQLite result code to a status with `context` in the message.

@@ -1,53 +1,51 @@
-// SqliteStore: the Store on an embedded SQLite file.
+// SqliteStore: the Store on an embedded SQLite file (WAL, synchronous =
+// NORMAL). The schema and its migrations are in sqlite_schema.h, the group
+// commit in sqlite_writer.h, what tags mean in tag_rules.h; this file holds
+// the queries and the mapping of rows to domain values.
 //
-// One writer thread owns the write connection and commits queued writes in
-// batches (group commit: one transaction, one WAL sync for up to
-// kMaxBatch writes, each in its own savepoint so that one failure does not
-// undo the others). A completion thread then runs the writes' callbacks
-// (acknowledgements, learning) in commit order, while the writer commits the
-// next batch, and a checkpointer thread folds the WAL into the database in
-// the background, so that no write waits for a checkpoint's sync. Readers
-// use a small pool of connections; WAL lets them read while the writer
-// writes. The schema is versioned with PRAGMA user_version and migrated
-// forward on open.
+// Convocations are written once, in the order of their times; each tag
+// names its convocation's row (conv_seq) and tags are indexed by it. The
+// writer keeps what it has read of tagged convocations (their row and their
+// TagHistory) in a bounded cache, forgotten on any rollback, so one server
+// owns a database file at a time.
 #ifndef NOQUEUE_SERVER_SQLITE_STORE_H_
 #define NOQUEUE_SERVER_SQLITE_STORE_H_
 
-#include <array>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
-#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
-
 #include "server/sqlite_db.h"
+#include "server/sqlite_schema.h"
+#include "server/sqlite_writer.h"
 #include "server/store.h"
 
 namespace noqueue::server {
 
+struct SqliteStoreOptions {
+  LearningPolicy policy;
+  // The SQLite VFS to open the file through (empty: the default one).
+  std::string vfs;
+};
+
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 4;
-  static constexpr size_t kMaxBatch = 2048;
+  static constexpr int kSchemaVersion = server::kSchemaVersion;
   // What the writer may remember of tagged convocations, in bytes.
   static constexpr size_t kMaxTaggedBytes = 32 << 20;
 
   // Opens or creates the database at `path` (its folder must exist),
   // migrates it, and starts the writer.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
-      const std::string& path, LearningPolicy policy = {});
+      const std::string& path, SqliteStoreOptions options = {});
   ~SqliteStore() override;
 
   absl::StatusOr<v1::Venue> GetVenue(const std::string& venue_id) override;
-  void UpsertVenue(v1::Venue venue, int64_t now_us,
+  absl::StatusOr<std::vector<v1::Venue>> ListVenues() override;
+  void UpsertVenue(v1::Venue venue, absl::Time now,
                    Done<UpsertVenueResult> done) override;
   absl::StatusOr<v1::Schedule> GetSchedule(
       const std::string& schedule_id) override;
@@ -58,7 +56,7 @@ class SqliteStore final : public Store {
                                              int limit) override;
   void InsertSchedule(NewSchedule schedule, Done<v1::Schedule> done) override;
   void RecordEvents(std::vector<v1::ArrivalEvent> events, bool atomic,
-                    int64_t now_us,
+                    absl::Time now,
                     Done<std::vector<EventResult>> done) override;
   absl::Status ReplayLearnable(
       int64_t after_seq,
@@ -75,56 +73,38 @@ class SqliteStore final : public Store {
   absl::StatusOr<int> SchemaVersion();
 
  private:
-  // A queued write: `run` executes inside the batch transaction on the writer
-  // thread; `finish` gets its status once the batch has committed.
-  struct Job {
-    std::function<absl::Status(SqliteDb&)> run;
-    std::function<void(absl::Status)> finish;
-  };
-  // Leases a read connection for the life of the lease.
-  class ReadLease;
-
-  SqliteStore(std::string path, LearningPolicy policy,
-              std::unique_ptr<SqliteDb> writer);
-  template <typename T>
-  void Submit(std::function<absl::StatusOr<T>(SqliteDb&)> run, Done<T> done);
-  void WriterLoop();
-  absl::StatusOr<std::unique_ptr<SqliteDb>> AcquireReader();
-  void ReleaseReader(std::unique_ptr<SqliteDb> db);
-  void CompletionLoop();
-  void CheckpointLoop(SqliteDb& db);
-  // What the writer knows of a convocation that tags were stored for: its
-  // row, and what its stored tags say so far.
+  // What the writer knows of a convocation that tags were stored for.
   struct TaggedConvocation {
     int64_t seq = 0;  // convocations.seq
     std::string venue_id;
-    int64_t convocation_us = 0;
+    absl::Time convocation;
     model::ArrivalContext context;
-    // The observed time of its first stored tag of each kind.
-    std::array<std::optional<int64_t>, v1::ArrivalKind_ARRAYSIZE> first_us;
-    bool outcome_learned = false;
+    TagHistory history;
   };
   // Keys (schedule_id, attendee_id), looked up without copying the tag's.
-  struct ConvocationKeyHash {
+  using KeyView = std::pair<std::string_view, std::string_view>;
+  struct KeyHash {
     using is_transparent = void;
-    size_t operator()(
-        const std::pair<std::string_view, std::string_view>& k) const {
+    size_t operator()(const KeyView& k) const {
       return absl::HashOf(k.first, k.second);
     }
   };
-  struct ConvocationKeyEq {
+  struct KeyEq {
     using is_transparent = void;
-    bool operator()(const std::pair<std::string_view, std::string_view>& a,
-                    const std::pair<std::string_view, std::string_view>& b)
-        const {
-      return a == b;
-    }
+    bool operator()(const KeyView& a, const KeyView& b) const { return a == b; }
   };
+
+  SqliteStore(const std::string& path, SqliteStoreOptions options,
+              std::unique_ptr<SqliteDb> writer);
   // The tagged convocation of `e`, from the writer's cache or the database;
-  // NotFound (naming events[index]) for an unknown schedule or attendee.
+  // NOT_FOUND (naming events[index]) for an unknown schedule or attendee.
   absl::StatusOr<TaggedConvocation*> FindConvocation(SqliteDb& db,
                                                      const v1::ArrivalEvent& e,
                                                      size_t index);
+  // Reads a convocation's TagHistory from its stored tags.
+  absl::Status ReadHistory(SqliteDb& db, TaggedConvocation& c);
+  void RememberTagged(const v1::ArrivalEvent& e, TaggedConvocation c,
+                      TaggedConvocation** out);
   void ForgetTagged() {
     tagged_.clear();
     tagged_bytes_ = 0;
@@ -134,42 +114,23 @@ class SqliteStore final : public Store {
   // when it had not, the error is the tag's own rejection.
   absl::StatusOr<EventResult> StoreEvent(SqliteDb& db,
                                          const v1::ArrivalEvent& event,
-                                         size_t index, int64_t now_us,
+                                         size_t index, absl::Time now,
                                          bool* wrote);
+  absl::StatusOr<std::vector<EventResult>> StoreEvents(
+      SqliteDb& db, const std::vector<v1::ArrivalEvent>& events, bool atomic,
+      absl::Time now);
 
-  const std::string path_;
-  const LearningPolicy policy_;
-
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Job> queue_;     // guarded by queue_mu_
-  bool closing_ = false;      // guarded by queue_mu_
-  std::unique_ptr<SqliteDb> writer_db_;  // writer thread only
+  const SqliteStoreOptions options_;
+  SqliteReaderPool readers_;
   // Writer thread only. Forgotten when it would pass kMaxTaggedBytes, and
   // whenever a job or a batch is rolled back, since it may hold what was
   // undone.
   absl::flat_hash_map<std::pair<std::string, std::string>, TaggedConvocation,
-                      ConvocationKeyHash, ConvocationKeyEq>
+                      KeyHash, KeyEq>
       tagged_;
   size_t tagged_bytes_ = 0;  // writer thread only
-  std::thread writer_;
-
-  // Committed batches whose callbacks are still to run, in commit order.
-  struct Finished {
-    std::vector<Job> jobs;
-    std::vector<absl::Status> results;
-  };
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  std::deque<Finished> done_;  // guarded by done_mu_
-  bool writer_exited_ = false;  // guarded by done_mu_
-  std::thread completer_;
-
-  std::condition_variable checkpoint_cv_;  // with queue_mu_, on closing
-  std::thread checkpointer_;  // stops when closing_ is set
-
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<SqliteDb>> readers_;  // guarded by readers_mu_
+  // Last: stopped (and its threads joined) before the rest is destroyed.
+  std::unique_ptr<SqliteWriter> writer_;
 };
 
 }  // namespace noqueue::server

@@ -1,5 +1,6 @@
 // Store: everything NoQueue keeps, behind one interface so that a second
-// backend (a shared PostgreSQL, say) is a plug, not a rewrite.
+// backend (a shared PostgreSQL, say) is a plug, not a rewrite. The rules of
+// what tags mean are not the store's: they are in tag_rules.h.
 //
 // Reads are synchronous and may run on any thread. Writes are asynchronous:
 // they are queued to a single writer that commits them in batches, and their
@@ -17,13 +18,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "model/arrival_model.h"
 #include "noqueue/v1/arrival.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
+#include "server/tag_rules.h"
 
 namespace noqueue::server {
 
+// A write's result, delivered on the store's completion thread.
 template <typename T>
 using Done = std::function<void(absl::StatusOr<T>)>;
 
@@ -46,19 +50,8 @@ struct LearnableEvent {
   std::string attendee_id;
   model::ArrivalContext context;
   bool no_show = false;
-  double offset_min = 0.0;  // arrival - convocation, when !no_show
+  double offset_min = 0.0;  // OffsetMinutes(arrival, convocation)
   std::optional<model::Exclusion> excluded;
-};
-
-// A service measured by tags: a SERVICE_STARTED (with the wait since the
-// same convocation's ARRIVED, when that is known) or a SERVICE_ENDED (with
-// the service's duration since its SERVICE_STARTED).
-// Only the first tag of each kind of a convocation counts.
-struct ServiceObservation {
-  std::string venue_id;
-  int64_t at_us = 0;                   // the tag's observed time
-  std::optional<int64_t> arrival_us;   // SERVICE_STARTED after ARRIVED
-  std::optional<double> duration_min;  // SERVICE_ENDED after STARTED
 };
 
 struct EventResult {
@@ -73,22 +66,13 @@ struct StoredReport {
   std::string report_id;
   std::string venue_id;
   std::string reporter_token;
-  int64_t observed_us = 0;
-  int64_t received_us = 0;
+  absl::Time observed;
+  absl::Time received;
   std::optional<int> queue_length;
-  std::optional<double> waited_min;
+  std::optional<absl::Duration> waited;
   bool finished = false;
   double weight = 0.0;
   std::string rejection;  // empty when it counted
-};
-
-// Which tags the model may learn from. Others are stored all the same.
-struct LearningPolicy {
-  // Tags observed further than this from their convocation are absurd.
-  double max_abs_offset_min = 12 * 60;
-  // Tags observed this far after they were received come from a device
-  // whose clock is wrong.
-  double max_future_min = 5;
 };
 
 struct UpsertVenueResult {
@@ -112,8 +96,10 @@ class Store {
 
   // NOT_FOUND when there is no such venue.
   virtual absl::StatusOr<v1::Venue> GetVenue(const std::string& venue_id) = 0;
-  // Sets create_time (kept when the venue exists) and update_time.
-  virtual void UpsertVenue(v1::Venue venue, int64_t now_us,
+  // Every venue, in id order.
+  virtual absl::StatusOr<std::vector<v1::Venue>> ListVenues() = 0;
+  // Sets create_time (kept when the venue exists) and update_time to `now`.
+  virtual void UpsertVenue(v1::Venue venue, absl::Time now,
                            Done<UpsertVenueResult> done) = 0;
 
   // NOT_FOUND when there is no such schedule.
@@ -130,11 +116,12 @@ class Store {
   virtual void InsertSchedule(NewSchedule schedule,
                               Done<v1::Schedule> done) = 0;
 
-  // Stores tags (each assumed valid in itself). With `atomic`, the first tag
+  // Stores tags (each valid in itself) received at `now`, judged by the tag
+  // rules against what was stored before them. With `atomic`, the first tag
   // that cannot be stored fails the whole call and nothing is stored;
   // otherwise each tag gets its own result.
   virtual void RecordEvents(std::vector<v1::ArrivalEvent> events, bool atomic,
-                            int64_t now_us,
+                            absl::Time now,
                             Done<std::vector<EventResult>> done) = 0;
 
   // Calls `fn` for every outcome event (learned or excluded) with

@@ -4,8 +4,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "server/proto_time.h"
-#include "server/status_macros.h"
+#include <charconv>
+
+#include "proto/base/status_macros.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::server {
 namespace {
@@ -18,10 +20,7 @@ absl::Status Invalid(const std::string& field, const std::string& rule) {
 absl::Status ValidateTimestamp(const std::string& field, bool present,
                                const google::protobuf::Timestamp& ts) {
   if (!present) return Invalid(field, "is required");
-  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 ||
-      ts.nanos() < 0 || ts.nanos() > 999999999) {
-    return Invalid(field, "is not a valid timestamp");
-  }
+  if (!IsValidTimestamp(ts)) return Invalid(field, "is not a valid timestamp");
   return absl::OkStatus();
 }
 
@@ -121,6 +120,11 @@ absl::Status ValidateVenue(const v1::Venue& venue) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateUpsertVenue(const v1::UpsertVenueRequest& request) {
+  if (!request.has_venue()) return Invalid("venue", "is required");
+  return ValidateVenue(request.venue());
+}
+
 absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
                                     const Limits& limits) {
   RETURN_IF_ERROR(ValidateId("venue_id", r.venue_id()));
@@ -218,6 +222,61 @@ absl::Status ValidateArrivalEvent(const std::string& field,
                                     e.observed_at()));
   if (e.device_id().size() > 128) {
     return Invalid(field + ".device_id", "must be at most 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListSchedules(const v1::ListSchedulesRequest& r,
+                                   int64_t* after, int* page_size) {
+  RETURN_IF_ERROR(ValidateId("venue_id", r.venue_id()));
+  if (r.page_size() < 0 || r.page_size() > 1000) {
+    return Invalid("page_size", "must be between 0 and 1000 (0 means 50)");
+  }
+  *page_size = r.page_size() == 0 ? 50 : r.page_size();
+  *after = 0;
+  const std::string& token = r.page_token();
+  if (!token.empty()) {
+    auto [end, ec] =
+        std::from_chars(token.data(), token.data() + token.size(), *after);
+    if (ec != std::errc() || end != token.data() + token.size() ||
+        *after < 0) {
+      return Invalid("page_token",
+                     "is not a token from a previous ListSchedules");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRecordArrivals(const v1::RecordArrivalsRequest& r,
+                                    const Limits& limits) {
+  if (r.events_size() == 0) return Invalid("events", "must not be empty");
+  if (r.events_size() > limits.max_events_per_batch) {
+    return Invalid("events",
+                   absl::StrCat(r.events_size(), " exceeds the limit of ",
+                                limits.max_events_per_batch, " per call"));
+  }
+  for (int i = 0; i < r.events_size(); ++i) {
+    RETURN_IF_ERROR(
+        ValidateArrivalEvent(absl::StrCat("events[", i, "]"), r.events(i)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateExplainPrediction(const v1::ExplainPredictionRequest& r) {
+  RETURN_IF_ERROR(ValidateId("venue_id", r.venue_id()));
+  RETURN_IF_ERROR(
+      ValidateId("attendee.attendee_id", r.attendee().attendee_id()));
+  if (!v1::ConvocationType_IsValid(r.convocation_type())) {
+    return Invalid("convocation_type", "is not a known convocation type");
+  }
+  if (!r.has_convocation_time()) {
+    return Invalid("convocation_time", "is required");
+  }
+  for (const auto& [name, value] : r.attendee().features()) {
+    if (!std::isfinite(value)) {
+      return Invalid(absl::StrCat("attendee.features[\"", name, "\"]"),
+                     "must be a finite number");
+    }
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "noqueue/v1/arrival.pb.h"
 #include "noqueue/v1/crowd.pb.h"
+#include "noqueue/v1/model.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
 
@@ -26,11 +27,21 @@ struct Limits {
 absl::Status ValidateId(const std::string& field, const std::string& value);
 
 absl::Status ValidateVenue(const v1::Venue& venue);
+absl::Status ValidateUpsertVenue(const v1::UpsertVenueRequest& request);
 absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& request,
                                     const Limits& limits);
+// A ListSchedules request; on success *after is the position its
+// page_token names (0 without a token) and *page_size the page's size.
+absl::Status ValidateListSchedules(const v1::ListSchedulesRequest& request,
+                                   int64_t* after, int* page_size);
 // `field` prefixes the messages, e.g. "events[4]".
 absl::Status ValidateArrivalEvent(const std::string& field,
                                   const v1::ArrivalEvent& event);
+// 1 to limits.max_events_per_batch valid events.
+absl::Status ValidateRecordArrivals(const v1::RecordArrivalsRequest& request,
+                                    const Limits& limits);
+absl::Status ValidateExplainPrediction(
+    const v1::ExplainPredictionRequest& request);
 
 // A crowd report received at `now`: observed_at not in the future (5 min of
 // clock skew allowed) nor more than 24 h ago; queue_length 0..100000 and/or

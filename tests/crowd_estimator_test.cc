@@ -12,10 +12,12 @@ namespace {
 
 constexpr int64_t kNoon = 20000 * 86400LL + 12 * 3600;  // a local noon
 
+LocalTime L(int64_t local_seconds) { return LocalTime::FromSeconds(local_seconds); }
+
 QueueReport Waited(int64_t at, double minutes, const std::string& who,
                    bool finished = true) {
   QueueReport r;
-  r.at_second = at;
+  r.at = L(at);
   r.waited_min = minutes;
   r.finished = finished;
   r.reporter = who;
@@ -24,7 +26,7 @@ QueueReport Waited(int64_t at, double minutes, const std::string& who,
 
 QueueReport Queue(int64_t at, double people, const std::string& who) {
   QueueReport r;
-  r.at_second = at;
+  r.at = L(at);
   r.queue_length = people;
   r.reporter = who;
   return r;
@@ -34,8 +36,8 @@ TEST_CASE("CrowdEstimator says unknown until there is evidence, then "
           "follows the reported waits") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 2, 3.0);
-  CHECK_FALSE(e.Status("v", kNoon).known);
-  CHECK_FALSE(e.Status("nowhere", kNoon).known);
+  CHECK_FALSE(e.Status("v", L(kNoon)).known);
+  CHECK_FALSE(e.Status("nowhere", L(kNoon)).known);
   for (int i = 0; i < 10; ++i) {
     const ReportVerdict v = e.AddReport(
         "v", Waited(kNoon - 600 + 60 * i, 20.0 + (i % 3), "p" + std::to_string(i)));
@@ -43,7 +45,7 @@ TEST_CASE("CrowdEstimator says unknown until there is evidence, then "
     CHECK(v.weight > 0.0);
     CHECK(v.implied_wait_min == Approx(20.0 + (i % 3)));
   }
-  const VenueLiveStatus s = e.Status("v", kNoon);
+  const VenueLiveStatus s = e.Status("v", L(kNoon));
   REQUIRE(s.known);
   CHECK(s.wait_p50_min == Approx(21.0).margin(1.5));
   CHECK(s.wait_p90_min >= s.wait_p50_min);
@@ -66,14 +68,14 @@ TEST_CASE("CrowdEstimator moves with a change of the day within the hour") {
                               "r" + std::to_string(day * 4 + i)));
     }
   }
-  CHECK(e.Status("v", kNoon + 86400).wait_p50_min ==
+  CHECK(e.Status("v", L(kNoon + 86400)).wait_p50_min ==
         Approx(10.0).margin(1.0));
   // ... then today, a burst of 40-minute waits: the estimate follows.
   const int64_t today = kNoon + 86400;
   for (int i = 0; i < 8; ++i) {
     e.AddReport("v", Waited(today + 300 * i, 40.0, "t" + std::to_string(i)));
   }
-  const double p50 = e.Status("v", today + 2400).wait_p50_min;
+  const double p50 = e.Status("v", L(today + 2400)).wait_p50_min;
   CHECK(p50 > 20.0);
   CHECK(p50 < 45.0);
 }
@@ -92,7 +94,7 @@ TEST_CASE("CrowdEstimator learns not to trust a persistent liar, and one "
     liar_weight = lie.weight;
   }
   CHECK(liar_weight < 0.25 * liar_first);
-  const VenueLiveStatus s = e.Status("v", kNoon);
+  const VenueLiveStatus s = e.Status("v", L(kNoon));
   CHECK(s.wait_p50_min == Approx(30.0).margin(6.0));
 }
 
@@ -113,11 +115,11 @@ TEST_CASE("CrowdEstimator refuses impossible reports, and counts one "
   v = e.AddReport("v", Queue(kNoon, 1e6, "phone-3"));
   CHECK(v.rejection == ReportRejection::kImplausible);
   QueueReport empty;
-  empty.at_second = kNoon;
+  empty.at = L(kNoon);
   empty.reporter = "phone-4";
   CHECK(e.AddReport("v", empty).rejection == ReportRejection::kNoValue);
   // Rejected reports taught it nothing.
-  CHECK_FALSE(e.Status("v", kNoon).known);
+  CHECK_FALSE(e.Status("v", L(kNoon)).known);
 
   CHECK(e.AddReport("v", Waited(kNoon, 15, "phone-5")).weight > 0.0);
   v = e.AddReport("v", Waited(kNoon + 120, 15, "phone-5"));
@@ -154,10 +156,10 @@ TEST_CASE("CrowdEstimator counts one report per interval by arrival time, "
   CrowdEstimator e;
   e.SetVenueCapacity("v", 1, 2.0);
   QueueReport r = Waited(kNoon, 10.0, "phone-1");
-  r.received_second = kNoon;
+  r.received = L(kNoon);
   CHECK(e.AddReport("v", r).weight > 0.0);
-  r.at_second = kNoon - 3600;  // claims an hour ago, sent a minute later
-  r.received_second = kNoon + 60;
+  r.at = L(kNoon - 3600);  // claims an hour ago, sent a minute later
+  r.received = L(kNoon + 60);
   CHECK(e.AddReport("v", r).rejection == ReportRejection::kRateLimited);
 }
 
@@ -169,15 +171,15 @@ TEST_CASE("CrowdEstimator learns the service time from tags, then the wait "
   CHECK_FALSE(e.LearnedServiceMinutes("nowhere").has_value());
   for (int i = 0; i < 20; ++i) {
     const int64_t arrival = kNoon - 7200 + 300 * i;
-    e.AddMeasuredWait("v", arrival, arrival + 15 * 60);
-    e.AddService("v", arrival + 15 * 60, 25.0);
+    e.AddMeasuredWait("v", L(arrival), L(arrival + 15 * 60));
+    e.AddService("v", L(arrival + 15 * 60), 25.0);
   }
   const double service = *e.LearnedServiceMinutes("v");
   CHECK(service > 20.0);
   CHECK(service < 25.0);
   // A report claiming no wait at all barely moves it.
   e.AddReport("v", Waited(kNoon - 60, 0.0, "phone-1"));
-  const VenueLiveStatus s = e.Status("v", kNoon);
+  const VenueLiveStatus s = e.Status("v", L(kNoon));
   REQUIRE(s.known);
   CHECK(s.tags_used == 20);
   CHECK(s.wait_p50_min == Approx(15.0).margin(2.0));
@@ -210,8 +212,8 @@ TEST_CASE("CrowdEstimator replays the same evidence to the same estimate, "
   }
   for (const QueueReport& r : reports) a.AddReport("v", r);
   for (const QueueReport& r : reports) b.AddReport("v", r);
-  CHECK(a.Status("v", kNoon).wait_p50_min == b.Status("v", kNoon).wait_p50_min);
-  CHECK(a.Status("v", kNoon).known);
+  CHECK(a.Status("v", L(kNoon)).wait_p50_min == b.Status("v", L(kNoon)).wait_p50_min);
+  CHECK(a.Status("v", L(kNoon)).known);
 }
 
 }  // namespace

@@ -19,13 +19,12 @@ using testing::ExpectError;
 using testing::QueryInt;
 using testing::Running;
 using testing::TempDir;
-using testing::Ts;
 
 v1::ReportQueueRequest Report(const std::string& token, absl::Time at,
                               double waited_min, bool finished = true) {
   v1::ReportQueueRequest r;
   r.set_venue_id("clinic-1");
-  *r.mutable_observed_at() = Ts(at);
+  *r.mutable_observed_at() = ToTimestamp(at);
   r.mutable_waited()->set_seconds(static_cast<int64_t>(waited_min * 60));
   r.set_wait_state(finished ? v1::WAIT_STATE_FINISHED
                             : v1::WAIT_STATE_WAITING);
@@ -193,8 +192,8 @@ TEST_CASE("Tags measure waits and service times that feed the status and "
   REQUIRE(s.client->UpsertVenue(venue).ok());
   const absl::Time now = absl::Now();
   v1::CreateScheduleRequest request = testing::ScheduleRequest("clinic-1", 12);
-  *request.mutable_window_start() = Ts(now - absl::Hours(3));
-  *request.mutable_window_end() = Ts(now);
+  *request.mutable_window_start() = ToTimestamp(now - absl::Hours(3));
+  *request.mutable_window_end() = ToTimestamp(now);
   auto schedule = s.client->CreateSchedule(request);
   REQUIRE(schedule.ok());
   // Each patient arrives, waits 15 minutes, and is seen for 25 minutes.
@@ -222,10 +221,10 @@ TEST_CASE("Tags measure waits and service times that feed the status and "
 
   // The planner now knows services take longer than declared.
   const server::VenueLive live =
-      s.server->crowd().ForPlanning(venue, absl::ToUnixMicros(absl::Now()));
-  REQUIRE(live.service_min.has_value());
-  CHECK(*live.service_min > 12.0);
-  REQUIRE(live.recent_wait_min.has_value());
+      s.server->crowd().ForPlanning(venue, absl::Now());
+  REQUIRE(live.service_time.has_value());
+  CHECK(*live.service_time > absl::Minutes(12));
+  REQUIRE(live.recent_wait.has_value());
   // ... and the next schedule, for the same people, sees it: fewer of them
   // fit, so the promised wait or overtime grows.
   v1::CreateScheduleRequest next = testing::ScheduleRequest("clinic-1", 12, 1);

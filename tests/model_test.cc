@@ -42,13 +42,15 @@ constexpr double kZ75 = 0.6744897501960817;
 constexpr int64_t kDayOne = 28401120;
 constexpr int64_t kMinutesPerDay = 24 * 60;
 
+absl::Time AtMinute(int64_t minute) { return absl::FromUnixSeconds(minute * 60); }
+
 ArrivalContext MedicalMorning(int64_t at_minute = kDayOne) {
   ArrivalContext ctx;
   ctx.type = ConvocationType::kMedical;
   ctx.local_hour = 9;
   ctx.local_weekday = 1;
   ctx.party_size = 1.0;
-  ctx.at_minute = at_minute;
+  ctx.at = AtMinute(at_minute);
   return ctx;
 }
 
@@ -1205,7 +1207,7 @@ ArrivalModel TrainedModel(
     ctx.local_weekday = weekday(rng);
     ctx.party_size = 1.0 + (e % 3);
     ctx.lead_days = (e % 5 == 0) ? -1.0 : (e % 40);
-    ctx.at_minute = clock;
+    ctx.at = AtMinute(clock);
     if (e % 2 == 0) ctx.features.push_back({"price_eur", price(rng)});
     if (e % 3 == 0) ctx.features.push_back({"queue_len", double(e % 17)});
     const int i = who(rng);
@@ -1231,7 +1233,7 @@ ArrivalModel TrainedModel(
   }
   // One stale tag, refused and counted.
   ArrivalContext stale;
-  stale.at_minute = kDayOne;
+  stale.at = AtMinute(kDayOne);
   REQUIRE_FALSE(m.LearnArrival("clinic-1", "p0", stale, 0.0));
   return m;
 }

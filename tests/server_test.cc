@@ -80,7 +80,7 @@ TEST_CASE("A schedule convokes every attendee inside the window with promises") 
   auto request = ScheduleRequest("clinic-1", 12);
   const absl::Time fixed = Morning() + absl::Minutes(90);
   *request.mutable_attendees(3)->mutable_fixed_convocation_time() =
-      testing::Ts(fixed);
+      ToTimestamp(fixed);
   request.mutable_attendees(4)->set_party_size(3);
   (*request.mutable_attendees(5)->mutable_features())["distance_km"] = 12.5;
   auto schedule = s.client->CreateSchedule(request);
@@ -90,18 +90,18 @@ TEST_CASE("A schedule convokes every attendee inside the window with promises") 
   for (int i = 0; i < 12; ++i) {
     const v1::Convocation& c = schedule->convocations(i);
     CHECK(c.attendee_id() == request.attendees(i).attendee_id());
-    const absl::Time at = testing::FromTs(c.convocation_time());
+    const absl::Time at = ToTime(c.convocation_time());
     CHECK(at >= Morning());
     CHECK(at < Morning() + absl::Hours(3));
     CHECK(absl::ToUnixSeconds(at) % 60 == 0);
-    CHECK(testing::FromTs(c.predicted_arrival().p10()) <=
-          testing::FromTs(c.predicted_arrival().p50()));
-    CHECK(testing::FromTs(c.predicted_arrival().p50()) <=
-          testing::FromTs(c.predicted_arrival().p90()));
+    CHECK(ToTime(c.predicted_arrival().p10()) <=
+          ToTime(c.predicted_arrival().p50()));
+    CHECK(ToTime(c.predicted_arrival().p50()) <=
+          ToTime(c.predicted_arrival().p90()));
     CHECK(c.no_show_probability() > 0.0);
     CHECK(c.no_show_probability() < 1.0);
   }
-  CHECK(testing::FromTs(schedule->convocations(3).convocation_time()) == fixed);
+  CHECK(ToTime(schedule->convocations(3).convocation_time()) == fixed);
   CHECK(schedule->convocations(3).fixed());
   CHECK(schedule->convocations(4).party_size() == 3);
   CHECK(schedule->kpis().has_expected_mean_wait());
@@ -178,7 +178,7 @@ TEST_CASE("Bad schedule requests are refused and store nothing") {
               "attendees: must not be empty");
   r = good;
   *r.mutable_attendees(0)->mutable_fixed_convocation_time() =
-      testing::Ts(Morning() - absl::Minutes(5));
+      ToTimestamp(Morning() - absl::Minutes(5));
   ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
               "attendees[0].fixed_convocation_time");
   r = good;
@@ -209,7 +209,7 @@ TEST_CASE("Planning options shape the schedule and bad ones are refused") {
   REQUIRE(schedule.ok());
   for (const v1::Convocation& c : schedule->convocations()) {
     const absl::Duration from_start =
-        testing::FromTs(c.convocation_time()) - Morning();
+        ToTime(c.convocation_time()) - Morning();
     CHECK(from_start >= absl::ZeroDuration());
     CHECK(from_start < absl::Hours(3));
     CHECK(absl::ToInt64Seconds(from_start) % (15 * 60) == 0);
@@ -256,7 +256,7 @@ TEST_CASE("Planning options shape the schedule and bad ones are refused") {
   r = ScheduleRequest("clinic-1", 37, /*day=*/2);
   for (int i = 0; i < 37; ++i) {
     *r.mutable_attendees(i)->mutable_fixed_convocation_time() =
-        testing::Ts(Morning(2) + absl::Minutes(4 * i));
+        ToTimestamp(Morning(2) + absl::Minutes(4 * i));
   }
   ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
               "attendees: 37 fixed appointments are more than the window holds");
@@ -312,7 +312,7 @@ TEST_CASE("Streamed tags are acknowledged in order and bad ones rejected alone")
   for (int i = 0; i < 200; ++i) {
     const std::string a = "a-" + std::to_string(i);
     tags.push_back(Tag("arr-" + a, sid, a, v1::ARRIVED,
-                       testing::FromTs(schedule->convocations(i).convocation_time()) +
+                       ToTime(schedule->convocations(i).convocation_time()) +
                            absl::Minutes(i % 7 - 3)));
   }
   tags[17].set_event_id("");                    // invalid
@@ -347,7 +347,7 @@ TEST_CASE("Tagged habits change the next schedule") {
       const auto& c = schedule->convocations(i);
       tags.push_back(Tag(absl::StrCat("d", day, "-", i), schedule->schedule_id(),
                          c.attendee_id(), v1::ARRIVED,
-                         testing::FromTs(c.convocation_time()) +
+                         ToTime(c.convocation_time()) +
                              absl::Minutes(i == 0 ? 25 : 0)));
     }
     REQUIRE(s.client->RecordArrivals(tags).ok());
@@ -356,8 +356,8 @@ TEST_CASE("Tagged habits change the next schedule") {
   REQUIRE(next.ok());
   auto offset = [&](int i) {
     const auto& c = next->convocations(i);
-    return absl::ToDoubleMinutes(testing::FromTs(c.predicted_arrival().p50()) -
-                                 testing::FromTs(c.convocation_time()));
+    return absl::ToDoubleMinutes(ToTime(c.predicted_arrival().p50()) -
+                                 ToTime(c.convocation_time()));
   };
   // The late attendee is predicted clearly later than the punctual one.
   CHECK(offset(0) - offset(1) > 12.0);
@@ -379,7 +379,7 @@ TEST_CASE("What was stored and learned survives a server restart") {
       const auto& c = schedule->convocations(i);
       tags.push_back(Tag("e" + std::to_string(i), schedule_id, c.attendee_id(),
                          i % 9 == 0 ? v1::NO_SHOW : v1::ARRIVED,
-                         testing::FromTs(c.convocation_time()) +
+                         ToTime(c.convocation_time()) +
                              absl::Minutes(i % 11 - 5)));
     }
     REQUIRE(s.client->RecordArrivals(tags).ok());
@@ -426,7 +426,7 @@ TEST_CASE("The model service reports what was learned and what was kept out") {
   REQUIRE(schedule.ok());
   const std::string sid = schedule->schedule_id();
   auto conv = [&](int i) {
-    return testing::FromTs(schedule->convocations(i).convocation_time());
+    return ToTime(schedule->convocations(i).convocation_time());
   };
   REQUIRE(s.client
               ->RecordArrivals(
@@ -445,7 +445,7 @@ TEST_CASE("The model service reports what was learned and what was kept out") {
   REQUIRE(s.client
               ->RecordArrivals({Tag("l0", later->schedule_id(), "a-0",
                                     v1::ARRIVED,
-                                    testing::FromTs(later->convocations(0)
+                                    ToTime(later->convocations(0)
                                                         .convocation_time()))})
               .ok());
   REQUIRE(s.client->RecordArrivals({Tag("e7", sid, "a-5", v1::ARRIVED, conv(5))})
@@ -492,14 +492,14 @@ TEST_CASE("An explanation adds up to its prediction and refuses bad input") {
       const auto& c = schedule->convocations(i);
       tags.push_back(Tag(absl::StrCat("x", day, i), schedule->schedule_id(),
                          c.attendee_id(), v1::ARRIVED,
-                         testing::FromTs(c.convocation_time()) +
+                         ToTime(c.convocation_time()) +
                              absl::Minutes(8 * i - 10)));
     }
     REQUIRE(s.client->RecordArrivals(tags).ok());
   }
   v1::ExplainPredictionRequest request;
   request.set_venue_id("clinic-1");
-  *request.mutable_convocation_time() = testing::Ts(Morning(5));
+  *request.mutable_convocation_time() = ToTimestamp(Morning(5));
   request.mutable_attendee()->set_attendee_id("a-2");
   (*request.mutable_attendee()->mutable_features())["distance_km"] = 3.0;
   auto e = s.client->ExplainPrediction(request);
@@ -541,11 +541,11 @@ TEST_CASE("A booking time after the window is refused") {
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
   auto r = ScheduleRequest("clinic-1", 2);
   *r.mutable_attendees(1)->mutable_booking_time() =
-      testing::Ts(Morning() + absl::Hours(5));
+      ToTimestamp(Morning() + absl::Hours(5));
   ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
               "attendees[1].booking_time: must not be after window_end");
   *r.mutable_attendees(1)->mutable_booking_time() =
-      testing::Ts(Morning() - absl::Hours(24 * 14));
+      ToTimestamp(Morning() - absl::Hours(24 * 14));
   CHECK(s.client->CreateSchedule(r).ok());
 }
 

@@ -9,8 +9,8 @@
 #include <catch2/catch.hpp>
 
 #include "server/learning_loop.h"
-#include "server/proto_time.h"
 #include "server/sqlite_store.h"
+#include "proto/base/wire_time.h"
 #include "tests/sqlite_peek.h"
 #include "tests/test_util.h"
 
@@ -26,7 +26,7 @@ using testing::CountRows;
 using testing::Tag;
 using testing::TempDir;
 
-int64_t Now() { return absl::ToUnixMicros(absl::Now()); }
+absl::Time Now() { return absl::Now(); }
 
 void PutVenue(SqliteStore& store, const std::string& id = "clinic-1") {
   auto r = Await<server::UpsertVenueResult>(
@@ -42,14 +42,14 @@ NewSchedule MakeSchedule(const std::string& id, int n,
   s.schedule.set_venue_id("clinic-1");
   s.schedule.set_convocation_type(v1::MEDICAL);
   s.schedule.set_request_id(request_id);
-  *s.schedule.mutable_window_start() = testing::Ts(Morning());
-  *s.schedule.mutable_window_end() = testing::Ts(Morning() + absl::Hours(3));
-  *s.schedule.mutable_create_time() = testing::Ts(absl::Now());
+  *s.schedule.mutable_window_start() = ToTimestamp(Morning());
+  *s.schedule.mutable_window_end() = ToTimestamp(Morning() + absl::Hours(3));
+  *s.schedule.mutable_create_time() = ToTimestamp(absl::Now());
   for (int i = 0; i < n; ++i) {
     v1::Convocation* c = s.schedule.add_convocations();
     c->set_attendee_id("a-" + std::to_string(i));
     *c->mutable_convocation_time() =
-        testing::Ts(Morning() + absl::Minutes(10 * i));
+        ToTimestamp(Morning() + absl::Minutes(10 * i));
     server::ConvocationFacts f;
     f.context.type = model::ConvocationType::kMedical;
     f.context.local_hour = 10;
@@ -133,12 +133,12 @@ TEST_CASE("Updating a venue keeps its creation time and reports created once") {
   auto store = SqliteStore::Open(dir.file("n.db"));
   REQUIRE(store.ok());
   auto first = Await<server::UpsertVenueResult>([&](auto done) {
-    (*store)->UpsertVenue(testing::ClinicVenue(), 1000, done);
+    (*store)->UpsertVenue(testing::ClinicVenue(), absl::FromUnixMicros(1000), done);
   });
   v1::Venue changed = testing::ClinicVenue();
   changed.set_service_points(5);
   auto second = Await<server::UpsertVenueResult>(
-      [&](auto done) { (*store)->UpsertVenue(changed, 2000, done); });
+      [&](auto done) { (*store)->UpsertVenue(changed, absl::FromUnixMicros(2000), done); });
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   CHECK(first->created);
@@ -146,8 +146,8 @@ TEST_CASE("Updating a venue keeps its creation time and reports created once") {
   auto venue = (*store)->GetVenue("clinic-1");
   REQUIRE(venue.ok());
   CHECK(venue->service_points() == 5);
-  CHECK(server::ToMicros(venue->create_time()) == 1000);
-  CHECK(server::ToMicros(venue->update_time()) == 2000);
+  CHECK(ToTime(venue->create_time()) == absl::FromUnixMicros(1000));
+  CHECK(ToTime(venue->update_time()) == absl::FromUnixMicros(2000));
 }
 
 TEST_CASE("A schedule retried with the same request id is stored once") {
@@ -300,15 +300,14 @@ TEST_CASE("Only the first plausible outcome of a convocation is learned from") {
 }
 
 // The service observations ReplayCrowd rebuilds, as comparable tuples.
-std::vector<std::tuple<int64_t, std::optional<int64_t>, std::optional<double>>>
-ReplayedServices(SqliteStore& store) {
-  std::vector<std::tuple<int64_t, std::optional<int64_t>, std::optional<double>>>
-      out;
+using Measured = std::tuple<absl::Time, std::optional<absl::Time>,
+                            std::optional<absl::Duration>>;
+std::vector<Measured> ReplayedServices(SqliteStore& store) {
+  std::vector<Measured> out;
   REQUIRE(store
               .ReplayCrowd([](const server::StoredReport&) {},
                            [&](const server::ServiceObservation& o) {
-                             out.emplace_back(o.at_us, o.arrival_us,
-                                              o.duration_min);
+                             out.emplace_back(o.at, o.arrival, o.duration);
                            })
               .ok());
   return out;
@@ -318,11 +317,8 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
           "3 database keeps them when upgraded") {
   TempDir dir;
   const absl::Time t0 = Morning();
-  const auto us = [&](int minutes) {
-    return absl::ToUnixMicros(t0 + absl::Minutes(minutes));
-  };
-  std::vector<std::tuple<int64_t, std::optional<int64_t>, std::optional<double>>>
-      before;
+  const auto at = [&](int minutes) { return t0 + absl::Minutes(minutes); };
+  std::vector<Measured> before;
   {
     auto store = SqliteStore::Open(dir.file("n.db"));
     REQUIRE(store.ok());
@@ -331,7 +327,7 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
     NewSchedule reversed = MakeSchedule("s-1", 3);
     for (int i = 0; i < 3; ++i) {
       *reversed.schedule.mutable_convocations(i)->mutable_convocation_time() =
-          testing::Ts(t0 - absl::Minutes(10 * i));
+          ToTimestamp(t0 - absl::Minutes(10 * i));
     }
     REQUIRE(Insert(**store, std::move(reversed)).ok());
     auto r = Record(
@@ -347,23 +343,24 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
         false);
     REQUIRE(r.ok());
     REQUIRE((*r)[1].service.has_value());  // waited 5 minutes since t0
-    CHECK((*r)[1].service->at_us == us(5));
-    CHECK((*r)[1].service->arrival_us == us(0));
+    CHECK((*r)[1].service->at == at(5));
+    CHECK((*r)[1].service->arrival == at(0));
     CHECK_FALSE((*r)[2].service.has_value());  // a second start: a repeat
     REQUIRE((*r)[3].service.has_value());      // served 7 minutes
-    CHECK((*r)[3].service->duration_min == Approx(7.0));
+    CHECK((*r)[3].service->duration == absl::Minutes(7));
     // Started with no arrival stored first (it came late): no wait.
     REQUIRE((*r)[4].service.has_value());
-    CHECK_FALSE((*r)[4].service->arrival_us.has_value());
+    CHECK_FALSE((*r)[4].service->arrival.has_value());
     // Started before it arrived, by the clocks: no wait either.
     REQUIRE((*r)[7].service.has_value());
-    CHECK_FALSE((*r)[7].service->arrival_us.has_value());
+    CHECK_FALSE((*r)[7].service->arrival.has_value());
     for (int i : {0, 5, 6}) CHECK_FALSE((*r)[i].service.has_value());
     before = ReplayedServices(**store);
     REQUIRE(before.size() == 4);
   }
   // Back to version 3: convocations keyed by (schedule, attendee) without
-  // measures, and the index of tags by convocation.
+  // measures, the index of tags by convocation, and the model's 0-based
+  // convocation type (version 5 stores the wire's).
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("n.db").c_str(), &db);
   REQUIRE(sqlite3_exec(
@@ -379,7 +376,7 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
               " venue_level REAL, PRIMARY KEY (schedule_id, attendee_id))"
               " WITHOUT ROWID;"
               "INSERT INTO convocations_v3 SELECT schedule_id, attendee_id,"
-              " venue_id, convocation_type, convocation_us, local_hour,"
+              " venue_id, convocation_type - 1, convocation_us, local_hour,"
               " local_weekday, party_size,"
               " (SELECT min(e.seq) FROM arrival_events e"
               "  WHERE e.conv_seq = c.seq AND e.learn = 1),"
@@ -398,6 +395,10 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
   REQUIRE(store.ok());
   CHECK(*(*store)->SchemaVersion() == SqliteStore::kSchemaVersion);
   CHECK(ReplayedServices(**store) == before);
+  // Every convocation column of a type holds the wire's: MEDICAL.
+  CHECK(testing::QueryInt(dir.file("n.db"),
+                          "SELECT count(*) FROM convocations WHERE "
+                          "convocation_type != 5") == 0);
   // Rows in the order of their convocation times, as new ones are stored.
   CHECK(testing::QueryInt(dir.file("n.db"),
                           "SELECT group_concat(attendee_id, ' ') = "
@@ -419,7 +420,7 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
   REQUIRE((*r)[1].learnable.has_value());
   CHECK((*r)[1].learnable->excluded == model::Exclusion::kRepeat);
   REQUIRE((*r)[2].service.has_value());
-  CHECK((*r)[2].service->duration_min == Approx(7.0));
+  CHECK((*r)[2].service->duration == absl::Minutes(7));
 }
 
 TEST_CASE("A model snapshot plus the log after it equals a rebuild from the whole log") {

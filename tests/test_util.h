@@ -13,6 +13,7 @@
 #include "noqueue/v1/arrival.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::testing {
 
@@ -45,16 +46,6 @@ absl::StatusOr<T> Await(Start start) {
   return result.get_future().get();
 }
 
-inline google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-
-inline absl::Time FromTs(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 // 2026-03-02 09:00 UTC: a Monday morning in the past, so tags are not
 // taken for clocks running ahead.
 inline absl::Time Morning(int day = 0) {
@@ -78,8 +69,8 @@ inline noqueue::v1::CreateScheduleRequest ScheduleRequest(
     const std::string& venue_id, int n, int day = 0) {
   noqueue::v1::CreateScheduleRequest r;
   r.set_venue_id(venue_id);
-  *r.mutable_window_start() = Ts(Morning(day));
-  *r.mutable_window_end() = Ts(Morning(day) + absl::Hours(3));
+  *r.mutable_window_start() = ToTimestamp(Morning(day));
+  *r.mutable_window_end() = ToTimestamp(Morning(day) + absl::Hours(3));
   for (int i = 0; i < n; ++i) {
     r.add_attendees()->set_attendee_id("a-" + std::to_string(i));
   }
@@ -96,7 +87,7 @@ inline noqueue::v1::ArrivalEvent Tag(const std::string& event_id,
   e.set_schedule_id(schedule_id);
   e.set_attendee_id(attendee_id);
   e.set_kind(kind);
-  *e.mutable_observed_at() = Ts(at);
+  *e.mutable_observed_at() = ToTimestamp(at);
   e.set_device_id("gate-1");
   return e;
 }

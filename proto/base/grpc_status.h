@@ -1,0 +1,29 @@
+// absl::Status <-> grpc::Status at the RPC boundary (the codes are
+// numerically identical), and the size limits that both ends of the wire
+// share.
+#ifndef NOQUEUE_PROTO_BASE_GRPC_STATUS_H_
+#define NOQUEUE_PROTO_BASE_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace noqueue {
+
+inline grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+inline absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace noqueue
+
+#endif  // NOQUEUE_PROTO_BASE_GRPC_STATUS_H_

@@ -1,0 +1,35 @@
+// ArrivalService: tags from on-site devices, streamed (ArrivalStream) or in
+// atomic batches. A tag is acknowledged only once it has committed; then the
+// model learns from it and the crowd estimator takes what it measured.
+#ifndef NOQUEUE_SERVER_ARRIVAL_SERVICE_H_
+#define NOQUEUE_SERVER_ARRIVAL_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "noqueue/v1/arrival.grpc.pb.h"
+#include "server/arrival_stream.h"
+#include "server/store.h"
+#include "server/validation.h"
+
+namespace noqueue::server {
+
+class ArrivalServiceImpl final : public v1::ArrivalService::CallbackService {
+ public:
+  ArrivalServiceImpl(Store* store, TagConsumers consumers, Limits limits)
+      : store_(store), consumers_(consumers), limits_(limits) {}
+  grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>* StreamArrivals(
+      grpc::CallbackServerContext* ctx) override;
+  grpc::ServerUnaryReactor* RecordArrivals(
+      grpc::CallbackServerContext* ctx,
+      const v1::RecordArrivalsRequest* request,
+      v1::RecordArrivalsResponse* response) override;
+
+ private:
+  Store* const store_;
+  const TagConsumers consumers_;
+  const Limits limits_;
+};
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_ARRIVAL_SERVICE_H_

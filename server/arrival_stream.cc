@@ -1,0 +1,172 @@
+#include "server/arrival_stream.h"
+
+#include <utility>
+
+#include "proto/base/grpc_status.h"
+#include "server/validation.h"
+
+namespace noqueue::server {
+
+void TagConsumers::Consume(const std::vector<EventResult>& results) const {
+  std::vector<LearnableEvent> learnable;
+  for (const EventResult& r : results) {
+    if (r.learnable) learnable.push_back(*r.learnable);
+  }
+  learning->Learn(learnable);
+  crowd->Observe(results);
+}
+
+v1::ArrivalAck ToAck(const std::string& event_id, const EventResult& r) {
+  v1::ArrivalAck ack;
+  ack.set_event_id(event_id);
+  ack.set_status(r.disposition);
+  ack.set_code(static_cast<int>(r.status.code()));
+  ack.set_message(std::string(r.status.message()));
+  return ack;
+}
+
+ArrivalStream::ArrivalStream(Store* store, TagConsumers consumers)
+    : store_(store), consumers_(consumers) {
+  StartRead(&incoming_);
+}
+
+void ArrivalStream::OnReadDone(bool ok) {
+  absl::ReleasableMutexLock lock(&mu_);
+  if (!ok) {
+    reads_done_ = true;
+    return Pump(lock);
+  }
+  const uint64_t index = read_++;
+  v1::ArrivalEvent event = std::move(incoming_);
+  incoming_.Clear();
+  const absl::Status valid = ValidateArrivalEvent("event", event);
+  if (valid.ok()) {
+    ++in_flight_;
+    pending_.push_back(std::move(event));
+    pending_index_.push_back(index);
+  } else {
+    EventResult rejected;
+    rejected.disposition = v1::REJECTED;
+    rejected.status = valid;
+    ready_.emplace(index, ToAck(event.event_id(), rejected));
+  }
+  const bool read_more = ShouldRead();
+  if (!read_more) read_paused_ = true;
+  if (valid.ok() && !storing_) {
+    storing_ = true;
+    StorePending(lock);  // releases the lock
+  } else {
+    Pump(lock);  // releases the lock
+  }
+  if (read_more) StartRead(&incoming_);
+}
+
+void ArrivalStream::OnWriteDone(bool ok) {
+  absl::ReleasableMutexLock lock(&mu_);
+  writing_ = false;
+  ++written_;
+  if (!ok) write_failed_ = true;
+  const bool resume = read_paused_ && ShouldRead() && !write_failed_;
+  if (resume) read_paused_ = false;
+  Pump(lock);
+  if (resume) StartRead(&incoming_);
+}
+
+void ArrivalStream::OnCancel() {
+  absl::ReleasableMutexLock lock(&mu_);
+  cancelled_ = true;
+  Pump(lock);
+}
+
+void ArrivalStream::OnDone() {
+  absl::ReleasableMutexLock lock(&mu_);
+  phase_ = Phase::kDone;
+  Pump(lock);
+}
+
+void ArrivalStream::StorePending(absl::ReleasableMutexLock& lock) {
+  std::vector<v1::ArrivalEvent> events = std::move(pending_);
+  std::vector<uint64_t> indices = std::move(pending_index_);
+  pending_.clear();
+  pending_index_.clear();
+  lock.Release();
+  std::vector<std::string> ids;
+  ids.reserve(events.size());
+  for (const v1::ArrivalEvent& e : events) ids.push_back(e.event_id());
+  store_->RecordEvents(
+      std::move(events), /*atomic=*/false, absl::Now(),
+      [this, indices = std::move(indices),
+       ids = std::move(ids)](absl::StatusOr<std::vector<EventResult>> r) {
+        Stored(indices, ids, std::move(r));
+      });
+}
+
+void ArrivalStream::Stored(const std::vector<uint64_t>& indices,
+                           const std::vector<std::string>& ids,
+                           absl::StatusOr<std::vector<EventResult>> r) {
+  if (r.ok()) consumers_.Consume(*r);
+  absl::ReleasableMutexLock lock(&mu_);
+  if (r.ok()) {
+    for (size_t i = 0; i < indices.size(); ++i) {
+      ready_.emplace(indices[i], ToAck(ids[i], (*r)[i]));
+    }
+  } else if (store_failure_.ok()) {
+    // The store could not take them (closed, or a storage error): they are
+    // not the device's fault, so they are not rejected. The stream ends
+    // after the acks before them; the device resends what was not
+    // acknowledged.
+    store_failure_ = r.status();
+    first_unstored_ = indices.front();
+  }
+  in_flight_ -= static_cast<int>(indices.size());
+  if (!pending_.empty()) {
+    ++in_flight_;  // keeps this alive across the call
+    StorePending(lock);  // releases the lock
+    absl::ReleasableMutexLock relock(&mu_);
+    --in_flight_;
+    return Pump(relock);
+  }
+  storing_ = false;
+  Pump(lock);
+}
+
+void ArrivalStream::Pump(absl::ReleasableMutexLock& lock) {
+  if (phase_ == Phase::kDone) {
+    const bool unused = in_flight_ == 0;
+    lock.Release();
+    if (unused) delete this;
+    return;
+  }
+  if (phase_ == Phase::kFinished) return lock.Release();
+  auto finish = [&](const grpc::Status& status) {
+    phase_ = Phase::kFinished;
+    lock.Release();
+    Finish(status);
+  };
+  if (cancelled_ || write_failed_) {
+    return finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                               "stream cancelled"));
+  }
+  if (!store_failure_.ok() && !writing_ && written_ >= first_unstored_) {
+    return finish(ToGrpcStatus(store_failure_));
+  }
+  if (writing_) return lock.Release();
+  auto it = ready_.find(written_);
+  if (it != ready_.end()) {
+    outgoing_ = std::move(it->second);
+    ready_.erase(it);
+    writing_ = true;
+    // When the next ack is ready too, let gRPC send them together.
+    grpc::WriteOptions options;
+    if (ready_.contains(written_ + 1)) options.set_buffer_hint();
+    lock.Release();
+    StartWrite(&outgoing_, options);
+    return;
+  }
+  if (reads_done_ && written_ == read_) {
+    return finish(grpc::Status::OK);
+  }
+  lock.Release();
+}
+
+}  // namespace noqueue::server

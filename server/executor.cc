@@ -1,0 +1,63 @@
+#include "server/executor.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace noqueue::server {
+
+BoundedExecutor::BoundedExecutor(int threads, size_t max_queued, int nice)
+    : max_queued_(max_queued) {
+  for (int i = 0; i < std::max(threads, 1); ++i) {
+    workers_.emplace_back([this, nice] { Work(nice); });
+  }
+}
+
+BoundedExecutor::~BoundedExecutor() { Shutdown(); }
+
+bool BoundedExecutor::TrySubmit(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= max_queued_) return false;
+  queue_.push_back(std::move(task));
+  cv_.Signal();
+  return true;
+}
+
+size_t BoundedExecutor::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+void BoundedExecutor::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.SignalAll();
+  }
+  for (std::thread& t : workers_) t.join();
+}
+
+void BoundedExecutor::Work(int nice) {
+  // On Linux a thread's nice value is its own (setpriority on its tid).
+  if (nice != 0) {
+    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    setpriority(PRIO_PROCESS, static_cast<id_t>(tid),
+                getpriority(PRIO_PROCESS, static_cast<id_t>(tid)) + nice);
+  }
+  while (true) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace noqueue::server

@@ -1,0 +1,126 @@
+#include "server/scheduling_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "proto/base/grpc_status.h"
+#include "server/ids.h"
+#include "server/schedule_builder.h"
+
+namespace noqueue::server {
+namespace {
+
+// Why a call's work should stop, if it should: its deadline has passed or
+// it was cancelled.
+absl::Status CallStopped(grpc::CallbackServerContext* ctx) {
+  if (ctx->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        "the deadline passed before the schedule was planned");
+  }
+  if (ctx->IsCancelled()) {
+    return absl::CancelledError("the call was cancelled");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* SchedulingServiceImpl::CreateSchedule(
+    grpc::CallbackServerContext* ctx, const v1::CreateScheduleRequest* request,
+    v1::CreateScheduleResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::Status valid = ValidateCreateSchedule(*request, limits_);
+  if (!valid.ok()) {
+    reactor->Finish(ToGrpcStatus(valid));
+    return reactor;
+  }
+  if (!planner_->TrySubmit([this, ctx, request, response, reactor] {
+        Plan(ctx, request, response, reactor);
+      })) {
+    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+        "CreateSchedule: the server is busy planning other schedules (",
+        planner_->queued(), " waiting); retry later"))));
+  }
+  return reactor;
+}
+
+void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
+                                 const v1::CreateScheduleRequest* request,
+                                 v1::CreateScheduleResponse* response,
+                                 grpc::ServerUnaryReactor* reactor) {
+  auto finish = [reactor](const absl::Status& st) {
+    reactor->Finish(ToGrpcStatus(st));
+  };
+  if (absl::Status stopped = CallStopped(ctx); !stopped.ok()) {
+    return finish(stopped);
+  }
+  if (!request->request_id().empty()) {
+    absl::StatusOr<std::optional<v1::Schedule>> existing =
+        store_->FindScheduleByRequest(request->venue_id(),
+                                      request->request_id());
+    if (!existing.ok()) return finish(existing.status());
+    if (existing->has_value()) {
+      *response->mutable_schedule() = std::move(**existing);
+      return finish(absl::OkStatus());
+    }
+  }
+  absl::StatusOr<v1::Venue> venue = store_->GetVenue(request->venue_id());
+  if (!venue.ok()) return finish(venue.status());
+  const absl::Time now = absl::Now();
+  absl::StatusOr<NewSchedule> built = BuildSchedule(
+      *request, *venue, *learning_, crowd_->ForPlanning(*venue, now), now,
+      NewId("sch_"), [ctx] { return !CallStopped(ctx).ok(); });
+  if (!built.ok()) {
+    absl::Status stopped = CallStopped(ctx);
+    return finish(stopped.ok() ? built.status() : stopped);
+  }
+  store_->InsertSchedule(std::move(*built),
+                         [reactor, response](absl::StatusOr<v1::Schedule> r) {
+                           if (r.ok()) {
+                             *response->mutable_schedule() = *std::move(r);
+                           }
+                           reactor->Finish(ToGrpcStatus(r.status()));
+                         });
+}
+
+grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
+    grpc::CallbackServerContext* ctx, const v1::GetScheduleRequest* request,
+    v1::GetScheduleResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::Status st = ValidateId("schedule_id", request->schedule_id());
+  if (st.ok()) {
+    absl::StatusOr<v1::Schedule> s = store_->GetSchedule(request->schedule_id());
+    if (s.ok()) *response->mutable_schedule() = *std::move(s);
+    st = s.status();
+  }
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SchedulingServiceImpl::ListSchedules(
+    grpc::CallbackServerContext* ctx, const v1::ListSchedulesRequest* request,
+    v1::ListSchedulesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto finish = [reactor](const absl::Status& st) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  };
+  int64_t after = 0;
+  int page_size = 0;
+  absl::Status st = ValidateListSchedules(*request, &after, &page_size);
+  if (!st.ok()) return finish(st);
+  absl::StatusOr<v1::Venue> venue = store_->GetVenue(request->venue_id());
+  if (!venue.ok()) return finish(venue.status());
+  absl::StatusOr<SchedulePage> page =
+      store_->ListSchedules(request->venue_id(), after, page_size);
+  if (!page.ok()) return finish(page.status());
+  for (v1::Schedule& s : page->schedules) {
+    *response->add_schedules() = std::move(s);
+  }
+  if (page->next_after > 0) {
+    response->set_next_page_token(absl::StrCat(page->next_after));
+  }
+  return finish(absl::OkStatus());
+}
+
+}  // namespace noqueue::server

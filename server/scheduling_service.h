@@ -1,0 +1,58 @@
+// SchedulingService: schedules made, read back and listed. Planning a
+// schedule is CPU work (predictions, the optimiser, the KPI simulation): it
+// runs on the planning executor, not on gRPC's reaction threads, and stops
+// when its call is cancelled or its deadline passes.
+#ifndef NOQUEUE_SERVER_SCHEDULING_SERVICE_H_
+#define NOQUEUE_SERVER_SCHEDULING_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "noqueue/v1/scheduling.grpc.pb.h"
+#include "server/crowd_loop.h"
+#include "server/executor.h"
+#include "server/learning_loop.h"
+#include "server/store.h"
+#include "server/validation.h"
+
+namespace noqueue::server {
+
+class SchedulingServiceImpl final
+    : public v1::SchedulingService::CallbackService {
+ public:
+  SchedulingServiceImpl(Store* store, const LearningLoop* learning,
+                        CrowdLoop* crowd, BoundedExecutor* planner,
+                        Limits limits)
+      : store_(store),
+        learning_(learning),
+        crowd_(crowd),
+        planner_(planner),
+        limits_(limits) {}
+  grpc::ServerUnaryReactor* CreateSchedule(
+      grpc::CallbackServerContext* ctx,
+      const v1::CreateScheduleRequest* request,
+      v1::CreateScheduleResponse* response) override;
+  grpc::ServerUnaryReactor* GetSchedule(
+      grpc::CallbackServerContext* ctx, const v1::GetScheduleRequest* request,
+      v1::GetScheduleResponse* response) override;
+  grpc::ServerUnaryReactor* ListSchedules(
+      grpc::CallbackServerContext* ctx,
+      const v1::ListSchedulesRequest* request,
+      v1::ListSchedulesResponse* response) override;
+
+ private:
+  // Plans a validated request on the executor and finishes the call.
+  void Plan(grpc::CallbackServerContext* ctx,
+            const v1::CreateScheduleRequest* request,
+            v1::CreateScheduleResponse* response,
+            grpc::ServerUnaryReactor* reactor);
+
+  Store* const store_;
+  const LearningLoop* const learning_;
+  CrowdLoop* const crowd_;
+  BoundedExecutor* const planner_;
+  const Limits limits_;
+};
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_SCHEDULING_SERVICE_H_

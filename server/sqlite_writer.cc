@@ -1,0 +1,167 @@
+#include "server/sqlite_writer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace noqueue::server {
+
+SqliteWriter::SqliteWriter(std::unique_ptr<SqliteDb> db,
+                           const std::string& path, const std::string& vfs,
+                           std::function<void()> on_rollback)
+    : on_rollback_(on_rollback ? std::move(on_rollback) : [] {}),
+      db_(std::move(db)) {
+  // The writer keeps the pages it rewrites (indexes, the WAL's) in a 64 MiB
+  // cache of its own; readers read through the shared memory map.
+  db_->Exec("PRAGMA cache_size=-65536").IgnoreError();
+  // Checkpoints are the checkpointer's job, not the writer's, when it has a
+  // connection of its own; otherwise the writer keeps SQLite's automatic
+  // checkpoints.
+  absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoint_db =
+      SqliteDb::Open(path, vfs);
+  if (checkpoint_db.ok()) {
+    db_->Exec("PRAGMA wal_autocheckpoint=0").IgnoreError();
+    checkpointer_ = std::thread(
+        [this, cdb = std::shared_ptr<SqliteDb>(std::move(*checkpoint_db))] {
+          CheckpointLoop(*cdb);
+        });
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+  completer_ = std::thread([this] { CompletionLoop(); });
+}
+
+SqliteWriter::~SqliteWriter() { Close(); }
+
+void SqliteWriter::Close() {
+  absl::MutexLock close_lock(&close_mu_);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    closing_ = true;
+    queue_cv_.SignalAll();
+    checkpoint_cv_.SignalAll();
+  }
+  if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock lock(&done_mu_);
+    writer_exited_ = true;
+    done_cv_.SignalAll();
+  }
+  if (completer_.joinable()) completer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // The write connection, the last one, checkpoints the rest on closing.
+  db_.reset();
+}
+
+void SqliteWriter::Submit(std::function<absl::Status(SqliteDb&)> run,
+                          std::function<void(absl::Status)> finish) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!closing_) {
+      queue_.push_back(Job{std::move(run), std::move(finish)});
+      queue_cv_.Signal();
+      return;
+    }
+  }
+  finish(absl::UnavailableError("store is closed"));
+}
+
+void SqliteWriter::WriterLoop() {
+  std::vector<Job> batch;
+  while (true) {
+    batch.clear();
+    {
+      absl::MutexLock lock(&queue_mu_);
+      while (!closing_ && queue_.empty()) queue_cv_.Wait(&queue_mu_);
+      if (queue_.empty()) break;  // closing and drained
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<absl::Status> results = RunBatch(batch);
+    {
+      absl::MutexLock lock(&done_mu_);
+      done_.push_back(Finished{std::move(batch), std::move(results)});
+      done_cv_.Signal();
+    }
+    batch = {};
+  }
+}
+
+std::vector<absl::Status> SqliteWriter::RunBatch(std::vector<Job>& batch) {
+  SqliteDb& db = *db_;
+  std::vector<absl::Status> results(batch.size(), absl::OkStatus());
+  // Not OK once the batch's transaction is gone: the jobs after it fail.
+  absl::Status batch_status = db.Run("BEGIN IMMEDIATE");
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch_status.ok()) {
+      results[i] = batch_status;
+      continue;
+    }
+    absl::Status st = db.Run("SAVEPOINT job");
+    if (st.ok()) {
+      st = batch[i].run(db);
+      if (!st.ok()) {
+        db.Run("ROLLBACK TO job").IgnoreError();
+        on_rollback_();
+      }
+      db.Run("RELEASE job").IgnoreError();
+    }
+    results[i] = st;
+    // Some errors (I/O, full disk, no memory) make SQLite roll back the
+    // whole transaction: the rest of the batch then fails rather than run
+    // outside one, and what the batch had done before is gone too.
+    if (!st.ok() && sqlite3_get_autocommit(db.raw())) {
+      batch_status = absl::AbortedError(absl::StrCat(
+          "the batch's transaction was rolled back: ", st.message()));
+      on_rollback_();
+      for (size_t j = 0; j < i; ++j) {
+        if (results[j].ok()) results[j] = batch_status;
+      }
+    }
+  }
+  if (batch_status.ok()) {
+    absl::Status commit = db.Run("COMMIT");
+    if (!commit.ok()) {
+      db.Run("ROLLBACK").IgnoreError();
+      on_rollback_();
+      for (absl::Status& st : results) {
+        if (st.ok()) st = commit;
+      }
+    }
+  }
+  return results;
+}
+
+void SqliteWriter::CompletionLoop() {
+  while (true) {
+    Finished finished;
+    {
+      absl::MutexLock lock(&done_mu_);
+      while (!writer_exited_ && done_.empty()) done_cv_.Wait(&done_mu_);
+      if (done_.empty()) return;  // the writer is gone and all is done
+      finished = std::move(done_.front());
+      done_.pop_front();
+    }
+    for (size_t i = 0; i < finished.jobs.size(); ++i) {
+      finished.jobs[i].finish(finished.results[i]);
+    }
+  }
+}
+
+void SqliteWriter::CheckpointLoop(SqliteDb& db) {
+  while (true) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      if (!closing_) checkpoint_cv_.WaitWithTimeout(&queue_mu_,
+                                                    absl::Milliseconds(250));
+      if (closing_) return;
+    }
+    // PASSIVE: copies what no reader still needs, never blocks the writer.
+    int log_frames = 0, checkpointed = 0;
+    sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              &log_frames, &checkpointed);
+  }
+}
+
+}  // namespace noqueue::server

@@ -1,0 +1,31 @@
+// VenueService: a venue's settings, created or replaced, and read back.
+#ifndef NOQUEUE_SERVER_VENUE_SERVICE_H_
+#define NOQUEUE_SERVER_VENUE_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "noqueue/v1/venue.grpc.pb.h"
+#include "server/crowd_loop.h"
+#include "server/store.h"
+
+namespace noqueue::server {
+
+class VenueServiceImpl final : public v1::VenueService::CallbackService {
+ public:
+  VenueServiceImpl(Store* store, CrowdLoop* crowd)
+      : store_(store), crowd_(crowd) {}
+  grpc::ServerUnaryReactor* UpsertVenue(
+      grpc::CallbackServerContext* ctx, const v1::UpsertVenueRequest* request,
+      v1::UpsertVenueResponse* response) override;
+  grpc::ServerUnaryReactor* GetVenue(grpc::CallbackServerContext* ctx,
+                                     const v1::GetVenueRequest* request,
+                                     v1::GetVenueResponse* response) override;
+
+ private:
+  Store* const store_;
+  CrowdLoop* const crowd_;  // told of every venue stored
+};
+
+}  // namespace noqueue::server
+
+#endif  // NOQUEUE_SERVER_VENUE_SERVICE_H_
