@@ -9,7 +9,7 @@
 namespace noqueue::server {
 
 BoundedExecutor::BoundedExecutor(int threads, size_t max_queued, int nice)
-    : max_queued_(max_queued) {
+    : capacity_(static_cast<size_t>(std::max(threads, 1)) + max_queued) {
   for (int i = 0; i < std::max(threads, 1); ++i) {
     workers_.emplace_back([this, nice] { Work(nice); });
   }
@@ -19,7 +19,7 @@ BoundedExecutor::~BoundedExecutor() { Shutdown(); }
 
 bool BoundedExecutor::TrySubmit(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
-  if (stopping_ || queue_.size() >= max_queued_) return false;
+  if (stopping_ || queue_.size() + running_ >= capacity_) return false;
   queue_.push_back(std::move(task));
   cv_.Signal();
   return true;
@@ -28,6 +28,11 @@ bool BoundedExecutor::TrySubmit(std::function<void()> task) {
 size_t BoundedExecutor::queued() const {
   absl::MutexLock lock(&mu_);
   return queue_.size();
+}
+
+size_t BoundedExecutor::running() const {
+  absl::MutexLock lock(&mu_);
+  return running_;
 }
 
 void BoundedExecutor::Shutdown() {
@@ -55,8 +60,11 @@ void BoundedExecutor::Work(int nice) {
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     task();
+    absl::MutexLock lock(&mu_);
+    --running_;
   }
 }
 

@@ -24,7 +24,8 @@ namespace noqueue::server {
 
 class BoundedExecutor {
  public:
-  // `threads` >= 1 workers; at most `max_queued` tasks wait for one.
+  // `threads` >= 1 workers; at most `max_queued` tasks wait for one (so at
+  // most threads + max_queued are accepted and not yet done).
   // `nice` is added to the workers' scheduling priority (0: none).
   BoundedExecutor(int threads, size_t max_queued, int nice = 5);
   // Runs what is queued, then joins the workers.
@@ -36,8 +37,9 @@ class BoundedExecutor {
   // executor is shutting down.
   bool TrySubmit(std::function<void()> task);
 
-  // Tasks waiting for a worker (not those running).
+  // Tasks waiting for a worker, and tasks running.
   size_t queued() const;
+  size_t running() const;
 
   // Stops accepting tasks, runs what is queued, joins the workers.
   // Idempotent.
@@ -46,10 +48,11 @@ class BoundedExecutor {
  private:
   void Work(int nice);
 
-  const size_t max_queued_;
+  const size_t capacity_;  // threads + max_queued
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  size_t running_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };

@@ -55,6 +55,7 @@ class NoQueueServer {
   LearningLoop& learning() { return *learning_; }
   CrowdLoop& crowd() { return *crowd_loop_; }
   SqliteStore& store() { return *store_; }
+  BoundedExecutor& planner() { return *planner_; }
 
   // Stops accepting RPCs, lets running ones finish for up to `grace`, then
   // snapshots the model and closes the store. Idempotent.

@@ -6,6 +6,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -263,6 +264,52 @@ TEST_CASE("Planning options shape the schedule and bad ones are refused") {
   auto all = s.client->ListAllSchedules("clinic-1");
   REQUIRE(all.ok());
   CHECK(all->size() == 2);
+}
+
+TEST_CASE("Schedules are planned on a bounded planner: a busy one refuses at "
+          "once, cheap calls still answer, an expired call stops planning") {
+  TempDir dir;
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = dir.file("var/noqueue.db");
+  options.planning_threads = 1;
+  options.max_queued_plans = 0;  // one plan at a time
+  auto started = server::NoQueueServer::Start(options);
+  REQUIRE(started.ok());
+  std::unique_ptr<server::NoQueueServer> server = *std::move(started);
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+  auto client = client::NoQueueClient::Connect(target, absl::Seconds(20));
+  REQUIRE(client->UpsertVenue(testing::ClinicVenue()).ok());
+
+  // 5,000 attendees searched for up to 10 s, under a 2 s deadline.
+  auto slow = ScheduleRequest("clinic-1", 5000);
+  slow.mutable_planning()->mutable_time_budget()->set_seconds(10);
+  absl::Status slow_status;
+  std::thread caller([&] {
+    auto impatient = client::NoQueueClient::Connect(target, absl::Seconds(2));
+    slow_status = impatient->CreateSchedule(slow).status();
+  });
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (server->planner().running() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  REQUIRE(server->planner().running() == 1);
+  ExpectError(client->CreateSchedule(ScheduleRequest("clinic-1", 3, 1)),
+              absl::StatusCode::kResourceExhausted, "busy planning");
+  CHECK(client->GetVenue("clinic-1").ok());
+  caller.join();
+  CHECK(slow_status.code() == absl::StatusCode::kDeadlineExceeded);
+  // The planner lets go soon after the deadline, well before the 10 s of
+  // search the request allowed.
+  const absl::Time stop_by = absl::Now() + absl::Seconds(3);
+  while (server->planner().running() > 0 && absl::Now() < stop_by) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  CHECK(server->planner().running() == 0);
+  CHECK(client->CreateSchedule(ScheduleRequest("clinic-1", 3, 1)).ok());
+  auto all = client->ListAllSchedules("clinic-1");
+  REQUIRE(all.ok());
+  CHECK(all->size() == 1);  // nothing of the expired plan was stored
 }
 
 TEST_CASE("Recorded tags are acknowledged once and a bad batch stores nothing") {

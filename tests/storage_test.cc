@@ -11,6 +11,7 @@
 #include "server/learning_loop.h"
 #include "server/sqlite_store.h"
 #include "proto/base/wire_time.h"
+#include "tests/fault_vfs.h"
 #include "tests/sqlite_peek.h"
 #include "tests/test_util.h"
 
@@ -250,6 +251,40 @@ TEST_CASE("An atomic batch with one bad tag stores nothing") {
   REQUIRE(retry.ok());
   REQUIRE((*retry)[0].learnable.has_value());
   CHECK_FALSE((*retry)[0].learnable->excluded.has_value());  // not a repeat
+}
+
+TEST_CASE("Tags whose batch cannot commit are not stored, and the store "
+          "forgets what it had cached of them") {
+  TempDir dir;
+  auto& vfs = testing::FaultVfs::Install();
+  vfs.Clear();
+  server::SqliteStoreOptions options;
+  options.vfs = testing::FaultVfs::kName;
+  auto store = SqliteStore::Open(dir.file("n.db"), options);
+  REQUIRE(store.ok());
+  PutVenue(**store);
+  REQUIRE(Insert(**store, MakeSchedule("s-1", 2)).ok());
+  // a-0's convocation is now in the writer's cache.
+  REQUIRE(Record(**store, {Tag("e-0", "s-1", "a-0", v1::SERVICE_STARTED,
+                               Morning())},
+                 false)
+              .ok());
+  for (int code : {SQLITE_IOERR_WRITE, SQLITE_FULL}) {
+    vfs.FailWrites(0, code, "-wal");
+    auto failed = Record(
+        **store, {Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning())}, false);
+    vfs.Clear();
+    REQUIRE_FALSE(failed.ok());
+    CHECK(CountRows(dir.file("n.db"), "arrival_events") == 1);
+  }
+  // The outcome was not stored, so it is still to be learned: the cache did
+  // not keep the rolled-back arrival.
+  auto retry = Record(**store,
+                      {Tag("e-2", "s-1", "a-0", v1::ARRIVED, Morning())}, true);
+  REQUIRE(retry.ok());
+  REQUIRE((*retry)[0].learnable.has_value());
+  CHECK_FALSE((*retry)[0].learnable->excluded.has_value());
+  CHECK(testing::QueryText(dir.file("n.db"), "PRAGMA integrity_check") == "ok");
 }
 
 TEST_CASE("Only the first plausible outcome of a convocation is learned from") {

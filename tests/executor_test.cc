@@ -1,0 +1,46 @@
+// The planning executor: bounded, refuses at once when full, runs what it
+// accepted.
+#include "server/executor.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <future>
+
+namespace noqueue::server {
+namespace {
+
+TEST_CASE("The executor refuses work beyond its threads and queue, at once") {
+  BoundedExecutor executor(/*threads=*/1, /*max_queued=*/1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> ran{0};
+  auto blocked = [&] {
+    released.wait();
+    ++ran;
+  };
+  REQUIRE(executor.TrySubmit(blocked));  // runs
+  REQUIRE(executor.TrySubmit(blocked));  // waits
+  while (executor.running() < 1) std::this_thread::yield();
+  CHECK(executor.queued() == 1);
+  CHECK_FALSE(executor.TrySubmit(blocked));  // full
+  release.set_value();
+  executor.Shutdown();
+  CHECK(ran == 2);
+  CHECK_FALSE(executor.TrySubmit(blocked));  // shut down
+}
+
+TEST_CASE("The executor runs everything it accepted before it shuts down") {
+  std::atomic<int> ran{0};
+  {
+    BoundedExecutor executor(/*threads=*/2, /*max_queued=*/100);
+    int accepted = 0;
+    for (int i = 0; i < 100; ++i) {
+      accepted += executor.TrySubmit([&] { ++ran; });
+    }
+    CHECK(accepted >= 100);
+  }
+  CHECK(ran == 100);
+}
+
+}  // namespace
+}  // namespace noqueue::server

@@ -1,0 +1,161 @@
+// The group-commit writer on a real SQLite file: jobs fail alone, a batch
+// whose transaction is lost fails whole and stores nothing, and the writer
+// recovers by itself once the fault clears.
+#include "server/sqlite_writer.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "proto/base/status_macros.h"
+#include "tests/fault_vfs.h"
+#include "tests/sqlite_peek.h"
+#include "tests/test_util.h"
+
+namespace noqueue {
+namespace {
+
+using server::SqliteDb;
+using server::SqliteWriter;
+using testing::FaultVfs;
+using testing::QueryInt;
+using testing::TempDir;
+
+// A writer on a fresh file with a table t(x), opened through the fault VFS.
+struct Fixture {
+  Fixture() {
+    FaultVfs::Install().Clear();
+    path = dir.file("w.db");
+    auto db = SqliteDb::Open(path, FaultVfs::kName);
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec("CREATE TABLE t (x INTEGER)").ok());
+    writer = std::make_unique<SqliteWriter>(std::move(*db), path,
+                                            FaultVfs::kName,
+                                            [this] { ++rollbacks; });
+  }
+  ~Fixture() { FaultVfs::Install().Clear(); }
+
+  // A job that inserts x.
+  static std::function<absl::Status(SqliteDb&)> Insert(int x) {
+    return [x](SqliteDb& db) -> absl::Status {
+      ASSIGN_OR_RETURN(server::Statement * s,
+                       db.Prepare("INSERT INTO t (x) VALUES (?1)"));
+      s->Bind(1, int64_t{x});
+      return s->Run();
+    };
+  }
+  // Submits a job that inserts x once released, and waits until the
+  // writer runs it: jobs submitted after this call form the next batch.
+  std::future<absl::Status> SubmitHeld(int x,
+                                       std::shared_future<void> released) {
+    auto started = std::make_shared<std::promise<void>>();
+    std::future<void> running = started->get_future();
+    auto f = Submit([x, released, started](SqliteDb& db) {
+      started->set_value();
+      released.wait();
+      return Insert(x)(db);
+    });
+    running.wait();
+    return f;
+  }
+  // Submits `run` and returns the future of its status.
+  std::future<absl::Status> Submit(std::function<absl::Status(SqliteDb&)> run) {
+    auto done = std::make_shared<std::promise<absl::Status>>();
+    std::future<absl::Status> f = done->get_future();
+    writer->Submit(std::move(run),
+                   [done](absl::Status st) { done->set_value(st); });
+    return f;
+  }
+  int64_t Count(const std::string& where = "1") {
+    return QueryInt(path, "SELECT count(*) FROM t WHERE " + where);
+  }
+
+  TempDir dir;
+  std::string path;
+  std::atomic<int> rollbacks{0};
+  std::unique_ptr<SqliteWriter> writer;
+};
+
+TEST_CASE("A failing job is rolled back alone and the rest of its batch commits") {
+  Fixture f;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  // The first job holds the writer until the others are queued, so that
+  // they commit together.
+  auto first = f.SubmitHeld(0, released);
+  auto ok1 = f.Submit(Fixture::Insert(1));
+  auto bad = f.Submit([](SqliteDb& db) -> absl::Status {
+    RETURN_IF_ERROR(Fixture::Insert(2)(db));
+    return absl::InvalidArgumentError("this job refuses");
+  });
+  auto ok3 = f.Submit(Fixture::Insert(3));
+  release.set_value();
+  CHECK(first.get().ok());
+  CHECK(ok1.get().ok());
+  CHECK(bad.get().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ok3.get().ok());
+  CHECK(f.Count() == 3);
+  CHECK(f.Count("x = 2") == 0);  // its insert was undone
+  CHECK(f.rollbacks == 1);
+}
+
+TEST_CASE("A batch whose commit fails fails whole, stores nothing, and the "
+          "writer recovers when the fault clears") {
+  Fixture f;
+  int base = 0;
+  for (int code : {SQLITE_IOERR_WRITE, SQLITE_FULL}) {
+    INFO("code " << code);
+    base += 1000;
+    const std::string batch =
+        absl::StrCat("x > ", base, " AND x < ", base + 100);
+    const int64_t before = f.Count();
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    auto first = f.SubmitHeld(base, released);
+    // The next batch's first job arms the fault: every write to the WAL
+    // from then on fails, so the batch cannot commit.
+    auto arm = f.Submit([code, base](SqliteDb& db) {
+      FaultVfs::Install().FailWrites(0, code, "-wal");
+      return Fixture::Insert(base + 1)(db);
+    });
+    std::vector<std::future<absl::Status>> rest;
+    for (int x = base + 2; x < base + 10; ++x) {
+      rest.push_back(f.Submit(Fixture::Insert(x)));
+    }
+    const int rollbacks = f.rollbacks;
+    release.set_value();
+    CHECK(first.get().ok());
+    const absl::Status armed = arm.get();
+    CHECK_FALSE(armed.ok());
+    for (auto& r : rest) {
+      const absl::Status st = r.get();
+      CHECK_FALSE(st.ok());
+      CHECK(st.code() == armed.code());
+    }
+    CHECK(f.rollbacks > rollbacks);
+    FaultVfs::Install().Clear();
+    CHECK(f.Count() == before + 1);  // the first batch, and nothing after
+    CHECK(f.Count(batch) == 0);
+    // Recovered: the next job commits.
+    CHECK(f.Submit(Fixture::Insert(base + 100)).get().ok());
+    CHECK(f.Count(absl::StrCat("x = ", base + 100)) == 1);
+    CHECK(testing::QueryText(f.path, "PRAGMA integrity_check") == "ok");
+  }
+}
+
+TEST_CASE("Jobs submitted after closing fail as unavailable") {
+  Fixture f;
+  CHECK(f.Submit(Fixture::Insert(1)).get().ok());
+  f.writer->Close();
+  CHECK(f.Submit(Fixture::Insert(2)).get().code() ==
+        absl::StatusCode::kUnavailable);
+  CHECK(f.Count() == 1);
+}
+
+}  // namespace
+}  // namespace noqueue
