@@ -50,8 +50,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kRides[] = {"7_dwarfs_train", "soarin",
-                                  "toy_story_mania", "expedition_everest"};
+constexpr const char* kRides[] = {"7_dwarfs_train", "soarin", "toy_story_mania",
+                                  "expedition_everest"};
 // The data README's MAE of the posted wait, per ride, for reference.
 constexpr double kReferencePostedMae[] = {24.459, 10.109, 17.039, 10.338};
 
@@ -88,9 +88,8 @@ absl::StatusOr<Ride> LoadRide(const std::string& dir, const std::string& name) {
     // The local offset is written in the timestamp ("-05:00").
     const std::string off = at.substr(at.size() - 6);
     const int sign = off[0] == '-' ? -1 : 1;
-    const int64_t offset =
-        sign * (std::stoi(off.substr(1, 2)) * 3600 +
-                std::stoi(off.substr(4, 2)) * 60);
+    const int64_t offset = sign * (std::stoi(off.substr(1, 2)) * 3600 +
+                                   std::stoi(off.substr(4, 2)) * 60);
     double v = 0;
     const int64_t unix_s = absl::ToUnixSeconds(t);
     if (!row[c_posted].empty() && absl::SimpleAtod(row[c_posted], &v)) {
@@ -106,12 +105,12 @@ absl::StatusOr<Ride> LoadRide(const std::string& dir, const std::string& name) {
 enum class Liars { kNone, kPersistent, kFresh };
 
 struct Score {
-  int timed = 0;         // timed rows
-  int with_posted = 0;   // of which a posted value is at hand
-  int scored = 0;        // of which the status is also known
-  double posted_all = 0; // posted error sum over with_posted
-  double posted = 0;     // posted error sum over scored
-  double live = 0;       // live error sum over scored
+  int timed = 0;          // timed rows
+  int with_posted = 0;    // of which a posted value is at hand
+  int scored = 0;         // of which the status is also known
+  double posted_all = 0;  // posted error sum over with_posted
+  double posted = 0;      // posted error sum over scored
+  double live = 0;        // live error sum over scored
   int under_p90 = 0;
   int reports = 0;
   int accepted = 0;
@@ -163,10 +162,9 @@ Score Replay(const Ride& ride, Liars liars, uint64_t seed) {
     }
     releases.push_back({r.at.seconds(), std::move(r)});
   }
-  std::stable_sort(releases.begin(), releases.end(),
-                   [](const Release& a, const Release& b) {
-                     return a.local_s < b.local_s;
-                   });
+  std::stable_sort(
+      releases.begin(), releases.end(),
+      [](const Release& a, const Release& b) { return a.local_s < b.local_s; });
 
   Score score;
   size_t next = 0;
@@ -193,7 +191,8 @@ Score Replay(const Ride& ride, Liars liars, uint64_t seed) {
     const double posted = ride.posted[posted_i - 1].second;
     ++score.with_posted;
     score.posted_all += std::abs(posted - t.actual_min);
-    const model::VenueLiveStatus s =         estimator.Status(ride.name, model::LocalTime::FromSeconds(t.local_s));
+    const model::VenueLiveStatus s =
+        estimator.Status(ride.name, model::LocalTime::FromSeconds(t.local_s));
     if (!s.known) continue;
     ++score.scored;
     score.posted += std::abs(posted - t.actual_min);
@@ -204,12 +203,14 @@ Score Replay(const Ride& ride, Liars liars, uint64_t seed) {
 }
 
 int Run(const std::string& dir, uint64_t seed) {
-  std::printf("# crowd_eval: live wait from crowd reports vs the posted "
-              "wait (Disney World 2018)\n\n");
-  std::printf("| ride | timed | paired with posted | scored | posted MAE "
-              "(README) | posted MAE | live MAE | live/posted | live P90 "
-              "cover | 30%% liars MAE | growth | fresh liars MAE | growth |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "# crowd_eval: live wait from crowd reports vs the posted "
+      "wait (Disney World 2018)\n\n");
+  std::printf(
+      "| ride | timed | paired with posted | scored | posted MAE "
+      "(README) | posted MAE | live MAE | live/posted | live P90 "
+      "cover | 30%% liars MAE | growth | fresh liars MAE | growth |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   bool beats = true;
   bool robust = true;
   double total_seconds = 0;
@@ -231,14 +232,14 @@ int Run(const std::string& dir, uint64_t seed) {
     const double growth_fresh = fresh.LiveMae() / clean.LiveMae();
     beats = beats && ratio < 1.0;
     robust = robust && growth <= 1.2;
-    std::printf("| %s | %d | %d | %d | %.3f (%.3f) | %.3f | %.3f | %.3f | "
-                "%.3f | %.3f | %.3f | %.3f | %.3f |\n",
-                kRides[i], clean.timed, clean.with_posted, clean.scored,
-                clean.posted_all / std::max(1, clean.with_posted),
-                kReferencePostedMae[i], clean.PostedMae(), clean.LiveMae(),
-                ratio, static_cast<double>(clean.under_p90) /
-                           std::max(1, clean.scored),
-                liars.LiveMae(), growth, fresh.LiveMae(), growth_fresh);
+    std::printf(
+        "| %s | %d | %d | %d | %.3f (%.3f) | %.3f | %.3f | %.3f | "
+        "%.3f | %.3f | %.3f | %.3f | %.3f |\n",
+        kRides[i], clean.timed, clean.with_posted, clean.scored,
+        clean.posted_all / std::max(1, clean.with_posted),
+        kReferencePostedMae[i], clean.PostedMae(), clean.LiveMae(), ratio,
+        static_cast<double>(clean.under_p90) / std::max(1, clean.scored),
+        liars.LiveMae(), growth, fresh.LiveMae(), growth_fresh);
     for (const Score* s : {&clean, &liars, &fresh}) {
       total_seconds += s->report_seconds;
       total_reports += s->reports;
@@ -249,16 +250,15 @@ int Run(const std::string& dir, uint64_t seed) {
     sum_fresh += fresh.live;
     sum_n += clean.scored;
   }
-  std::printf("\nAll rides: live MAE %.3f vs posted %.3f (%.3f); with 30%% "
-              "liars %.3f (x%.3f), fresh-token liars %.3f (x%.3f)\n",
-              sum_live / sum_n, sum_posted / sum_n, sum_live / sum_posted,
-              sum_liars / sum_n, sum_liars / sum_live, sum_fresh / sum_n,
-              sum_fresh / sum_live);
+  std::printf(
+      "\nAll rides: live MAE %.3f vs posted %.3f (%.3f); with 30%% "
+      "liars %.3f (x%.3f), fresh-token liars %.3f (x%.3f)\n",
+      sum_live / sum_n, sum_posted / sum_n, sum_live / sum_posted,
+      sum_liars / sum_n, sum_liars / sum_live, sum_fresh / sum_n,
+      sum_fresh / sum_live);
   std::printf("Estimator cost: %.2f us per report (%d reports)\n",
-              1e6 * total_seconds / std::max(1, total_reports),
-              total_reports);
-  std::printf("Live beats posted on every ride: %s\n",
-              beats ? "PASS" : "MISS");
+              1e6 * total_seconds / std::max(1, total_reports), total_reports);
+  std::printf("Live beats posted on every ride: %s\n", beats ? "PASS" : "MISS");
   std::printf("MAE growth with 30%% liars <= 1.2 on every ride: %s\n",
               robust ? "PASS" : "MISS");
   return 0;

@@ -14,6 +14,7 @@
 // day). Scored on the last 6 days (the README's temporal split): AUC and
 // log loss, beside a batch logistic regression fitted here on the training
 // days (the README's plain and + history feature sets).
+#include <Eigen/Dense>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -21,8 +22,6 @@
 #include <functional>
 #include <numeric>
 #include <queue>
-
-#include <Eigen/Dense>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
@@ -218,9 +217,8 @@ int RunFlights(const std::string& dir) {
     r.venue = row[c_org];
     r.attendee = row[c_att];
     r.offset = y;
-    r.known_at =
-        t + absl::Minutes(30 + static_cast<int64_t>(distance / 7.5 +
-                                                     std::max(0.0, y)));
+    r.known_at = t + absl::Minutes(30 + static_cast<int64_t>(distance / 7.5 +
+                                                             std::max(0.0, y)));
     rows.push_back(std::move(r));
   }
   const FlightScores now = ReplayFlights(rows, false);
@@ -230,10 +228,15 @@ int RunFlights(const std::string& dir) {
     return std::min({s.zero, s.mean, s.shrunk, s.median}) / s.n;
   };
   std::printf("\nArrival offsets: %s\n", path.c_str());
-  std::printf("prequential, file order, %.0f scored rows (reference: 160,678)\n\n", n);
-  std::printf("| predictor | MAE (min), learning at once | reference MAE | MAE, learning when known |\n|---|---|---|---|\n");
-  std::printf("| (0) always 0 | %.3f | 26.711 | %.3f |\n", now.zero / n, late.zero / n);
-  std::printf("| (i) global running mean | %.3f | 28.113 | %.3f |\n", now.mean / n, late.mean / n);
+  std::printf(
+      "prequential, file order, %.0f scored rows (reference: 160,678)\n\n", n);
+  std::printf(
+      "| predictor | MAE (min), learning at once | reference MAE | MAE, "
+      "learning when known |\n|---|---|---|---|\n");
+  std::printf("| (0) always 0 | %.3f | 26.711 | %.3f |\n", now.zero / n,
+              late.zero / n);
+  std::printf("| (i) global running mean | %.3f | 28.113 | %.3f |\n",
+              now.mean / n, late.mean / n);
   std::printf("| (ii) per-attendee mean shrunk, k=5 | %.3f | 28.16 | %.3f |\n",
               now.shrunk / n, late.shrunk / n);
   std::printf("| (iii) global running median | %.3f | 26.403 | %.3f |\n",
@@ -244,23 +247,26 @@ int RunFlights(const std::string& dir) {
               now.covered / n, late.covered / n);
   const double ratio = now.model / n / best(now);
   const double coverage = now.covered / n;
-  std::printf("MAE ratio to the best baseline: %.3f (target <= 0.92: %s); "
-              "learning only when known: %.3f\n",
-              ratio, ratio <= 0.92 ? "PASS" : "MISS",
-              late.model / n / best(late));
-  std::printf("P10-P90 coverage: %.3f (target 0.77..0.83: %s); learning only "
-              "when known: %.3f\n",
-              coverage, coverage >= 0.77 && coverage <= 0.83 ? "PASS" : "MISS",
-              late.covered / n);
+  std::printf(
+      "MAE ratio to the best baseline: %.3f (target <= 0.92: %s); "
+      "learning only when known: %.3f\n",
+      ratio, ratio <= 0.92 ? "PASS" : "MISS", late.model / n / best(late));
+  std::printf(
+      "P10-P90 coverage: %.3f (target 0.77..0.83: %s); learning only "
+      "when known: %.3f\n",
+      coverage, coverage >= 0.77 && coverage <= 0.83 ? "PASS" : "MISS",
+      late.covered / n);
   std::printf("online update: %.2f us per LearnArrival (mean over %.0f)\n",
               now.learn_us, n);
-  std::printf("habit state: %.0f bytes per attendee (%zu attendee-venue pairs)\n",
-              now.bytes_per_attendee, now.attendees);
+  std::printf(
+      "habit state: %.0f bytes per attendee (%zu attendee-venue pairs)\n",
+      now.bytes_per_attendee, now.attendees);
   return 0;
 }
 
 // Batch logistic regression by Newton's method (IRLS) with a tiny ridge.
-Eigen::VectorXd FitLogistic(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
+Eigen::VectorXd FitLogistic(const Eigen::MatrixXd& x,
+                            const Eigen::VectorXd& y) {
   Eigen::VectorXd w = Eigen::VectorXd::Zero(x.cols());
   for (int iter = 0; iter < 30; ++iter) {
     const Eigen::VectorXd p =
@@ -284,12 +290,12 @@ int RunNoShow(const std::string& dir) {
   }
   const CsvTable& t = *table;
   const int c_pat = t.Column("PatientId"), c_gen = t.Column("Gender"),
-            c_sch = t.Column("ScheduledDay"), c_app = t.Column("AppointmentDay"),
-            c_age = t.Column("Age"), c_nbh = t.Column("Neighbourhood"),
-            c_sc = t.Column("Scholarship"), c_hi = t.Column("Hipertension"),
-            c_di = t.Column("Diabetes"), c_al = t.Column("Alcoholism"),
-            c_ha = t.Column("Handcap"), c_sms = t.Column("SMS_received"),
-            c_ns = t.Column("No-show");
+            c_sch = t.Column("ScheduledDay"),
+            c_app = t.Column("AppointmentDay"), c_age = t.Column("Age"),
+            c_nbh = t.Column("Neighbourhood"), c_sc = t.Column("Scholarship"),
+            c_hi = t.Column("Hipertension"), c_di = t.Column("Diabetes"),
+            c_al = t.Column("Alcoholism"), c_ha = t.Column("Handcap"),
+            c_sms = t.Column("SMS_received"), c_ns = t.Column("No-show");
   const size_t n = t.rows.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -331,14 +337,11 @@ int RunNoShow(const std::string& dir) {
       row.ctx.local_weekday = static_cast<int>(absl::GetWeekday(app));
       row.ctx.lead_days = std::max<double>(0, app - civil(r[c_sch]));
       row.ctx.at = absl::FromCivil(app, absl::UTCTimeZone());
-      row.ctx.features = {{"age", Num(r[c_age])},
-                          {"male", r[c_gen] == "M" ? 1.0 : 0.0},
-                          {"sms", Num(r[c_sms])},
-                          {"scholarship", Num(r[c_sc])},
-                          {"hipertension", Num(r[c_hi])},
-                          {"diabetes", Num(r[c_di])},
-                          {"alcoholism", Num(r[c_al])},
-                          {"handcap", Num(r[c_ha])}};
+      row.ctx.features = {
+          {"age", Num(r[c_age])},         {"male", r[c_gen] == "M" ? 1.0 : 0.0},
+          {"sms", Num(r[c_sms])},         {"scholarship", Num(r[c_sc])},
+          {"hipertension", Num(r[c_hi])}, {"diabetes", Num(r[c_di])},
+          {"alcoholism", Num(r[c_al])},   {"handcap", Num(r[c_ha])}};
       row.venue = r[c_nbh];
       row.patient = r[c_pat];
       row.no_show = r[c_ns] == "Yes" ? 1 : 0;
@@ -416,7 +419,8 @@ int RunNoShow(const std::string& dir) {
     std::vector<double> score(s.data(), s.data() + s.size());
     std::vector<int> label(yte.data(), yte.data() + yte.size());
     std::vector<double> prob(score.size());
-    for (size_t i = 0; i < score.size(); ++i) prob[i] = 1 / (1 + std::exp(-score[i]));
+    for (size_t i = 0; i < score.size(); ++i)
+      prob[i] = 1 / (1 + std::exp(-score[i]));
     return std::make_pair(Auc(score, label), LogLoss(prob, label));
   };
 
@@ -432,25 +436,36 @@ int RunNoShow(const std::string& dir) {
   const auto [lr_hist_auc, lr_hist_ll] = batch_auc(true);
   const double auc = Auc(test_p, test_y);
   std::printf("\nNo-shows: %s\n", path.c_str());
-  std::printf("%zu rows, %zu days; test = the last %zu days from %s: %zu rows "
-              "(reference: 26,450)\n\n",
-              n, days.size(), test_days, first_test_day.c_str(), test_p.size());
-  std::printf("| predictor (test days) | AUC | log loss | reference AUC |\n"
-              "|---|---|---|---|\n");
+  std::printf(
+      "%zu rows, %zu days; test = the last %zu days from %s: %zu rows "
+      "(reference: 26,450)\n\n",
+      n, days.size(), test_days, first_test_day.c_str(), test_p.size());
+  std::printf(
+      "| predictor (test days) | AUC | log loss | reference AUC |\n"
+      "|---|---|---|---|\n");
   std::printf("| training no-show rate (constant) | 0.500 | %.4f | |\n",
               LogLoss(std::vector<double>(test_y.size(), rate), test_y));
-  std::printf("| batch logistic regression, plain (fitted here) | %.3f | %.4f | 0.664 |\n",
-              lr_plain_auc, lr_plain_ll);
-  std::printf("| batch logistic regression, + history (fitted here) | %.3f | %.4f | 0.676 |\n",
-              lr_hist_auc, lr_hist_ll);
-  std::printf("| HistGradientBoosting, + history (README, not rerun) | | | 0.733 |\n");
-  std::printf("| NoQueue online model (predict the day, then learn it) | %.3f | %.4f | |\n\n",
-              auc, LogLoss(test_p, test_y));
-  std::printf("AUC on the test days: %.3f (target >= 0.72: %s); prequential AUC "
-              "on the training days: %.3f\n",
-              auc, auc >= 0.72 ? "PASS" : "MISS", Auc(train_p, train_y));
-  std::printf("online update: %.2f us per LearnAttendance\n",
-              std::chrono::duration<double, std::micro>(learn_time).count() / n);
+  std::printf(
+      "| batch logistic regression, plain (fitted here) | %.3f | %.4f | 0.664 "
+      "|\n",
+      lr_plain_auc, lr_plain_ll);
+  std::printf(
+      "| batch logistic regression, + history (fitted here) | %.3f | %.4f | "
+      "0.676 |\n",
+      lr_hist_auc, lr_hist_ll);
+  std::printf(
+      "| HistGradientBoosting, + history (README, not rerun) | | | 0.733 |\n");
+  std::printf(
+      "| NoQueue online model (predict the day, then learn it) | %.3f | %.4f | "
+      "|\n\n",
+      auc, LogLoss(test_p, test_y));
+  std::printf(
+      "AUC on the test days: %.3f (target >= 0.72: %s); prequential AUC "
+      "on the training days: %.3f\n",
+      auc, auc >= 0.72 ? "PASS" : "MISS", Auc(train_p, train_y));
+  std::printf(
+      "online update: %.2f us per LearnAttendance\n",
+      std::chrono::duration<double, std::micro>(learn_time).count() / n);
   return 0;
 }
 

@@ -19,6 +19,8 @@
 // --duration_s of measurement. Figures per point: calls (or tags) per
 // second, attendees per second, latency P50/P90/P99/P99.9, errors by status
 // code, server CPU per call and the server's peak memory.
+#include <grpcpp/grpcpp.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -40,10 +42,6 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-#include <sqlite3.h>
-
-#include "proto/base/wire_time.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
@@ -59,6 +57,7 @@
 #include "noqueue/v1/crowd.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
+#include "proto/base/wire_time.h"
 
 ABSL_FLAG(bool, quick, false,
           "CI smoke mode: two concurrency levels, short points, < 1 minute");
@@ -186,7 +185,7 @@ int ServeEcho() {
 // What the server process costs, from /proc.
 
 struct ProcessUsage {
-  double cpu_s = 0;       // user + system
+  double cpu_s = 0;        // user + system
   double peak_rss_mb = 0;  // VmHWM
 };
 
@@ -224,7 +223,7 @@ struct Point {
   std::string kind;      // "noqueue", "echo", "sqlite"
   int concurrency = 0;
   double seconds = 0;
-  int64_t calls = 0;       // completed OK (tags for streams)
+  int64_t calls = 0;          // completed OK (tags for streams)
   double per_call_items = 1;  // attendees per call, for CreateSchedule
   std::vector<double> latency_ms;
   std::map<std::string, int64_t> errors;
@@ -273,12 +272,23 @@ class Recorder {
     p->errors = errors_;
   }
   static std::string StatusName(grpc::StatusCode code) {
-    static const char* kNames[] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
-        "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
-        "DATA_LOSS", "UNAUTHENTICATED"};
+    static const char* kNames[] = {"OK",
+                                   "CANCELLED",
+                                   "UNKNOWN",
+                                   "INVALID_ARGUMENT",
+                                   "DEADLINE_EXCEEDED",
+                                   "NOT_FOUND",
+                                   "ALREADY_EXISTS",
+                                   "PERMISSION_DENIED",
+                                   "RESOURCE_EXHAUSTED",
+                                   "FAILED_PRECONDITION",
+                                   "ABORTED",
+                                   "OUT_OF_RANGE",
+                                   "UNIMPLEMENTED",
+                                   "INTERNAL",
+                                   "UNAVAILABLE",
+                                   "DATA_LOSS",
+                                   "UNAUTHENTICATED"};
     const int c = static_cast<int>(code);
     return c >= 0 && c <= 16 ? kNames[c] : absl::StrCat("CODE_", c);
   }
@@ -361,7 +371,9 @@ class LoadStream final : public grpc::ClientBidiReactor<Req, Resp> {
   using Check = std::function<std::string(const Resp&)>;
 
   LoadStream(int window, Make make, Check check, Recorder* recorder)
-      : window_(window), make_(std::move(make)), check_(std::move(check)),
+      : window_(window),
+        make_(std::move(make)),
+        check_(std::move(check)),
         recorder_(recorder) {}
 
   void Begin() {
@@ -462,9 +474,11 @@ v1::Venue BenchVenue(int n) {
 
 absl::Time Day() {
   // Yesterday morning: tags on it are in the past, as real ones are.
-  return absl::FromCivil(
-      absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) - 1,
-      absl::UTCTimeZone()) + absl::Hours(8);
+  return absl::FromCivil(absl::CivilDay(absl::ToCivilDay(absl::Now(),
+                                                         absl::UTCTimeZone())) -
+                             1,
+                         absl::UTCTimeZone()) +
+         absl::Hours(8);
 }
 
 // A schedule of n attendees over four hours, `days_before` days before
@@ -504,8 +518,9 @@ class TagPlan {
   TagPlan(std::vector<Schedule> schedules, std::string run)
       : schedules_(std::move(schedules)), run_(std::move(run)) {
     for (Schedule& s : schedules_) {
-      std::stable_sort(s.convocations.begin(), s.convocations.end(),
-                       [](const auto& a, const auto& b) { return a.second < b.second; });
+      std::stable_sort(
+          s.convocations.begin(), s.convocations.end(),
+          [](const auto& a, const auto& b) { return a.second < b.second; });
       starts_.push_back(pool_);
       pool_ += static_cast<int64_t>(s.convocations.size());
     }
@@ -515,8 +530,9 @@ class TagPlan {
   static TagPlan Synthetic(const std::string& run) {
     Schedule s{"sch_0123456789abcdef01234567", {}};
     for (int i = 0; i < kAttendees; ++i) {
-      s.convocations.emplace_back(absl::StrCat("traveller-", i),
-                                  Day() + absl::Minutes(240.0 * i / kAttendees));
+      s.convocations.emplace_back(
+          absl::StrCat("traveller-", i),
+          Day() + absl::Minutes(240.0 * i / kAttendees));
     }
     return TagPlan({std::move(s)}, run);
   }
@@ -535,7 +551,8 @@ class TagPlan {
     if (slot >= pool_) ++repeats_;
     int64_t conv = (slot % pool_ + pool_) % pool_;
     const size_t k_schedule =
-        std::upper_bound(starts_.begin(), starts_.end(), conv) - starts_.begin() - 1;
+        std::upper_bound(starts_.begin(), starts_.end(), conv) -
+        starts_.begin() - 1;
     const Schedule* s = &schedules_[k_schedule];
     conv -= starts_[k_schedule];
     const auto& [attendee, at] = s->convocations[conv];
@@ -582,9 +599,12 @@ class Bench {
  public:
   Bench(std::string noqueue_target, pid_t noqueue_pid, std::string echo_target,
         pid_t echo_pid, Timing timing, std::vector<int> levels)
-      : nq_target_(std::move(noqueue_target)), nq_pid_(noqueue_pid),
-        echo_target_(std::move(echo_target)), echo_pid_(echo_pid),
-        timing_(timing), levels_(std::move(levels)) {
+      : nq_target_(std::move(noqueue_target)),
+        nq_pid_(noqueue_pid),
+        echo_target_(std::move(echo_target)),
+        echo_pid_(echo_pid),
+        timing_(timing),
+        levels_(std::move(levels)) {
     nq_channels_ = Channels(nq_target_, 4);
     echo_channels_ = Channels(echo_target_, 4);
   }
@@ -634,14 +654,15 @@ class Bench {
       for (auto& ch : nq_channels_) {
         stubs.push_back(v1::SchedulingService::NewStub(ch));
       }
-      Point p = Measure(name, "noqueue", c, n, nq_pid_,
-                        [&](int slot, Done done) {
-        Slot& s = slots[slot];
-        s.req.set_request_id(absl::StrCat("bench-", run_, "-", n, "-", seq++));
-        s.ctx = std::make_unique<grpc::ClientContext>();
-        stubs[slot % stubs.size()]->async()->CreateSchedule(
-            s.ctx.get(), &s.req, &s.resp, std::move(done));
-      });
+      Point p =
+          Measure(name, "noqueue", c, n, nq_pid_, [&](int slot, Done done) {
+            Slot& s = slots[slot];
+            s.req.set_request_id(
+                absl::StrCat("bench-", run_, "-", n, "-", seq++));
+            s.ctx = std::make_unique<grpc::ClientContext>();
+            stubs[slot % stubs.size()]->async()->CreateSchedule(
+                s.ctx.get(), &s.req, &s.resp, std::move(done));
+          });
       points_.push_back(std::move(p));
       EchoUnary(name, c, req_bytes, resp_bytes);
     }
@@ -650,7 +671,8 @@ class Bench {
   void Crowd() {
     const std::string venue = "bench-100";
     std::vector<std::unique_ptr<v1::CrowdService::Stub>> stubs;
-    for (auto& ch : nq_channels_) stubs.push_back(v1::CrowdService::NewStub(ch));
+    for (auto& ch : nq_channels_)
+      stubs.push_back(v1::CrowdService::NewStub(ch));
     const size_t report_bytes = Report(venue, 0).ByteSizeLong();
     v1::GetVenueStatusRequest status_req;
     status_req.set_venue_id(venue);
@@ -663,25 +685,25 @@ class Bench {
       };
       std::vector<Slot> slots(c);
       std::atomic<int64_t> seq{next_report_};
-      points_.push_back(Measure("ReportQueue", "noqueue", c, 1, nq_pid_,
-                                [&](int slot, Done done) {
-        Slot& s = slots[slot];
-        s.req = Report(venue, seq++);
-        s.ctx = std::make_unique<grpc::ClientContext>();
-        stubs[slot % stubs.size()]->async()->ReportQueue(
-            s.ctx.get(), &s.req, &s.resp, std::move(done));
-      }));
+      points_.push_back(Measure(
+          "ReportQueue", "noqueue", c, 1, nq_pid_, [&](int slot, Done done) {
+            Slot& s = slots[slot];
+            s.req = Report(venue, seq++);
+            s.ctx = std::make_unique<grpc::ClientContext>();
+            stubs[slot % stubs.size()]->async()->ReportQueue(
+                s.ctx.get(), &s.req, &s.resp, std::move(done));
+          }));
       next_report_ = seq;
       EchoUnary("ReportQueue", c, report_bytes, 32);
       size_t status_bytes = 0;
-      points_.push_back(Measure("GetVenueStatus", "noqueue", c, 1, nq_pid_,
-                                [&](int slot, Done done) {
-        Slot& s = slots[slot];
-        status_bytes = s.status.ByteSizeLong();
-        s.ctx = std::make_unique<grpc::ClientContext>();
-        stubs[slot % stubs.size()]->async()->GetVenueStatus(
-            s.ctx.get(), &status_req, &s.status, std::move(done));
-      }));
+      points_.push_back(Measure(
+          "GetVenueStatus", "noqueue", c, 1, nq_pid_, [&](int slot, Done done) {
+            Slot& s = slots[slot];
+            status_bytes = s.status.ByteSizeLong();
+            s.ctx = std::make_unique<grpc::ClientContext>();
+            stubs[slot % stubs.size()]->async()->GetVenueStatus(
+                s.ctx.get(), &status_req, &s.status, std::move(done));
+          }));
       EchoUnary("GetVenueStatus", c, status_req.ByteSizeLong(),
                 std::max<size_t>(status_bytes, 64));
     }
@@ -710,8 +732,9 @@ class Bench {
         pool[k].id = resp.schedule().schedule_id();
         for (const v1::Convocation& c : resp.schedule().convocations()) {
           pool[k].convocations.emplace_back(
-              c.attendee_id(), absl::FromUnixSeconds(c.convocation_time().seconds()) +
-                                   absl::Nanoseconds(c.convocation_time().nanos()));
+              c.attendee_id(),
+              absl::FromUnixSeconds(c.convocation_time().seconds()) +
+                  absl::Nanoseconds(c.convocation_time().nanos()));
         }
       }
     };
@@ -740,9 +763,9 @@ class Bench {
       };
       auto check = [](const v1::ArrivalAck& ack) -> std::string {
         if (ack.status() == v1::ACCEPTED) return "";
-        return absl::StrCat(v1::AckStatus_Name(ack.status()), "/",
-                            Recorder::StatusName(
-                                static_cast<grpc::StatusCode>(ack.code())));
+        return absl::StrCat(
+            v1::AckStatus_Name(ack.status()), "/",
+            Recorder::StatusName(static_cast<grpc::StatusCode>(ack.code())));
       };
       points_.push_back(MeasureStreams<v1::ArrivalEvent, v1::ArrivalAck>(
           "StreamArrivals", "noqueue", c, nq_pid_,
@@ -762,9 +785,7 @@ class Bench {
                 ->async()
                 ->Stream(ctx, r);
           },
-          [m](int) {
-            return [m](int64_t, EchoMessage* e) { *e = m; };
-          },
+          [m](int) { return [m](int64_t, EchoMessage* e) { *e = m; }; },
           [](const EchoMessage&) { return std::string(); }));
     }
   }
@@ -794,30 +815,40 @@ class Bench {
     std::vector<double> seconds(4);
     std::vector<std::thread> loops;
     loops.emplace_back([&] {
-      RunUnary(2, timing_, [&](int slot, Done done) {
-        Slot& s = slots[slot];
-        s.req.set_request_id(absl::StrCat("bench-", run_, "-mixed-", seq++));
-        s.ctx = std::make_unique<grpc::ClientContext>();
-        sched->async()->CreateSchedule(s.ctx.get(), &s.req, &s.resp,
-                                       std::move(done));
-      }, &schedules, &seconds[0]);
+      RunUnary(
+          2, timing_,
+          [&](int slot, Done done) {
+            Slot& s = slots[slot];
+            s.req.set_request_id(
+                absl::StrCat("bench-", run_, "-mixed-", seq++));
+            s.ctx = std::make_unique<grpc::ClientContext>();
+            sched->async()->CreateSchedule(s.ctx.get(), &s.req, &s.resp,
+                                           std::move(done));
+          },
+          &schedules, &seconds[0]);
     });
     loops.emplace_back([&] {
-      RunUnary(2, timing_, [&](int slot, Done done) {
-        Slot& s = slots[2 + slot];
-        s.report = Report(venue, report_seq++);
-        s.ctx = std::make_unique<grpc::ClientContext>();
-        crowd->async()->ReportQueue(s.ctx.get(), &s.report, &s.report_resp,
-                                    std::move(done));
-      }, &reports, &seconds[1]);
+      RunUnary(
+          2, timing_,
+          [&](int slot, Done done) {
+            Slot& s = slots[2 + slot];
+            s.report = Report(venue, report_seq++);
+            s.ctx = std::make_unique<grpc::ClientContext>();
+            crowd->async()->ReportQueue(s.ctx.get(), &s.report, &s.report_resp,
+                                        std::move(done));
+          },
+          &reports, &seconds[1]);
     });
     loops.emplace_back([&] {
-      RunUnary(2, timing_, [&](int slot, Done done) {
-        Slot& s = slots[4 + slot];
-        s.ctx = std::make_unique<grpc::ClientContext>();
-        crowd->async()->GetVenueStatus(s.ctx.get(), &s.status_req, &s.status,
-                                       std::move(done));
-      }, &statuses, &seconds[2]);
+      RunUnary(
+          2, timing_,
+          [&](int slot, Done done) {
+            Slot& s = slots[4 + slot];
+            s.ctx = std::make_unique<grpc::ClientContext>();
+            crowd->async()->GetVenueStatus(s.ctx.get(), &s.status_req,
+                                           &s.status, std::move(done));
+          },
+          &statuses, &seconds[2]);
     });
     grpc::ClientContext stream_ctx;
     const int64_t stream_id = next_stream_++;
@@ -826,12 +857,14 @@ class Bench {
         [this, device = absl::StrCat("gate-", stream_id)](
             int64_t, v1::ArrivalEvent* e) { tags_->Next(device, e); },
         [](const v1::ArrivalAck& ack) {
-          return ack.status() == v1::ACCEPTED ? std::string()
-                                              : v1::AckStatus_Name(ack.status());
+          return ack.status() == v1::ACCEPTED
+                     ? std::string()
+                     : v1::AckStatus_Name(ack.status());
         },
         &tags);
-    v1::ArrivalService::NewStub(nq_channels_[2])->async()->StreamArrivals(
-        &stream_ctx, &stream);
+    v1::ArrivalService::NewStub(nq_channels_[2])
+        ->async()
+        ->StreamArrivals(&stream_ctx, &stream);
     stream.Begin();
     std::this_thread::sleep_for(
         std::chrono::duration<double>(timing_.warmup_s));
@@ -903,12 +936,16 @@ class Bench {
       sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
       for (int i = 0; i < batch; ++i, ++rows) {
         plan.Next("gate-0", &e);
-        sqlite3_bind_text(insert, 1, e.event_id().c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(insert, 2, e.schedule_id().c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(insert, 3, e.attendee_id().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 1, e.event_id().c_str(), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 2, e.schedule_id().c_str(), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 3, e.attendee_id().c_str(), -1,
+                          SQLITE_TRANSIENT);
         sqlite3_bind_int(insert, 4, e.kind());
         sqlite3_bind_int64(insert, 5, e.observed_at().seconds() * 1000000);
-        sqlite3_bind_text(insert, 6, e.device_id().c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 6, e.device_id().c_str(), -1,
+                          SQLITE_TRANSIENT);
         sqlite3_bind_int64(insert, 7, absl::ToUnixMicros(absl::Now()));
         sqlite3_step(insert);
         sqlite3_reset(insert);
@@ -968,20 +1005,20 @@ class Bench {
       std::unique_ptr<grpc::ClientContext> ctx;
     };
     std::vector<Slot> slots(c);
-    points_.push_back(Measure(workload, "echo", c, 1, echo_pid_,
-                              [&](int slot, Done done) {
-      Slot& s = slots[slot];
-      s.ctx = std::make_unique<grpc::ClientContext>();
-      stubs[slot % stubs.size()]->async()->Unary(s.ctx.get(), &m, &s.resp,
-                                                 std::move(done));
-    }));
+    points_.push_back(
+        Measure(workload, "echo", c, 1, echo_pid_, [&](int slot, Done done) {
+          Slot& s = slots[slot];
+          s.ctx = std::make_unique<grpc::ClientContext>();
+          stubs[slot % stubs.size()]->async()->Unary(s.ctx.get(), &m, &s.resp,
+                                                     std::move(done));
+        }));
   }
 
   template <typename Req, typename Resp, typename Start, typename MakeFor,
             typename Check>
-  Point MeasureStreams(
-      const std::string& workload, const std::string& kind, int c, pid_t pid,
-      Start start, MakeFor make_for, Check check) {
+  Point MeasureStreams(const std::string& workload, const std::string& kind,
+                       int c, pid_t pid, Start start, MakeFor make_for,
+                       Check check) {
     Progress(workload, kind, c);
     Recorder recorder;
     Point p;
@@ -1037,7 +1074,8 @@ class Bench {
   int64_t next_stream_ = 0;
   // Ids of this run's requests and tags start with it, so that a run on a
   // server that has seen others repeats none.
-  const std::string run_ = absl::StrCat(absl::Hex(absl::ToUnixMicros(absl::Now())));
+  const std::string run_ =
+      absl::StrCat(absl::Hex(absl::ToUnixMicros(absl::Now())));
   std::unique_ptr<TagPlan> tags_;
 };
 
@@ -1056,15 +1094,17 @@ const Point* Find(const std::vector<Point>& points, const std::string& workload,
 
 std::string Errors(const Point& p) {
   std::vector<std::string> parts;
-  for (const auto& [name, n] : p.errors) parts.push_back(absl::StrCat(name, " ", n));
+  for (const auto& [name, n] : p.errors)
+    parts.push_back(absl::StrCat(name, " ", n));
   return parts.empty() ? "0" : absl::StrJoin(parts, ", ");
 }
 
 void PrintTable(const std::vector<Point>& points) {
-  std::printf("| workload | C | calls/s | attendees/s | P50 ms | P90 ms | P99 ms "
-              "| P99.9 ms | errors | server CPU us/call | server peak MB | "
-              "ceiling/s | ratio |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| workload | C | calls/s | attendees/s | P50 ms | P90 ms | P99 ms "
+      "| P99.9 ms | errors | server CPU us/call | server peak MB | "
+      "ceiling/s | ratio |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const Point& p : points) {
     if (p.kind != "noqueue") continue;
     const Point* echo = Find(points, p.workload, "echo", p.concurrency);
@@ -1073,26 +1113,29 @@ void PrintTable(const std::vector<Point>& points) {
       ceiling = absl::StrFormat("%.0f echo", echo->Rate());
       ratio = absl::StrFormat("%.2f", p.Rate() / echo->Rate());
     }
-    std::printf("| %s | %d | %.0f | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | "
-                "%s | %s | %s |\n",
-                p.workload.c_str(), p.concurrency, p.Rate(),
-                p.per_call_items > 1
-                    ? absl::StrFormat("%.0f", p.Rate() * p.per_call_items).c_str()
-                    : "",
-                p.Quantile(0.5), p.Quantile(0.9), p.Quantile(0.99),
-                p.Quantile(0.999), Errors(p).c_str(),
-                std::isnan(p.CpuUsPerCall())
-                    ? "n/a"
-                    : absl::StrFormat("%.0f", p.CpuUsPerCall()).c_str(),
-                p.server_peak_mb < 0
-                    ? "n/a"
-                    : absl::StrFormat("%.0f", p.server_peak_mb).c_str(),
-                ceiling.c_str(), ratio.c_str());
+    std::printf(
+        "| %s | %d | %.0f | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | "
+        "%s | %s | %s |\n",
+        p.workload.c_str(), p.concurrency, p.Rate(),
+        p.per_call_items > 1
+            ? absl::StrFormat("%.0f", p.Rate() * p.per_call_items).c_str()
+            : "",
+        p.Quantile(0.5), p.Quantile(0.9), p.Quantile(0.99), p.Quantile(0.999),
+        Errors(p).c_str(),
+        std::isnan(p.CpuUsPerCall())
+            ? "n/a"
+            : absl::StrFormat("%.0f", p.CpuUsPerCall()).c_str(),
+        p.server_peak_mb < 0
+            ? "n/a"
+            : absl::StrFormat("%.0f", p.server_peak_mb).c_str(),
+        ceiling.c_str(), ratio.c_str());
   }
   for (const Point& p : points) {
     if (p.kind == "sqlite") {
-      std::printf("\nRaw SQLite ceiling: %.0f rows/s (batches of %d rows, WAL, "
-                  "synchronous=NORMAL)\n", p.Rate(), p.concurrency);
+      std::printf(
+          "\nRaw SQLite ceiling: %.0f rows/s (batches of %d rows, WAL, "
+          "synchronous=NORMAL)\n",
+          p.Rate(), p.concurrency);
     }
   }
 }
@@ -1103,23 +1146,26 @@ std::string Json(const std::vector<Point>& points) {
     const Point& p = points[i];
     std::string errors;
     for (const auto& [name, n] : p.errors) {
-      absl::StrAppend(&errors, errors.empty() ? "" : ", ", "\"", name, "\": ", n);
+      absl::StrAppend(&errors, errors.empty() ? "" : ", ", "\"", name,
+                      "\": ", n);
     }
     auto num = [](double v) {
       return std::isnan(v) || v < 0 ? std::string("null")
                                     : absl::StrFormat("%.4f", v);
     };
-    absl::StrAppend(
-        &out, "  {\"workload\": \"", p.workload, "\", \"kind\": \"", p.kind,
-        "\", \"concurrency\": ", p.concurrency, ", \"seconds\": ",
-        num(p.seconds), ", \"calls\": ", p.calls, ", \"calls_per_s\": ",
-        num(p.Rate()), ", \"items_per_call\": ", num(p.per_call_items),
-        ", \"latency_ms\": {\"p50\": ", num(p.Quantile(0.5)), ", \"p90\": ",
-        num(p.Quantile(0.9)), ", \"p99\": ", num(p.Quantile(0.99)),
-        ", \"p999\": ", num(p.Quantile(0.999)), "}, \"errors\": {", errors,
-        "}, \"server_cpu_us_per_call\": ", num(p.CpuUsPerCall()),
-        ", \"server_peak_mb\": ", num(p.server_peak_mb), "}",
-        i + 1 < points.size() ? ",\n" : "\n");
+    absl::StrAppend(&out, "  {\"workload\": \"", p.workload, "\", \"kind\": \"",
+                    p.kind, "\", \"concurrency\": ", p.concurrency,
+                    ", \"seconds\": ", num(p.seconds), ", \"calls\": ", p.calls,
+                    ", \"calls_per_s\": ", num(p.Rate()),
+                    ", \"items_per_call\": ", num(p.per_call_items),
+                    ", \"latency_ms\": {\"p50\": ", num(p.Quantile(0.5)),
+                    ", \"p90\": ", num(p.Quantile(0.9)),
+                    ", \"p99\": ", num(p.Quantile(0.99)),
+                    ", \"p999\": ", num(p.Quantile(0.999)), "}, \"errors\": {",
+                    errors,
+                    "}, \"server_cpu_us_per_call\": ", num(p.CpuUsPerCall()),
+                    ", \"server_peak_mb\": ", num(p.server_peak_mb), "}",
+                    i + 1 < points.size() ? ",\n" : "\n");
   }
   out += "]}\n";
   return out;
@@ -1127,7 +1173,8 @@ std::string Json(const std::vector<Point>& points) {
 
 // Two panels: calls per second, and P99 latency, against concurrency (log
 // scales), one colour per workload; NoQueue solid, its echo ceiling dashed.
-std::string Svg(const std::vector<Point>& points, const std::vector<int>& levels) {
+std::string Svg(const std::vector<Point>& points,
+                const std::vector<int>& levels) {
   const double W = 980, H = 420, pad = 60, panel = (W - 3 * pad) / 2;
   std::vector<std::string> workloads;
   for (const Point& p : points) {
@@ -1139,11 +1186,14 @@ std::string Svg(const std::vector<Point>& points, const std::vector<int>& levels
   }
   static const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
                                    "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-  const double cmin = levels.front(), cmax = std::max(levels.back(), levels.front() * 2);
+  const double cmin = levels.front(),
+               cmax = std::max(levels.back(), levels.front() * 2);
   std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+      "height=\"%.0f\" "
       "font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H + 120);
+      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+      W, H + 120);
   for (int panel_i = 0; panel_i < 2; ++panel_i) {
     const double x0 = pad + panel_i * (panel + pad), y0 = 30, h = H - 60;
     auto value = [&](const Point& p) {
@@ -1176,17 +1226,19 @@ std::string Svg(const std::vector<Point>& points, const std::vector<int>& levels
         panel_i == 0 ? "Calls (tags) per second vs concurrency"
                      : "P99 latency (ms) vs concurrency");
     for (double v = vmin; v <= vmax * 1.001; v *= 10) {
-      absl::StrAppendFormat(&svg,
-                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
-                            "%g</text>\n<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-                            "y2=\"%.1f\" stroke=\"#eee\"/>\n",
-                            x0 - 4, Y(v) + 4, v, x0, x0 + panel, Y(v), Y(v));
+      absl::StrAppendFormat(
+          &svg,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
+          "%g</text>\n<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+          "y2=\"%.1f\" stroke=\"#eee\"/>\n",
+          x0 - 4, Y(v) + 4, v, x0, x0 + panel, Y(v), Y(v));
     }
     for (int c : levels) {
-      absl::StrAppendFormat(&svg,
-                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-                            "%d</text>\n",
-                            X(c), y0 + h + 14, c);
+      absl::StrAppendFormat(
+          &svg,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+          "%d</text>\n",
+          X(c), y0 + h + 14, c);
     }
     for (size_t w = 0; w < workloads.size(); ++w) {
       for (const char* kind : {"noqueue", "echo"}) {
@@ -1200,7 +1252,8 @@ std::string Svg(const std::vector<Point>& points, const std::vector<int>& levels
         if (path.empty()) continue;
         absl::StrAppendFormat(
             &svg,
-            "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+            "<path d=\"%s\" fill=\"none\" stroke=\"%s\" "
+            "stroke-width=\"2\"%s/>\n",
             path, kColours[w % 8],
             std::string(kind) == "echo" ? " stroke-dasharray=\"5,4\"" : "");
       }
@@ -1224,16 +1277,18 @@ std::string Svg(const std::vector<Point>& points, const std::vector<int>& levels
 }
 
 // The issue's targets, from the points.
-void PrintTargets(const std::vector<Point>& points, const std::vector<int>& levels) {
+void PrintTargets(const std::vector<Point>& points,
+                  const std::vector<int>& levels) {
   std::printf("\n## Targets\n\n");
   for (int c : levels) {
     const Point* nq = Find(points, "CreateSchedule/100", "noqueue", c);
     const Point* echo = Find(points, "CreateSchedule/100", "echo", c);
     if (!nq || !echo || echo->Rate() <= 0) continue;
     const double r = nq->Rate() / echo->Rate();
-    std::printf("CreateSchedule(100) at C=%d: %.0f/s = %.2f of echo (%.0f/s), "
-                "target >= 0.40: %s\n",
-                c, nq->Rate(), r, echo->Rate(), r >= 0.4 ? "PASS" : "MISS");
+    std::printf(
+        "CreateSchedule(100) at C=%d: %.0f/s = %.2f of echo (%.0f/s), "
+        "target >= 0.40: %s\n",
+        c, nq->Rate(), r, echo->Rate(), r >= 0.4 ? "PASS" : "MISS");
   }
   double best = 0, best_echo = 0;
   int best_c = 0;
@@ -1247,14 +1302,15 @@ void PrintTargets(const std::vector<Point>& points, const std::vector<int>& leve
     }
   }
   if (best > 0) {
-    std::printf("StreamArrivals: %.0f durable tags/s (C=%d streams), target "
-                ">= 100000: %s; %.2f of the same stream with no storage "
-                "(%.0f/s), target >= 0.50: %s\n",
-                best, best_c, best >= 100000 ? "PASS" : "MISS",
-                best / best_echo, best_echo,
-                best / best_echo >= 0.5 ? "PASS" : "MISS");
+    std::printf(
+        "StreamArrivals: %.0f durable tags/s (C=%d streams), target "
+        ">= 100000: %s; %.2f of the same stream with no storage "
+        "(%.0f/s), target >= 0.50: %s\n",
+        best, best_c, best >= 100000 ? "PASS" : "MISS", best / best_echo,
+        best_echo, best / best_echo >= 0.5 ? "PASS" : "MISS");
   }
-  if (const Point* p = Find(points, "CreateSchedule/100", "noqueue", levels.front())) {
+  if (const Point* p =
+          Find(points, "CreateSchedule/100", "noqueue", levels.front())) {
     std::printf("CreateSchedule(100) P99 at C=%d: %.2f ms, target < 5 ms: %s\n",
                 levels.front(), p->Quantile(0.99),
                 p->Quantile(0.99) < 5.0 ? "PASS" : "MISS");
@@ -1298,16 +1354,18 @@ int Run() {
   const std::vector<int>& levels = *levels_flag;
   const std::vector<int>& sizes = *sizes_flag;
   if (absl::GetFlag(FLAGS_window) <= 0 || absl::GetFlag(FLAGS_duration_s) < 0) {
-    std::fprintf(stderr, "noqueue-bench: --window must be positive and "
-                         "--duration_s not negative\n");
+    std::fprintf(stderr,
+                 "noqueue-bench: --window must be positive and "
+                 "--duration_s not negative\n");
     return 2;
   }
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
         w != "mixed") {
-      std::fprintf(stderr, "noqueue-bench: --workloads: unknown \"%s\" (one of "
-                           "schedule, crowd, stream, sqlite, mixed)\n",
+      std::fprintf(stderr,
+                   "noqueue-bench: --workloads: unknown \"%s\" (one of "
+                   "schedule, crowd, stream, sqlite, mixed)\n",
                    std::string(w).c_str());
       return 2;
     }
@@ -1328,7 +1386,8 @@ int Run() {
     std::string binary = absl::GetFlag(FLAGS_server_binary);
     if (binary.empty()) {
       binary = (std::filesystem::path(self).parent_path().parent_path() /
-                "server" / "noqueue-server").string();
+                "server" / "noqueue-server")
+                   .string();
     }
     server = std::make_unique<client::ServerProcess>(binary, dir + "/bench.db");
     if (server->port() == 0) {
@@ -1338,9 +1397,11 @@ int Run() {
     target = server->target();
     server_pid = server->pid();
   }
-  std::printf("# noqueue-bench%s: %d cores, %.1f s per point, concurrency %s\n\n",
-              quick ? " --quick" : "", static_cast<int>(std::thread::hardware_concurrency()),
-              timing.measure_s, absl::StrJoin(levels, ",").c_str());
+  std::printf(
+      "# noqueue-bench%s: %d cores, %.1f s per point, concurrency %s\n\n",
+      quick ? " --quick" : "",
+      static_cast<int>(std::thread::hardware_concurrency()), timing.measure_s,
+      absl::StrJoin(levels, ",").c_str());
   std::fflush(stdout);
 
   std::vector<int> venue_sizes = sizes;
@@ -1361,10 +1422,11 @@ int Run() {
   // Enough convocations that tags repeat none at up to 120,000 tags/s.
   const double tag_seconds =
       (timing.warmup_s + timing.measure_s) *
-      static_cast<double>((run("stream") ? levels.size() : 0) + (run("mixed") ? 1 : 0));
+      static_cast<double>((run("stream") ? levels.size() : 0) +
+                          (run("mixed") ? 1 : 0));
   if (tag_seconds > 0 &&
-      !bench.MakeTagPlan(static_cast<int>(std::ceil(
-          tag_seconds * 120000 / 3 / TagPlan::kAttendees)))) {
+      !bench.MakeTagPlan(static_cast<int>(
+          std::ceil(tag_seconds * 120000 / 3 / TagPlan::kAttendees)))) {
     return 1;
   }
   if (run("stream")) bench.Arrivals();
@@ -1373,13 +1435,14 @@ int Run() {
 
   PrintTable(bench.points());
   if (const TagPlan* tags = bench.tag_plan()) {
-    std::printf("\nTags: %lld sent to a pool of %lld convocations (each tagged "
-                "ARRIVED, SERVICE_STARTED, SERVICE_ENDED once); %lld (%.1f%%) "
-                "repeated a kind.\n",
-                static_cast<long long>(tags->issued()),
-                static_cast<long long>(tags->pool()),
-                static_cast<long long>(tags->repeats()),
-                100.0 * tags->repeats() / std::max<int64_t>(1, tags->issued()));
+    std::printf(
+        "\nTags: %lld sent to a pool of %lld convocations (each tagged "
+        "ARRIVED, SERVICE_STARTED, SERVICE_ENDED once); %lld (%.1f%%) "
+        "repeated a kind.\n",
+        static_cast<long long>(tags->issued()),
+        static_cast<long long>(tags->pool()),
+        static_cast<long long>(tags->repeats()),
+        100.0 * tags->repeats() / std::max<int64_t>(1, tags->issued()));
   }
   PrintTargets(bench.points(), levels);
   const std::string json_path = absl::GetFlag(FLAGS_json);
@@ -1388,7 +1451,8 @@ int Run() {
     if (path.empty()) return;
     const std::filesystem::path p(path);
     std::error_code ec;
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    if (p.has_parent_path())
+      std::filesystem::create_directories(p.parent_path(), ec);
     std::ofstream out(p);
     out << text;
     if (out.good()) {

@@ -1,4 +1,3 @@
-#include "proto/base/wire_time.h"
 #include "clients/csv_io.h"
 
 #include <cmath>
@@ -9,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::client {
 namespace {
@@ -108,15 +108,16 @@ absl::StatusOr<std::vector<v1::Attendee>> AttendeesFromCsv(
     if (header[c] == "attendee_id") id_col = static_cast<int>(c);
   }
   if (id_col < 0) {
-    return absl::InvalidArgumentError("csv: the header has no attendee_id column");
+    return absl::InvalidArgumentError(
+        "csv: the header has no attendee_id column");
   }
   std::vector<v1::Attendee> out;
   for (size_t r = 1; r < rows->size(); ++r) {
     const std::vector<std::string>& row = (*rows)[r];
     if (row.size() != header.size()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("csv line ", r + 1, ": ", row.size(), " fields, the header has ",
-                       header.size()));
+          absl::StrCat("csv line ", r + 1, ": ", row.size(),
+                       " fields, the header has ", header.size()));
     }
     v1::Attendee a;
     for (size_t c = 0; c < header.size(); ++c) {
@@ -154,12 +155,12 @@ absl::StatusOr<std::vector<v1::ArrivalEvent>> ArrivalsFromCsv(
     const std::string& text) {
   absl::StatusOr<std::vector<std::vector<std::string>>> rows = ParseCsv(text);
   if (!rows.ok()) return rows.status();
-  static const std::vector<std::string> kHeader = {
-      "event_id", "schedule_id", "attendee_id", "kind", "observed_at",
-      "device_id"};
+  static const std::vector<std::string> kHeader = {"event_id",    "schedule_id",
+                                                   "attendee_id", "kind",
+                                                   "observed_at", "device_id"};
   if (rows->empty() || rows->front() != kHeader) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "csv: the header must be ", absl::StrJoin(kHeader, ",")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("csv: the header must be ", absl::StrJoin(kHeader, ",")));
   }
   std::vector<v1::ArrivalEvent> out;
   for (size_t r = 1; r < rows->size(); ++r) {
@@ -191,14 +192,15 @@ absl::StatusOr<std::vector<v1::ArrivalEvent>> ArrivalsFromCsv(
 }
 
 std::string ArrivalsToCsv(const std::vector<v1::ArrivalEvent>& events) {
-  std::string out = "event_id,schedule_id,attendee_id,kind,observed_at,device_id\n";
+  std::string out =
+      "event_id,schedule_id,attendee_id,kind,observed_at,device_id\n";
   for (const auto& e : events) {
     const absl::Time t = ToTime(e.observed_at());
-    absl::StrAppend(&out, Escape(e.event_id()), ",", Escape(e.schedule_id()),
-                    ",", Escape(e.attendee_id()), ",",
-                    v1::ArrivalKind_Name(e.kind()), ",",
-                    absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()),
-                    ",", Escape(e.device_id()), "\n");
+    absl::StrAppend(
+        &out, Escape(e.event_id()), ",", Escape(e.schedule_id()), ",",
+        Escape(e.attendee_id()), ",", v1::ArrivalKind_Name(e.kind()), ",",
+        absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()), ",",
+        Escape(e.device_id()), "\n");
   }
   return out;
 }

@@ -1,4 +1,3 @@
-#include "proto/base/wire_time.h"
 #include "clients/demo_day.h"
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::client {
 namespace {
@@ -62,7 +62,6 @@ std::vector<int> PatientsOfDay(const DemoOptions& o, int day) {
   return idx;
 }
 
-
 // What really happens to one patient on one day; drawn once per day so that
 // the schedule and the naive spread meet the same people.
 struct Truth {
@@ -89,8 +88,8 @@ std::vector<Truth> DrawTruth(const DemoOptions& o, int day,
     Truth t;
     t.comes = u(rng) >= p->no_show;
     t.noise_min = z(rng) * p->spread_min;
-    t.service_min =
-        std::exp(std::log(kConsultationMin) - 0.5 * s2 + std::sqrt(s2) * z(rng));
+    t.service_min = std::exp(std::log(kConsultationMin) - 0.5 * s2 +
+                             std::sqrt(s2) * z(rng));
     out.push_back(t);
   }
   return out;
@@ -113,7 +112,8 @@ Outcome Play(const std::vector<const Patient*>& patients,
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return out.arrival[a] < out.arrival[b];
   });
-  std::priority_queue<double, std::vector<double>, std::greater<double>> free_at;
+  std::priority_queue<double, std::vector<double>, std::greater<double>>
+      free_at;
   for (int d = 0; d < kDoctors; ++d) free_at.push(0.0);
   double wait = 0.0, last = 0.0;
   for (size_t i : order) {
@@ -147,9 +147,9 @@ absl::Status EnsureVenue(NoQueueClient& client, const DemoOptions& o) {
   return client.UpsertVenue(venue).status();
 }
 
-absl::StatusOr<v1::Schedule> PlayNewDay(NoQueueClient& client,
-                                        const DemoOptions& o, int day,
-                                        const std::vector<Patient>& population) {
+absl::StatusOr<v1::Schedule> PlayNewDay(
+    NoQueueClient& client, const DemoOptions& o, int day,
+    const std::vector<Patient>& population) {
   const absl::Time start = DayStart(day);
   const absl::Time end = start + absl::Hours(4);
   v1::CreateScheduleRequest request;
@@ -224,7 +224,8 @@ DemoDay Score(const DemoOptions& o, int day, const v1::Schedule& schedule,
     patients.push_back(p);
     const absl::Time at = ToTime(c.convocation_time());
     conv.push_back(absl::ToDoubleMinutes(at - start));
-    double predicted = absl::ToDoubleMinutes(ToTime(c.predicted_arrival().p50()) - at);
+    double predicted =
+        absl::ToDoubleMinutes(ToTime(c.predicted_arrival().p50()) - at);
     d.offset_error_min += std::abs(predicted - p->habit_min);
     d.punctual_error_min += std::abs(p->habit_min);
   }
@@ -253,8 +254,9 @@ DemoDay Score(const DemoOptions& o, int day, const v1::Schedule& schedule,
 absl::StatusOr<std::vector<DemoDay>> RunDemo(NoQueueClient& client,
                                              const DemoOptions& o) {
   if (o.population < 1 || o.patients_per_day < 1 || o.days < 0) {
-    return absl::InvalidArgumentError("demo: population, patients per day and "
-                                      "days must be positive");
+    return absl::InvalidArgumentError(
+        "demo: population, patients per day and "
+        "days must be positive");
   }
   absl::Status st = EnsureVenue(client, o);
   if (!st.ok()) return st;
@@ -274,7 +276,8 @@ absl::StatusOr<std::vector<DemoDay>> RunDemo(NoQueueClient& client,
   int next = 1;
   for (const auto& [day, id] : played) next = std::max(next, day + 1);
   for (int k = 0; k < o.days; ++k) {
-    absl::StatusOr<v1::Schedule> s = PlayNewDay(client, o, next + k, population);
+    absl::StatusOr<v1::Schedule> s =
+        PlayNewDay(client, o, next + k, population);
     if (!s.ok()) return s.status();
     played.emplace_back(next + k, s->schedule_id());
   }
@@ -292,20 +295,24 @@ std::string FormatDemoTable(const std::vector<DemoDay>& days) {
   std::string out = absl::StrFormat(
       "%-4s %-10s %5s %4s | %-22s | %-29s | %-15s\n", "day", "date", "conv",
       "came", "arrival error (min)", "mean wait (min)", "overtime (min)");
-  absl::StrAppend(&out, absl::StrFormat(
-      "%-4s %-10s %5s %4s | %10s %11s | %7s %7s %6s %6s | %7s %7s\n", "", "",
-      "", "", "NoQueue", "punctual", "promise", "actual", "naive", "naive",
-      "NoQueue", "naive"));
-  absl::StrAppend(&out, absl::StrFormat(
-      "%-4s %-10s %5s %4s | %10s %11s | %7s %7s %6s %6s | %7s %7s\n", "", "",
-      "", "", "", "", "", "", "promise", "actual", "", ""));
+  absl::StrAppend(
+      &out, absl::StrFormat(
+                "%-4s %-10s %5s %4s | %10s %11s | %7s %7s %6s %6s | %7s %7s\n",
+                "", "", "", "", "NoQueue", "punctual", "promise", "actual",
+                "naive", "naive", "NoQueue", "naive"));
+  absl::StrAppend(
+      &out, absl::StrFormat(
+                "%-4s %-10s %5s %4s | %10s %11s | %7s %7s %6s %6s | %7s %7s\n",
+                "", "", "", "", "", "", "", "", "promise", "actual", "", ""));
   for (const DemoDay& d : days) {
-    absl::StrAppend(&out, absl::StrFormat(
-        "%-4d %-10s %5d %4d | %10.1f %11.1f | %7.1f %7.1f %6.1f %6.1f | %7.1f %7.1f\n",
-        d.day, d.date, d.convoked, d.came, d.offset_error_min,
-        d.punctual_error_min, d.promised_wait_min, d.actual_wait_min,
-        d.naive_promised_wait_min, d.naive_actual_wait_min,
-        d.actual_overtime_min, d.naive_actual_overtime_min));
+    absl::StrAppend(
+        &out, absl::StrFormat(
+                  "%-4d %-10s %5d %4d | %10.1f %11.1f | %7.1f %7.1f %6.1f "
+                  "%6.1f | %7.1f %7.1f\n",
+                  d.day, d.date, d.convoked, d.came, d.offset_error_min,
+                  d.punctual_error_min, d.promised_wait_min, d.actual_wait_min,
+                  d.naive_promised_wait_min, d.naive_actual_wait_min,
+                  d.actual_overtime_min, d.naive_actual_overtime_min));
   }
   return out;
 }

@@ -25,7 +25,8 @@ absl::StatusOr<std::vector<v1::ArrivalEvent>> DeviceSpool::Load() const {
   return events;
 }
 
-absl::Status DeviceSpool::Save(const std::vector<v1::ArrivalEvent>& pending) const {
+absl::Status DeviceSpool::Save(
+    const std::vector<v1::ArrivalEvent>& pending) const {
   std::filesystem::path p(path_);
   if (p.has_parent_path()) {
     std::error_code ec;
@@ -34,7 +35,8 @@ absl::Status DeviceSpool::Save(const std::vector<v1::ArrivalEvent>& pending) con
   const std::string tmp = path_ + ".tmp";
   const std::string text = ArrivalsToCsv(pending);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(tmp, ": cannot write"));
+  if (fd < 0)
+    return absl::UnavailableError(absl::StrCat(tmp, ": cannot write"));
   bool ok = ::write(fd, text.data(), text.size()) ==
                 static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;

@@ -5,26 +5,25 @@
 //   noqueue venue get --venue=louvre
 //   noqueue schedule create --venue=louvre --start=2026-12-01T09:00:00+01:00
 //       --end=2026-12-01T12:00:00+01:00 --attendees=people.csv [--format=json]
-//   noqueue schedule get --schedule=sch_...      noqueue schedule list --venue=louvre
-//   noqueue arrivals record --csv=tags.csv       (one atomic batch)
-//   noqueue device --csv=tags.csv --spool=var/device.csv [--retry_for=60s]
-//   noqueue demo [--days=1]
-//   noqueue plan --instance=instance.json     (offline, no server)
-//   noqueue report --venue=louvre --token=app-install-42 --queue=30
+//   noqueue schedule get --schedule=sch_...      noqueue schedule list
+//   --venue=louvre noqueue arrivals record --csv=tags.csv       (one atomic
+//   batch) noqueue device --csv=tags.csv --spool=var/device.csv
+//   [--retry_for=60s] noqueue demo [--days=1] noqueue plan
+//   --instance=instance.json     (offline, no server) noqueue report
+//   --venue=louvre --token=app-install-42 --queue=30
 //       --waited_min=12 [--finished]
 //   noqueue status --venue=louvre
 //   noqueue model info [--venue=louvre]
-//   noqueue model explain --venue=louvre --attendee=ana --at=2026-12-01T09:00:00+01:00
+//   noqueue model explain --venue=louvre --attendee=ana
+//   --at=2026-12-01T09:00:00+01:00
+#include <google/protobuf/util/json_util.h>
+
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <cmath>
-
-#include <google/protobuf/util/json_util.h>
-
-#include "proto/base/wire_time.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -35,14 +34,16 @@
 #include "clients/device_spool.h"
 #include "clients/noqueue_client.h"
 #include "clients/plan_instance.h"
+#include "proto/base/wire_time.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "NoQueue server address");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(30), "deadline of each call");
 ABSL_FLAG(std::string, format, "table", "output: table or json");
 ABSL_FLAG(std::string, venue, "", "venue id");
 ABSL_FLAG(std::string, name, "", "venue display name");
-ABSL_FLAG(std::string, type, "",
-          "convocation type: MUSEUM, AIRPORT, TRAIN_STATION, SALE, MEDICAL, OTHER");
+ABSL_FLAG(
+    std::string, type, "",
+    "convocation type: MUSEUM, AIRPORT, TRAIN_STATION, SALE, MEDICAL, OTHER");
 ABSL_FLAG(std::string, time_zone, "", "IANA time zone of the venue");
 ABSL_FLAG(int, service_points, 1, "desks, gates or doctors");
 ABSL_FLAG(double, service_min, 5.0, "mean service time per attendee, minutes");
@@ -81,7 +82,8 @@ int Fail(const absl::Status& st) {
 }
 
 int Usage() {
-  std::fprintf(stderr, "%s\n", std::string(absl::ProgramUsageMessage()).c_str());
+  std::fprintf(stderr, "%s\n",
+               std::string(absl::ProgramUsageMessage()).c_str());
   return 2;
 }
 
@@ -99,11 +101,12 @@ double Minutes(const google::protobuf::Duration& d) {
 }
 
 void PrintKpis(const char* label, const v1::ScheduleKpis& k) {
-  std::printf("%-8s mean wait %5.1f min | P90 wait %5.1f min | max queue %4.1f "
-              "| idle %6.1f min | overtime %5.1f min\n",
-              label, Minutes(k.expected_mean_wait()), Minutes(k.p90_wait()),
-              k.expected_max_queue(), Minutes(k.staff_idle_time()),
-              Minutes(k.overtime()));
+  std::printf(
+      "%-8s mean wait %5.1f min | P90 wait %5.1f min | max queue %4.1f "
+      "| idle %6.1f min | overtime %5.1f min\n",
+      label, Minutes(k.expected_mean_wait()), Minutes(k.p90_wait()),
+      k.expected_max_queue(), Minutes(k.staff_idle_time()),
+      Minutes(k.overtime()));
 }
 
 void PrintSchedule(const v1::Schedule& s, const v1::Venue* venue) {
@@ -113,11 +116,13 @@ void PrintSchedule(const v1::Schedule& s, const v1::Venue* venue) {
   }
   absl::TimeZone tz = absl::UTCTimeZone();
   if (venue) absl::LoadTimeZone(venue->time_zone(), &tz);
-  std::printf("schedule %s  venue %s  %s  %s .. %s\n", s.schedule_id().c_str(),
-              s.venue_id().c_str(),
-              v1::ConvocationType_Name(s.convocation_type()).c_str(),
-              noqueue::client::FormatTime(noqueue::ToTime(s.window_start()), tz).c_str(),
-              noqueue::client::FormatTime(noqueue::ToTime(s.window_end()), tz).c_str());
+  std::printf(
+      "schedule %s  venue %s  %s  %s .. %s\n", s.schedule_id().c_str(),
+      s.venue_id().c_str(),
+      v1::ConvocationType_Name(s.convocation_type()).c_str(),
+      noqueue::client::FormatTime(noqueue::ToTime(s.window_start()), tz)
+          .c_str(),
+      noqueue::client::FormatTime(noqueue::ToTime(s.window_end()), tz).c_str());
   std::printf("%-24s %-6s %-17s %-17s %-6s %s\n", "attendee", "come",
               "arrive P10..P90", "median arrival", "no-show", "exp. wait");
   for (const auto& c : s.convocations()) {
@@ -177,10 +182,12 @@ int ScheduleCommand(NoQueueClient& client, const std::string& verb) {
     auto all = client.ListAllSchedules(absl::GetFlag(FLAGS_venue));
     if (!all.ok()) return Fail(all.status());
     for (const auto& s : *all) {
-      std::printf("%s  %s  %s\n", s.schedule_id().c_str(),
-                  absl::FormatTime(absl::RFC3339_sec, noqueue::ToTime(s.window_start()),
-                                   absl::UTCTimeZone()).c_str(),
-                  s.request_id().c_str());
+      std::printf(
+          "%s  %s  %s\n", s.schedule_id().c_str(),
+          absl::FormatTime(absl::RFC3339_sec, noqueue::ToTime(s.window_start()),
+                           absl::UTCTimeZone())
+              .c_str(),
+          s.request_id().c_str());
     }
     return 0;
   }
@@ -246,13 +253,15 @@ int DeviceCommand(NoQueueClient& client) {
   auto report = noqueue::client::SendWithSpool(client, spool, tags,
                                                absl::GetFlag(FLAGS_retry_for));
   if (!report.ok()) return Fail(report.status());
-  std::printf("%d accepted, %d duplicates, %d rejected, %d still spooled in %s "
-              "(%d attempts)\n",
-              report->accepted, report->duplicates,
-              static_cast<int>(report->rejected.size()), report->pending,
-              spool.path().c_str(), report->attempts);
+  std::printf(
+      "%d accepted, %d duplicates, %d rejected, %d still spooled in %s "
+      "(%d attempts)\n",
+      report->accepted, report->duplicates,
+      static_cast<int>(report->rejected.size()), report->pending,
+      spool.path().c_str(), report->attempts);
   for (const auto& r : report->rejected) {
-    std::printf("  rejected %s: %s\n", r.event_id().c_str(), r.message().c_str());
+    std::printf("  rejected %s: %s\n", r.event_id().c_str(),
+                r.message().c_str());
   }
   return report->pending == 0 ? 0 : 3;
 }
@@ -313,21 +322,23 @@ int StatusCommand(NoQueueClient& client) {
   }
   const double rate = status->service_rate_per_minute();
   if (status->state() != v1::STATUS_STATE_KNOWN) {
-    std::printf("%s: wait unknown (%d reports, %d tags behind it); "
-                "serving %.1f per minute\n",
-                status->venue_id().c_str(), status->reports_used(),
-                status->tags_used(), rate);
+    std::printf(
+        "%s: wait unknown (%d reports, %d tags behind it); "
+        "serving %.1f per minute\n",
+        status->venue_id().c_str(), status->reports_used(), status->tags_used(),
+        rate);
     return 0;
   }
   auto minutes = [](const google::protobuf::Duration& d) {
     return d.seconds() / 60.0;
   };
-  std::printf("%s: wait %.0f min (P90 %.0f), queue %.0f, confidence %.0f%%, "
-              "%d reports and %d tags behind it; serving %.1f per minute\n",
-              status->venue_id().c_str(), minutes(status->wait_p50()),
-              minutes(status->wait_p90()), status->queue_length(),
-              100.0 * status->confidence(), status->reports_used(),
-              status->tags_used(), rate);
+  std::printf(
+      "%s: wait %.0f min (P90 %.0f), queue %.0f, confidence %.0f%%, "
+      "%d reports and %d tags behind it; serving %.1f per minute\n",
+      status->venue_id().c_str(), minutes(status->wait_p50()),
+      minutes(status->wait_p90()), status->queue_length(),
+      100.0 * status->confidence(), status->reports_used(), status->tags_used(),
+      rate);
   return 0;
 }
 
@@ -348,14 +359,14 @@ int DemoCommand(NoQueueClient& client) {
   }
   auto days = noqueue::client::RunDemo(client, options);
   if (!days.ok()) return Fail(days.status());
-  std::printf("NoQueue demo: clinic \"%s\", %d patients with hidden habits, "
-              "%d convoked per day, 3 doctors x 12 min, 08:00-12:00.\n"
-              "arrival error: mean |predicted median offset - hidden habit|; "
-              "waits: NoQueue's times vs the naive even spread, on the same "
-              "simulated people.\n\n%s",
-              options.venue_id.c_str(), options.population,
-              options.patients_per_day,
-              noqueue::client::FormatDemoTable(*days).c_str());
+  std::printf(
+      "NoQueue demo: clinic \"%s\", %d patients with hidden habits, "
+      "%d convoked per day, 3 doctors x 12 min, 08:00-12:00.\n"
+      "arrival error: mean |predicted median offset - hidden habit|; "
+      "waits: NoQueue's times vs the naive even spread, on the same "
+      "simulated people.\n\n%s",
+      options.venue_id.c_str(), options.population, options.patients_per_day,
+      noqueue::client::FormatDemoTable(*days).c_str());
   return 0;
 }
 
@@ -380,7 +391,8 @@ int main(int argc, char** argv) {
                                        absl::GetFlag(FLAGS_deadline));
   if (command == "venue") return VenueCommand(*client, verb);
   if (command == "schedule") return ScheduleCommand(*client, verb);
-  if (command == "arrivals" && verb == "record") return ArrivalsCommand(*client);
+  if (command == "arrivals" && verb == "record")
+    return ArrivalsCommand(*client);
   if (command == "device") return DeviceCommand(*client);
   if (command == "demo") return DemoCommand(*client);
   if (command == "model") return ModelCommand(*client, verb);

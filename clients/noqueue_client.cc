@@ -154,7 +154,8 @@ absl::Status NoQueueClient::StreamArrivals(
   writer.join();
   absl::Status st = FromGrpcStatus(stream->Finish());
   if (st.ok() && acks->size() != events.size()) {
-    return absl::DataLossError("stream ended before every tag was acknowledged");
+    return absl::DataLossError(
+        "stream ended before every tag was acknowledged");
   }
   return st;
 }

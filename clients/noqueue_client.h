@@ -7,11 +7,11 @@
 #ifndef NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
 #define NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -27,7 +27,8 @@ namespace v1 = ::noqueue::v1;
 
 class NoQueueClient {
  public:
-  NoQueueClient(std::shared_ptr<grpc::Channel> channel, absl::Duration deadline);
+  NoQueueClient(std::shared_ptr<grpc::Channel> channel,
+                absl::Duration deadline);
   // An insecure channel to `target` ("host:port").
   static std::unique_ptr<NoQueueClient> Connect(
       const std::string& target, absl::Duration deadline = absl::Seconds(30));

@@ -1,10 +1,10 @@
 #include "clients/plan_instance.h"
 
-#include <cmath>
-#include <vector>
-
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+
+#include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "model/normal.h"
@@ -62,7 +62,8 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
   ASSIGN_OR_RETURN(const double cv, Number(in, "", "service_cv", 0.5));
   ASSIGN_OR_RETURN(const double session, Required(in, "session_min"));
   ASSIGN_OR_RETURN(const double no_show, Number(in, "", "no_show", 0.0));
-  ASSIGN_OR_RETURN(const double granularity, Number(in, "", "granularity_min", 1));
+  ASSIGN_OR_RETURN(const double granularity,
+                   Number(in, "", "granularity_min", 1));
   ASSIGN_OR_RETURN(const double budget, Number(in, "", "time_budget_ms", 100));
   if (servers < 1 || servers != std::floor(servers)) {
     return Invalid("servers", "must be a whole number >= 1");
@@ -70,7 +71,8 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
   if (service <= 0) return Invalid("service_mean_min", "must be > 0");
   if (cv < 0) return Invalid("service_cv", "must be >= 0");
   if (session <= 0) return Invalid("session_min", "must be > 0");
-  if (no_show < 0 || no_show > 1) return Invalid("no_show", "must be in [0, 1]");
+  if (no_show < 0 || no_show > 1)
+    return Invalid("no_show", "must be in [0, 1]");
   if (granularity <= 0) return Invalid("granularity_min", "must be > 0");
   if (granularity > session) {
     return Invalid("granularity_min",
@@ -106,12 +108,15 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
 
   std::vector<std::string> ids;
   auto attendees = in.fields().find("attendees");
-  if (attendees == in.fields().end()) return Invalid("attendees", "is required");
+  if (attendees == in.fields().end())
+    return Invalid("attendees", "is required");
   const Value& a = attendees->second;
   if (a.kind_case() == Value::kNumberValue) {
-    if (a.number_value() < 1 || a.number_value() != std::floor(a.number_value()) ||
+    if (a.number_value() < 1 ||
+        a.number_value() != std::floor(a.number_value()) ||
         a.number_value() > 100000) {
-      return Invalid("attendees", "must be a whole number from 1 to 100000, or a list");
+      return Invalid("attendees",
+                     "must be a whole number from 1 to 100000, or a list");
     }
     for (int i = 0; i < static_cast<int>(a.number_value()); ++i) {
       ids.push_back(absl::StrCat(i));
@@ -133,17 +138,20 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
                     : id->second.kind_case() == Value::kNumberValue
                         ? absl::StrCat(id->second.number_value())
                         : id->second.string_value());
-      ASSIGN_OR_RETURN(const double mean, Number(s, field, "offset_mean_min", 0));
+      ASSIGN_OR_RETURN(const double mean,
+                       Number(s, field, "offset_mean_min", 0));
       ASSIGN_OR_RETURN(const double sd, Number(s, field, "offset_sd_min", 0));
       ASSIGN_OR_RETURN(const double q, Number(s, field, "no_show", no_show));
       if (sd < 0) return Invalid(field + "offset_sd_min", "must be >= 0");
-      if (q < 0 || q > 1) return Invalid(field + "no_show", "must be in [0, 1]");
+      if (q < 0 || q > 1)
+        return Invalid(field + "no_show", "must be in [0, 1]");
       scheduler::PlannedAttendee p{
           {mean - kZ90 * sd, mean, mean + kZ90 * sd, q, 0}, std::nullopt};
       if (s.fields().contains("fixed_min")) {
         ASSIGN_OR_RETURN(const double fixed, Number(s, field, "fixed_min", 0));
         if (fixed < 0 || fixed >= session) {
-          return Invalid(field + "fixed_min", "must lie inside [0, session_min)");
+          return Invalid(field + "fixed_min",
+                         "must lie inside [0, session_min)");
         }
         p.fixed_min = fixed;
       }
@@ -162,7 +170,8 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
     const Struct& w = it->second.struct_value();
     ASSIGN_OR_RETURN(const double wait, Number(w, "weights.", "wait", 0));
     ASSIGN_OR_RETURN(const double idle, Number(w, "weights.", "idle", 0));
-    ASSIGN_OR_RETURN(const double overtime, Number(w, "weights.", "overtime", 0));
+    ASSIGN_OR_RETURN(const double overtime,
+                     Number(w, "weights.", "overtime", 0));
     options.weights = {wait, idle, overtime};
   }
   if (auto it = in.fields().find("overflow"); it != in.fields().end()) {
@@ -183,11 +192,13 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
   Struct out;
   auto& fields = *out.mutable_fields();
   auto* minutes = fields["convocation_min"].mutable_list_value();
-  for (double m : plan->convocation_min) *minutes->add_values() = NumberValue(m);
+  for (double m : plan->convocation_min)
+    *minutes->add_values() = NumberValue(m);
   auto* order = fields["order"].mutable_list_value();
   for (size_t i : plan->order) order->add_values()->set_string_value(ids[i]);
   auto& kpis = *fields["kpis"].mutable_struct_value()->mutable_fields();
-  auto put = [&](const char* name, double value, scheduler::ConfidenceInterval ci) {
+  auto put = [&](const char* name, double value,
+                 scheduler::ConfidenceInterval ci) {
     kpis[name] = NumberValue(std::round(value * 1000) / 1000);
     auto* interval = kpis[absl::StrCat(name, "_ci95")].mutable_list_value();
     *interval->add_values() = NumberValue(std::round(ci.low * 1000) / 1000);
@@ -199,9 +210,11 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
   put("expected_max_queue", sim.expected_max_queue, sim.max_queue_ci);
   put("idle_min", sim.idle_min, sim.idle_ci);
   put("overtime_min", sim.overtime_min, sim.overtime_ci);
-  kpis["cost"] = NumberValue(std::round(
-      scheduler::DayCost(options.weights, sim.total_wait_min, sim.idle_min,
-                         sim.overtime_min) * 1000) / 1000);
+  kpis["cost"] = NumberValue(
+      std::round(scheduler::DayCost(options.weights, sim.total_wait_min,
+                                    sim.idle_min, sim.overtime_min) *
+                 1000) /
+      1000);
   kpis["overflow_min"] = NumberValue(plan->overflow_min);
   std::string text;
   auto printed = google::protobuf::util::MessageToJsonString(out, &text);

@@ -31,9 +31,11 @@ constexpr int kVenueRecent = 13, kAttendeeRecent = 14, kVenueLevel = 15;
 constexpr int kNamed = ArrivalModel::kFixedFeatures;
 
 const char* const kTermNames[ArrivalModel::kFixedFeatures] = {
-    "type:museum", "type:airport", "type:train_station", "type:sale",
-    "type:medical", "type:other", "hour", "hour", "hour", "hour", "weekend",
-    "party_size", "lead_time", "venue_recent", "attendee_recent",
+    "type:museum", "type:airport", "type:train_station",
+    "type:sale",   "type:medical", "type:other",
+    "hour",        "hour",         "hour",
+    "hour",        "weekend",      "party_size",
+    "lead_time",   "venue_recent", "attendee_recent",
     "venue_level"};
 
 // Prior variances of the weights: type intercepts are free to move (sd 10
@@ -197,10 +199,10 @@ NoShowTokens ArrivalModel::TokensFor(const std::string& venue_id,
   t.Add("weekday", ctx.local_weekday);
   if (ctx.local_hour >= 0) t.Add("hour", ctx.local_hour);
   t.Add("last", h ? h->last_no_show : -1);
-  t.Add("party", CountBand(static_cast<int>(
-                       std::isfinite(ctx.party_size)
-                           ? std::clamp(ctx.party_size, 0.0, 1000.0)
-                           : 0.0)));
+  t.Add("party",
+        CountBand(static_cast<int>(std::isfinite(ctx.party_size)
+                                       ? std::clamp(ctx.party_size, 0.0, 1000.0)
+                                       : 0.0)));
   for (const NamedFeature& f : ctx.features) {
     if (auto slot = scaler_.Slot(f.name)) {
       const double z = scaler_.Standardise(*slot, f.value);
@@ -224,9 +226,9 @@ ArrivalForecast ArrivalModel::ForecastFrom(const Design& d,
   f.p10_min = mu + residuals.Quantile(0.10);
   f.p50_min = mu + residuals.Quantile(0.50);
   f.p90_min = mu + residuals.Quantile(0.90);
-  f.no_show_probability = no_show_.Predict(
-      TokensFor(venue_id, d.habit_state, ctx).tokens(),
-      Logit(PriorFor(ctx.type).no_show_rate));
+  f.no_show_probability =
+      no_show_.Predict(TokensFor(venue_id, d.habit_state, ctx).tokens(),
+                       Logit(PriorFor(ctx.type).no_show_rate));
   f.attendee_arrivals = d.habit_state ? d.habit_state->arrivals : 0;
   return f;
 }
@@ -258,7 +260,8 @@ Explanation ArrivalModel::Explain(const std::string& venue_id,
     if (merged.emplace(name, 0.0).second) order.push_back(name);
     merged[name] += minutes;
   };
-  for (int i = 0; i < kFixedFeatures; ++i) add(kTermNames[i], d.x(i) * beta_(i));
+  for (int i = 0; i < kFixedFeatures; ++i)
+    add(kTermNames[i], d.x(i) * beta_(i));
   const auto& names = scaler_.names();
   for (size_t s = 0; s < names.size(); ++s) {
     add("feature:" + names[s], d.x(kNamed + s) * beta_(kNamed + s));
@@ -291,7 +294,8 @@ bool ArrivalModel::OutOfOrder(const std::string& venue_id,
 
 void ArrivalModel::ObserveFeatures(const ArrivalContext& ctx) {
   for (const NamedFeature& f : ctx.features) {
-    if (auto slot = scaler_.SlotOrAssign(f.name)) scaler_.Observe(*slot, f.value);
+    if (auto slot = scaler_.SlotOrAssign(f.name))
+      scaler_.Observe(*slot, f.value);
   }
 }
 
@@ -346,8 +350,8 @@ bool ArrivalModel::LearnArrival(const std::string& venue_id,
   p_ -= gain * px.transpose();
   p_ = 0.5 * (p_ + p_.transpose());
   for (int i = 0; i < kFeatureCount; ++i) {
-    p_(i, i) = std::min(p_(i, i) + kProcessNoise * PriorVariance(i),
-                        PriorVariance(i));
+    p_(i, i) =
+        std::min(p_(i, i) + kProcessNoise * PriorVariance(i), PriorVariance(i));
   }
   t.abs_residual = kAbsResidualDecay * t.abs_residual +
                    (1.0 - kAbsResidualDecay) * std::abs(residual);
@@ -355,8 +359,8 @@ bool ArrivalModel::LearnArrival(const std::string& venue_id,
   // The habit and the type's variance components, on winsorised deviations.
   Habit& h = habits_[key];
   const double limit = 4.0 * scale;
-  const double dev = std::clamp(offset_min - d.population,
-                                d.habit - limit, d.habit + limit);
+  const double dev =
+      std::clamp(offset_min - d.population, d.habit - limit, d.habit + limit);
   if (h.arrivals == 0) {
     t.first_ss += dev * dev;
     t.first_count += 1.0;
@@ -376,8 +380,7 @@ bool ArrivalModel::LearnArrival(const std::string& venue_id,
   h.last_no_show = 0;
 
   // The venue's recent and long-run levels.
-  const double age =
-      std::max<double>(0.0, MinuteOf(ctx) - venue.recent_minute);
+  const double age = std::max<double>(0.0, MinuteOf(ctx) - venue.recent_minute);
   const double fade = std::exp(-age / kVenueRecentTau);
   venue.recent_sum = venue.recent_sum * fade + static_dev;
   venue.recent_weight = venue.recent_weight * fade + 1.0;
@@ -452,8 +455,7 @@ double ArrivalModel::BytesPerAttendee() const {
     if (key.size() > 15) heap += static_cast<double>(key.capacity() + 1);
   }
   const double slots = static_cast<double>(habits_.capacity());
-  const double slot_bytes =
-      sizeof(std::pair<const std::string, Habit>) + 1.0;
+  const double slot_bytes = sizeof(std::pair<const std::string, Habit>) + 1.0;
   return (slots * slot_bytes + heap) / static_cast<double>(habits_.size());
 }
 
@@ -535,8 +537,8 @@ absl::StatusOr<ArrivalModel> ArrivalModel::Deserialize(
     if (!r.Get(&m.p_.data()[i])) return corrupt("covariance");
   }
   for (TypeState& t : m.types_) {
-    for (double* v : {&t.within_ss, &t.within_dof, &t.first_ss,
-                      &t.first_count, &t.abs_residual}) {
+    for (double* v : {&t.within_ss, &t.within_dof, &t.first_ss, &t.first_count,
+                      &t.abs_residual}) {
       if (!r.Get(v)) return corrupt("type state");
     }
     for (DecayedHistogram* h : {&t.new_residuals, &t.known_residuals}) {
@@ -580,9 +582,9 @@ absl::StatusOr<ArrivalModel> ArrivalModel::Deserialize(
     std::string key;
     Habit h;
     if (!r.GetString(&key) || !r.Get(&h.arrivals) || !r.Get(&h.visits) ||
-        !r.Get(&h.no_shows) ||
-        !r.Get(&h.mean_deviation) || !r.Get(&h.last_deviation) ||
-        !r.Get(&h.last_minute) || !r.Get(&h.last_no_show)) {
+        !r.Get(&h.no_shows) || !r.Get(&h.mean_deviation) ||
+        !r.Get(&h.last_deviation) || !r.Get(&h.last_minute) ||
+        !r.Get(&h.last_no_show)) {
       return corrupt("habit");
     }
     m.habits_.emplace(std::move(key), h);

@@ -34,13 +34,12 @@
 #ifndef NOQUEUE_MODEL_ARRIVAL_MODEL_H_
 #define NOQUEUE_MODEL_ARRIVAL_MODEL_H_
 
+#include <Eigen/Dense>
 #include <array>
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <Eigen/Dense>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -71,7 +70,7 @@ struct ArrivalContext {
   int local_weekday = 0;  // 0 = Monday .. 6 = Sunday
   double party_size = 1.0;
   double lead_days = -1.0;  // from booking to convocation; < 0 unknown
-  absl::Time at = absl::UnixEpoch();  // the convocation
+  absl::Time at = absl::UnixEpoch();   // the convocation
   std::vector<NamedFeature> features;  // finite values only
   // For Learn* calls: the dynamic features as they were when predicted.
   // When absent, they are computed from the model's current state.
@@ -96,8 +95,7 @@ struct Explanation {
   double habit_min = 0.0;
   double habit_raw_min = 0.0;  // before shrinkage
   double shrinkage = 0.0;      // n / (n + kappa)
-  double residual_p10_min = 0.0, residual_p50_min = 0.0,
-         residual_p90_min = 0.0;
+  double residual_p10_min = 0.0, residual_p50_min = 0.0, residual_p90_min = 0.0;
   double no_show_prior = 0.0;
   int attendee_no_shows = 0;
 };
@@ -133,9 +131,8 @@ class ArrivalModel {
   // Learns one observed arrival, `offset_min` = arrival - convocation.
   // Returns false, and learns nothing, when the tag is hours older than what
   // the venue has already learned (counted as kOutOfOrder).
-  bool LearnArrival(const std::string& venue_id,
-                    const std::string& attendee_id, const ArrivalContext& ctx,
-                    double offset_min);
+  bool LearnArrival(const std::string& venue_id, const std::string& attendee_id,
+                    const ArrivalContext& ctx, double offset_min);
   // Learns that the attendee did not come; false as for LearnArrival.
   bool LearnNoShow(const std::string& venue_id, const std::string& attendee_id,
                    const ArrivalContext& ctx);

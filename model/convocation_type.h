@@ -22,13 +22,14 @@ inline constexpr int kConvocationTypeCount = 6;
 
 // Every type, in order, for loops over them.
 inline constexpr std::array<ConvocationType, kConvocationTypeCount>
-    kConvocationTypes = {ConvocationType::kMuseum,       ConvocationType::kAirport,
-                         ConvocationType::kTrainStation, ConvocationType::kSale,
-                         ConvocationType::kMedical,      ConvocationType::kOther};
+    kConvocationTypes = {
+        ConvocationType::kMuseum,       ConvocationType::kAirport,
+        ConvocationType::kTrainStation, ConvocationType::kSale,
+        ConvocationType::kMedical,      ConvocationType::kOther};
 
 struct TypePrior {
-  double mean_offset_min;     // arrival - convocation
-  double offset_spread_min;   // standard deviation of the offset
+  double mean_offset_min;    // arrival - convocation
+  double offset_spread_min;  // standard deviation of the offset
   double no_show_rate;
 };
 

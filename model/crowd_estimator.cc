@@ -69,9 +69,9 @@ struct Fading {
 
 // One accepted piece of evidence, kept for a few hours for today's level.
 struct Evidence {
-  int64_t at;     // when known
-  int hour;       // local hour when the waiting began
-  double y;       // log(1 + wait)
+  int64_t at;  // when known
+  int hour;    // local hour when the waiting began
+  double y;    // log(1 + wait)
   double weight;
 };
 
@@ -144,8 +144,7 @@ struct CrowdEstimator::State {
 
   // The venue's typical log wait at `hour` and the weight behind it: a
   // small kernel over neighbouring hours, since a venue's day is smooth.
-  std::pair<double, double> Profile(const Venue& v, int hour,
-                                    int64_t t) const {
+  std::pair<double, double> Profile(const Venue& v, int hour, int64_t t) const {
     static constexpr std::array<double, 3> kKernel = {1.0, 0.6, 0.14};
     double sum = 0.0, weight = 0.0;
     for (int d = -2; d <= 2; ++d) {
@@ -168,8 +167,9 @@ struct CrowdEstimator::State {
   // it. Also returns the weight of the last hours' evidence.
   std::pair<double, double> Level(const Venue& v, int64_t t) const {
     const double dw = v.days.WeightAt(t, options.days_half_life_min);
-    const double days =
-        v.days.weight == 0.0 ? 0.0 : v.days.sum * (dw / v.days.weight) / (dw + 2.0);
+    const double days = v.days.weight == 0.0
+                            ? 0.0
+                            : v.days.sum * (dw / v.days.weight) / (dw + 2.0);
     std::array<std::pair<double, double>, kMaxRecent> residuals;
     size_t n = 0;
     double total = 0.0;
@@ -178,9 +178,8 @@ struct CrowdEstimator::State {
     std::array<bool, 24> have{};
     for (const Evidence& e : v.recent) {
       if (e.at > t) continue;
-      const double w =
-          e.weight * Decay(static_cast<double>(t - e.at),
-                           options.level_half_life_min);
+      const double w = e.weight * Decay(static_cast<double>(t - e.at),
+                                        options.level_half_life_min);
       if (!have[e.hour]) {
         by_hour[e.hour] = Profile(v, e.hour, t).first;
         have[e.hour] = true;
@@ -263,8 +262,8 @@ struct CrowdEstimator::State {
         v.spread.Add(std::clamp(y - estimate, -3.9, 3.9));
       }
     }
-    v.profile[hour].Add(t, options.profile_half_life_days * 24 * 60,
-                        y_profile, weight);
+    v.profile[hour].Add(t, options.profile_half_life_days * 24 * 60, y_profile,
+                        weight);
     v.days.Add(t, days_half, residual, weight);
     // Recent evidence, in order of time known, for today's level.
     const Evidence e{t, hour, y, weight};
@@ -302,8 +301,9 @@ struct CrowdEstimator::State {
       std::nth_element(seen.begin(), seen.begin() + seen.size() / 2,
                        seen.end());
       const int64_t cut = seen[seen.size() / 2];
-      absl::erase_if(reporters,
-                     [cut](const auto& kv) { return kv.second.last_seen <= cut; });
+      absl::erase_if(reporters, [cut](const auto& kv) {
+        return kv.second.last_seen <= cut;
+      });
     }
     Reporter& r = reporters[token];
     r.last_seen = std::max(r.last_seen, t);
@@ -317,8 +317,7 @@ CrowdEstimator::CrowdEstimator(CrowdOptions options)
 }
 CrowdEstimator::~CrowdEstimator() = default;
 CrowdEstimator::CrowdEstimator(CrowdEstimator&&) noexcept = default;
-CrowdEstimator& CrowdEstimator::operator=(CrowdEstimator&&) noexcept =
-    default;
+CrowdEstimator& CrowdEstimator::operator=(CrowdEstimator&&) noexcept = default;
 
 void CrowdEstimator::SetVenueCapacity(const std::string& venue_id,
                                       int service_points,
@@ -478,7 +477,8 @@ VenueLiveStatus CrowdEstimator::Status(const std::string& venue_id,
   const double estimate = guess.y;
   const double behind = guess.profile_weight;
   const double recent = guess.recent_weight;
-  if (std::isnan(estimate) || (behind < kKnownWeight && recent < kKnownWeight)) {
+  if (std::isnan(estimate) ||
+      (behind < kKnownWeight && recent < kKnownWeight)) {
     return status;
   }
   status.known = true;

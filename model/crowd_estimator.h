@@ -43,11 +43,11 @@
 namespace noqueue::model {
 
 struct QueueReport {
-  LocalTime at;                          // when observed
-  std::optional<double> queue_length;   // people seen ahead, >= 0
-  std::optional<double> waited_min;     // minutes waited so far, >= 0
-  bool finished = false;                // waited_min is the whole wait
-  std::string reporter;                 // opaque token, never empty
+  LocalTime at;                        // when observed
+  std::optional<double> queue_length;  // people seen ahead, >= 0
+  std::optional<double> waited_min;    // minutes waited so far, >= 0
+  bool finished = false;               // waited_min is the whole wait
+  std::string reporter;                // opaque token, never empty
   // When the report reached the server (unset: `at`). The once-per-interval
   // rule counts on it, so back-dating cannot dodge it.
   std::optional<LocalTime> received;
@@ -55,10 +55,10 @@ struct QueueReport {
 
 enum class ReportRejection {
   kNone = 0,
-  kRateLimited,     // the reporter already counted at this venue recently
-  kLittlesLaw,      // queue and wait contradict the venue's throughput
-  kImplausible,     // beyond what the venue can physically hold
-  kNoValue,         // neither queue length nor wait
+  kRateLimited,  // the reporter already counted at this venue recently
+  kLittlesLaw,   // queue and wait contradict the venue's throughput
+  kImplausible,  // beyond what the venue can physically hold
+  kNoValue,      // neither queue length nor wait
 };
 const char* ReportRejectionName(ReportRejection r);
 
@@ -76,19 +76,19 @@ struct VenueLiveStatus {
   double wait_p50_min = 0.0;
   double wait_p90_min = 0.0;
   double queue_length = 0.0;
-  int reports_used = 0;  // reports with weight behind the estimate
-  int tags_used = 0;     // measured waits behind the estimate
-  double confidence = 0.0;  // 0..1
+  int reports_used = 0;               // reports with weight behind the estimate
+  int tags_used = 0;                  // measured waits behind the estimate
+  double confidence = 0.0;            // 0..1
   double service_rate_per_min = 0.0;  // attendees served per minute
   LocalTime as_of;
 };
 
 struct CrowdOptions {
-  double level_half_life_min = 60.0;       // today's level vs the profile
+  double level_half_life_min = 60.0;          // today's level vs the profile
   double days_half_life_min = 3 * 24 * 60.0;  // the last days' level
-  double profile_half_life_days = 60.0;    // the hour-of-day profile
-  double reporter_interval_minutes = 5.0;  // one counted report per token
-  double max_wait_min = 12 * 60.0;         // physical bound
+  double profile_half_life_days = 60.0;       // the hour-of-day profile
+  double reporter_interval_minutes = 5.0;     // one counted report per token
+  double max_wait_min = 12 * 60.0;            // physical bound
   // Robustness: a piece of evidence moves the estimate by at most this much
   // in log(1 + wait) (Huber clipping).
   double huber_log = 0.8;

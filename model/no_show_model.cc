@@ -76,8 +76,8 @@ double NoShowModel::Predict(const std::vector<uint64_t>& tokens,
   return 1.0 / (1.0 + std::exp(-Margin(tokens, prior_logit)));
 }
 
-void NoShowModel::Learn(const std::vector<uint64_t>& tokens,
-                        double prior_logit, bool no_show) {
+void NoShowModel::Learn(const std::vector<uint64_t>& tokens, double prior_logit,
+                        bool no_show) {
   const uint64_t mask = (uint64_t{1} << kLog2Slots) - 1;
   const double p = Predict(tokens, prior_logit);
   const double g = p - (no_show ? 1.0 : 0.0);

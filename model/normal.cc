@@ -21,9 +21,9 @@ double NormalQuantile(double p) {
   constexpr double kLow = 0.02425;
   if (p < kLow || p > 1.0 - kLow) {
     double q = std::sqrt(-2.0 * std::log(p < kLow ? p : 1.0 - p));
-    double x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q +
-                c[5]) /
-               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+    double x =
+        (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
     return p < kLow ? x : -x;
   }
   double q = p - 0.5, r = q * q;

@@ -65,8 +65,8 @@ PrequentialMetrics::Figures PrequentialMetrics::Summarise(const Sums& s) {
 
 void PrequentialMetrics::Write(ByteWriter& w) const {
   for (const Sums* s : {&all_, &recent_}) {
-    for (double v : {s->arrivals, s->abs_error, s->covered, s->outcomes,
-                     s->log_loss}) {
+    for (double v :
+         {s->arrivals, s->abs_error, s->covered, s->outcomes, s->log_loss}) {
       w.Put<double>(v);
     }
     for (double v : s->positives) w.Put<double>(v);

@@ -5,7 +5,7 @@
 namespace noqueue::server {
 
 grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>*
-ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* ctx) {
+ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* /*ctx*/) {
   return new ArrivalStream(store_, consumers_);
 }
 

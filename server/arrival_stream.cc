@@ -120,7 +120,7 @@ void ArrivalStream::Stored(const std::vector<uint64_t>& indices,
   }
   in_flight_ -= static_cast<int>(indices.size());
   if (!pending_.empty()) {
-    ++in_flight_;  // keeps this alive across the call
+    ++in_flight_;        // keeps this alive across the call
     StorePending(lock);  // releases the lock
     absl::ReleasableMutexLock relock(&mu_);
     --in_flight_;
@@ -144,8 +144,8 @@ void ArrivalStream::Pump(absl::ReleasableMutexLock& lock) {
     Finish(status);
   };
   if (cancelled_ || write_failed_) {
-    return finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                               "stream cancelled"));
+    return finish(
+        grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
   }
   if (!store_failure_.ok() && !writing_ && written_ >= first_unstored_) {
     return finish(ToGrpcStatus(store_failure_));

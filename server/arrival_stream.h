@@ -28,11 +28,11 @@
 #ifndef NOQUEUE_SERVER_ARRIVAL_STREAM_H_
 #define NOQUEUE_SERVER_ARRIVAL_STREAM_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <map>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"

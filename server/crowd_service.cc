@@ -29,10 +29,12 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
   report.reporter_token = request->reporter_token();
   report.observed = ToTime(request->observed_at());
   report.received = now;
-  if (request->has_queue_length()) report.queue_length = request->queue_length();
+  if (request->has_queue_length())
+    report.queue_length = request->queue_length();
   if (request->has_waited()) report.waited = ToDuration(request->waited());
   report.finished = request->wait_state() == v1::WAIT_STATE_FINISHED;
-  absl::StatusOr<StoredReport> judged = crowd_->Judge(*venue, std::move(report));
+  absl::StatusOr<StoredReport> judged =
+      crowd_->Judge(*venue, std::move(report));
   if (!judged.ok()) {
     reactor->Finish(ToGrpcStatus(judged.status()));
     return reactor;
@@ -63,7 +65,8 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::GetVenueStatus(
   const model::VenueLiveStatus live = crowd_->Status(*venue, now);
   v1::VenueStatus* out = response->mutable_status();
   out->set_venue_id(request->venue_id());
-  out->set_state(live.known ? v1::STATUS_STATE_KNOWN : v1::STATUS_STATE_UNKNOWN);
+  out->set_state(live.known ? v1::STATUS_STATE_KNOWN
+                            : v1::STATUS_STATE_UNKNOWN);
   if (live.known) {
     *out->mutable_wait_p50() = MinutesToDuration(live.wait_p50_min);
     *out->mutable_wait_p90() = MinutesToDuration(live.wait_p90_min);

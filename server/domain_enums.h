@@ -9,8 +9,7 @@
 
 namespace noqueue::server {
 
-static_assert(v1::ConvocationType_ARRAYSIZE ==
-                  model::kConvocationTypeCount + 1,
+static_assert(v1::ConvocationType_ARRAYSIZE == model::kConvocationTypeCount + 1,
               "every wire ConvocationType but UNSPECIFIED has a model type");
 
 // The model's type of a known wire type (UNSPECIFIED, which validation

@@ -108,11 +108,10 @@ absl::Status LearningLoop::Flush() {
   return saved.get_future().get();
 }
 
-absl::StatusOr<model::ArrivalModel> LearningLoop::RebuildFromLog(
-    Store* store) {
+absl::StatusOr<model::ArrivalModel> LearningLoop::RebuildFromLog(Store* store) {
   model::ArrivalModel m;
-  RETURN_IF_ERROR(store->ReplayLearnable(
-      0, [&](const LearnableEvent& e) { Apply(m, e); }));
+  RETURN_IF_ERROR(
+      store->ReplayLearnable(0, [&](const LearnableEvent& e) { Apply(m, e); }));
   return m;
 }
 

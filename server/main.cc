@@ -44,9 +44,10 @@ int main(int argc, char** argv) {
                  std::string(server.status().message()).c_str());
     return 1;
   }
-  std::printf("noqueue-server listening on port %d (db %s, %lld events learned)\n",
-              (*server)->port(), options.db_path.c_str(),
-              static_cast<long long>((*server)->learning().events_learned()));
+  std::printf(
+      "noqueue-server listening on port %d (db %s, %lld events learned)\n",
+      (*server)->port(), options.db_path.c_str(),
+      static_cast<long long>((*server)->learning().events_learned()));
   std::fflush(stdout);
 
   std::thread stopper([&] {

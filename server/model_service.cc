@@ -97,9 +97,9 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ExplainPrediction(
           ? request->convocation_type()
           : venue->convocation_type();
   const absl::Time at = ToTime(request->convocation_time());
-  const model::ArrivalContext context = ContextAt(
-      ToModelType(type), at, tz, request->attendee(),
-      crowd_->ForPlanning(*venue, absl::Now()).recent_wait);
+  const model::ArrivalContext context =
+      ContextAt(ToModelType(type), at, tz, request->attendee(),
+                crowd_->ForPlanning(*venue, absl::Now()).recent_wait);
   const model::Explanation e =
       learning_->WithModel([&](const model::ArrivalModel& m) {
         return m.Explain(request->venue_id(), request->attendee().attendee_id(),

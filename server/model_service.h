@@ -15,8 +15,7 @@ namespace noqueue::server {
 
 class ModelServiceImpl final : public v1::ModelService::CallbackService {
  public:
-  ModelServiceImpl(Store* store, const LearningLoop* learning,
-                   CrowdLoop* crowd)
+  ModelServiceImpl(Store* store, const LearningLoop* learning, CrowdLoop* crowd)
       : store_(store), learning_(learning), crowd_(crowd) {}
   grpc::ServerUnaryReactor* GetModelInfo(
       grpc::CallbackServerContext* ctx, const v1::GetModelInfoRequest* request,

@@ -1,10 +1,10 @@
 #include "server/noqueue_server.h"
 
-#include <filesystem>
-#include <thread>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
@@ -19,9 +19,9 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     std::error_code ec;
     std::filesystem::create_directories(db.parent_path(), ec);
     if (ec) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--db: cannot create folder ", db.parent_path().string(), ": ",
-          ec.message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("--db: cannot create folder ", db.parent_path().string(),
+                       ": ", ec.message()));
     }
   }
   std::unique_ptr<NoQueueServer> s(new NoQueueServer());
@@ -39,18 +39,17 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
                                                   options.max_queued_plans);
 
-  s->venues_ = std::make_unique<VenueServiceImpl>(s->store_.get(),
-                                                  s->crowd_loop_.get());
+  s->venues_ =
+      std::make_unique<VenueServiceImpl>(s->store_.get(), s->crowd_loop_.get());
   s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
       s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
       s->planner_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
-      s->store_.get(),
-      TagConsumers{s->learning_.get(), s->crowd_loop_.get()}, options.limits);
-  s->crowd_ = std::make_unique<CrowdServiceImpl>(s->store_.get(),
-                                                 s->crowd_loop_.get());
-  s->model_ =
-      std::make_unique<ModelServiceImpl>(
+      s->store_.get(), TagConsumers{s->learning_.get(), s->crowd_loop_.get()},
+      options.limits);
+  s->crowd_ =
+      std::make_unique<CrowdServiceImpl>(s->store_.get(), s->crowd_loop_.get());
+  s->model_ = std::make_unique<ModelServiceImpl>(
       s->store_.get(), s->learning_.get(), s->crowd_loop_.get());
 
   grpc::EnableDefaultHealthCheckService(true);

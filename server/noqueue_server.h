@@ -11,10 +11,10 @@
 #ifndef NOQUEUE_SERVER_NOQUEUE_SERVER_H_
 #define NOQUEUE_SERVER_NOQUEUE_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

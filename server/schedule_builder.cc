@@ -4,17 +4,16 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "proto/base/wire_time.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
-#include "proto/base/wire_time.h"
 #include "server/domain_enums.h"
 
 namespace noqueue::server {
 
 model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
-                                const absl::TimeZone& tz,
-                                const v1::Attendee& a,
+                                const absl::TimeZone& tz, const v1::Attendee& a,
                                 std::optional<absl::Duration> recent_wait) {
   const absl::TimeZone::CivilInfo local = tz.At(t);
   model::ArrivalContext ctx;
@@ -33,7 +32,8 @@ model::ArrivalContext ContextAt(model::ConvocationType type, absl::Time t,
   std::map<std::string, double> sorted(a.features().begin(),
                                        a.features().end());
   if (recent_wait) sorted[kRecentWaitFeature] = ToMinutes(*recent_wait);
-  for (const auto& [name, value] : sorted) ctx.features.push_back({name, value});
+  for (const auto& [name, value] : sorted)
+    ctx.features.push_back({name, value});
   return ctx;
 }
 
@@ -55,9 +55,9 @@ absl::StatusOr<NewSchedule> BuildSchedule(
     const std::string& schedule_id, std::function<bool()> should_stop) {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "venue.time_zone: stored zone \"", venue.time_zone(),
-        "\" is no longer known to this server"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("venue.time_zone: stored zone \"", venue.time_zone(),
+                     "\" is no longer known to this server"));
   }
   const v1::ConvocationType wire_type =
       request.convocation_type() != v1::CONVOCATION_TYPE_UNSPECIFIED
@@ -129,8 +129,9 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   }
   const std::vector<double>& planned = optimized->convocation_min;
   const std::vector<double> naive = scheduler::NaiveConvocations(day);
-  const scheduler::SimulatedDays simulated(
-      day, scheduler::DefaultReplications(n), scheduler::SimulationOptions{}.seed);
+  const scheduler::SimulatedDays simulated(day,
+                                           scheduler::DefaultReplications(n),
+                                           scheduler::SimulationOptions{}.seed);
   const scheduler::SimulationResult sim = simulated.Simulate(planned);
   const scheduler::SimulationResult naive_sim = simulated.Simulate(naive);
 

@@ -89,7 +89,8 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status st = ValidateId("schedule_id", request->schedule_id());
   if (st.ok()) {
-    absl::StatusOr<v1::Schedule> s = store_->GetSchedule(request->schedule_id());
+    absl::StatusOr<v1::Schedule> s =
+        store_->GetSchedule(request->schedule_id());
     if (s.ok()) *response->mutable_schedule() = *std::move(s);
     st = s.status();
   }

@@ -35,8 +35,7 @@ class SchedulingServiceImpl final
       grpc::CallbackServerContext* ctx, const v1::GetScheduleRequest* request,
       v1::GetScheduleResponse* response) override;
   grpc::ServerUnaryReactor* ListSchedules(
-      grpc::CallbackServerContext* ctx,
-      const v1::ListSchedulesRequest* request,
+      grpc::CallbackServerContext* ctx, const v1::ListSchedulesRequest* request,
       v1::ListSchedulesResponse* response) override;
 
  private:

@@ -143,7 +143,6 @@ absl::StatusOr<Statement*> SqliteDb::Prepare(absl::string_view sql) {
   return pos->second.get();
 }
 
-
 absl::StatusOr<SqliteReaderPool::Lease> SqliteReaderPool::Acquire() {
   {
     absl::MutexLock lock(&mu_);

@@ -175,9 +175,9 @@ absl::Status MigrateSchema(SqliteDb& db) {
   absl::StatusOr<int> current = SchemaVersionOf(db);
   if (!current.ok()) return rollback_on_error(current.status());
   if (*current > kSchemaVersion) {
-    return rollback_on_error(absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", *current, " is newer than this server's (",
-        kSchemaVersion, ")")));
+    return rollback_on_error(absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", *current,
+                     " is newer than this server's (", kSchemaVersion, ")")));
   }
   for (int v = *current; v < kMigrationCount; ++v) {
     absl::Status st = db.Exec(kMigrations[v]);

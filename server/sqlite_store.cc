@@ -210,9 +210,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 SqliteStore::SqliteStore(const std::string& path, SqliteStoreOptions options,
                          std::unique_ptr<SqliteDb> writer)
     : options_(std::move(options)), readers_(path, options_.vfs) {
-  writer_ = std::make_unique<SqliteWriter>(std::move(writer), path,
-                                           options_.vfs,
-                                           [this] { ForgetTagged(); });
+  writer_ = std::make_unique<SqliteWriter>(
+      std::move(writer), path, options_.vfs, [this] { ForgetTagged(); });
 }
 
 SqliteStore::~SqliteStore() { Close(); }
@@ -354,10 +353,10 @@ absl::StatusOr<std::optional<v1::Schedule>> SqliteStore::FindScheduleByRequest(
 absl::StatusOr<SchedulePage> SqliteStore::ListSchedules(
     const std::string& venue_id, int64_t after, int limit) {
   ASSIGN_OR_RETURN(SqliteReaderPool::Lease lease, readers_.Acquire());
-  ASSIGN_OR_RETURN(Statement * s,
-                   lease.db().Prepare(
-                       "SELECT seq, body FROM schedules WHERE venue_id = ?1 "
-                       "AND seq > ?2 ORDER BY seq LIMIT ?3"));
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      lease.db().Prepare("SELECT seq, body FROM schedules WHERE venue_id = ?1 "
+                         "AND seq > ?2 ORDER BY seq LIMIT ?3"));
   s->Bind(1, venue_id).Bind(2, after).Bind(3, int64_t{limit} + 1);
   SchedulePage page;
   int64_t last = 0;
@@ -469,17 +468,15 @@ absl::Status SqliteStore::ReadHistory(SqliteDb& db, TaggedConvocation& c) {
     if (!row) break;
     const int64_t kind = earlier->ColumnInt(0);
     if (!v1::ArrivalKind_IsValid(kind)) continue;
-    c.history.Add(static_cast<v1::ArrivalKind>(kind),
-                  FromMicros(earlier->ColumnInt(2)),
-                  earlier->ColumnInt(1) ==
-                      static_cast<int64_t>(LearnCode::kLearned));
+    c.history.Add(
+        static_cast<v1::ArrivalKind>(kind), FromMicros(earlier->ColumnInt(2)),
+        earlier->ColumnInt(1) == static_cast<int64_t>(LearnCode::kLearned));
   }
   earlier->Reset();
   return absl::OkStatus();
 }
 
-void SqliteStore::RememberTagged(const v1::ArrivalEvent& e,
-                                 TaggedConvocation c,
+void SqliteStore::RememberTagged(const v1::ArrivalEvent& e, TaggedConvocation c,
                                  TaggedConvocation** out) {
   // Bounded by its bytes (features vary in number and names' length).
   size_t bytes = sizeof(TaggedConvocation) + 2 * sizeof(std::string) +
@@ -740,12 +737,12 @@ absl::Status SqliteStore::ReplayCrowd(
     const auto kind = static_cast<v1::ArrivalKind>(s->ColumnInt(3));
     TagHistory before;
     if (!s->ColumnIsNull(4)) {
-      before.Add(kind == v1::SERVICE_STARTED ? v1::ARRIVED : v1::SERVICE_STARTED,
-                 FromMicros(s->ColumnInt(4)), false);
+      before.Add(
+          kind == v1::SERVICE_STARTED ? v1::ARRIVED : v1::SERVICE_STARTED,
+          FromMicros(s->ColumnInt(4)), false);
     }
-    if (std::optional<ServiceObservation> o =
-            MeasureService(s->ColumnText(2), kind,
-                           FromMicros(s->ColumnInt(1)), before)) {
+    if (std::optional<ServiceObservation> o = MeasureService(
+            s->ColumnText(2), kind, FromMicros(s->ColumnInt(1)), before)) {
       service(*o);
     }
   }
@@ -758,11 +755,10 @@ absl::Status SqliteStore::ReplayCrowd(
 void SqliteStore::SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) {
   writer_->Submit<bool>(
       [snapshot = std::move(snapshot)](SqliteDb& db) -> absl::StatusOr<bool> {
-        ASSIGN_OR_RETURN(
-            Statement * put,
-            db.Prepare("INSERT OR REPLACE INTO model_snapshots "
-                       "(id, last_seq, body, create_us) "
-                       "VALUES (1, ?1, ?2, ?3)"));
+        ASSIGN_OR_RETURN(Statement * put,
+                         db.Prepare("INSERT OR REPLACE INTO model_snapshots "
+                                    "(id, last_seq, body, create_us) "
+                                    "VALUES (1, ?1, ?2, ?3)"));
         put->Bind(1, snapshot.last_seq)
             .BindBlob(2, snapshot.bytes)
             .Bind(3, ToMicros(absl::Now()));

@@ -52,8 +52,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::optional<v1::Schedule>> FindScheduleByRequest(
       const std::string& venue_id, const std::string& request_id) override;
   absl::StatusOr<SchedulePage> ListSchedules(const std::string& venue_id,
-                                             int64_t after,
-                                             int limit) override;
+                                             int64_t after, int limit) override;
   void InsertSchedule(NewSchedule schedule, Done<v1::Schedule> done) override;
   void RecordEvents(std::vector<v1::ArrivalEvent> events, bool atomic,
                     absl::Time now,

@@ -153,8 +153,8 @@ void SqliteWriter::CheckpointLoop(SqliteDb& db) {
   while (true) {
     {
       absl::MutexLock lock(&queue_mu_);
-      if (!closing_) checkpoint_cv_.WaitWithTimeout(&queue_mu_,
-                                                    absl::Milliseconds(250));
+      if (!closing_)
+        checkpoint_cv_.WaitWithTimeout(&queue_mu_, absl::Milliseconds(250));
       if (closing_) return;
     }
     // PASSIVE: copies what no reader still needs, never blocks the writer.

@@ -1,11 +1,10 @@
 #include "server/validation.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include <charconv>
-
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
 
@@ -28,9 +27,9 @@ absl::Status ValidatePlanning(const v1::PlanningOptions& p,
                               absl::Duration window) {
   if (p.has_weights()) {
     const v1::CostWeights& w = p.weights();
-    for (auto [name, value] : {std::pair{"wait", w.wait()},
-                               std::pair{"idle", w.idle()},
-                               std::pair{"overtime", w.overtime()}}) {
+    for (auto [name, value] :
+         {std::pair{"wait", w.wait()}, std::pair{"idle", w.idle()},
+          std::pair{"overtime", w.overtime()}}) {
       if (!std::isfinite(value) || value < 0.0) {
         return Invalid(absl::StrCat("planning.weights.", name),
                        "must be a finite number >= 0");
@@ -50,8 +49,9 @@ absl::Status ValidatePlanning(const v1::PlanningOptions& p,
     }
   }
   if (!v1::OverflowPolicy_IsValid(p.overflow())) {
-    return Invalid("planning.overflow", "must be OVERFLOW_RUN_OVER or "
-                                        "OVERFLOW_REFUSE");
+    return Invalid("planning.overflow",
+                   "must be OVERFLOW_RUN_OVER or "
+                   "OVERFLOW_REFUSE");
   }
   if (p.has_granularity()) {
     const google::protobuf::Duration& g = p.granularity();
@@ -73,7 +73,8 @@ absl::Status ValidatePlanning(const v1::PlanningOptions& p,
 
 absl::Status ValidateId(const std::string& field, const std::string& value) {
   if (value.empty()) return Invalid(field, "must not be empty");
-  if (value.size() > 128) return Invalid(field, "must be at most 128 characters");
+  if (value.size() > 128)
+    return Invalid(field, "must be at most 128 characters");
   for (char c : value) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
@@ -98,8 +99,9 @@ absl::Status ValidateVenue(const v1::Venue& venue) {
   }
   absl::TimeZone tz;
   if (venue.time_zone().empty()) {
-    return Invalid("venue.time_zone", "is required (an IANA zone such as "
-                                      "\"Europe/Paris\")");
+    return Invalid("venue.time_zone",
+                   "is required (an IANA zone such as "
+                   "\"Europe/Paris\")");
   }
   if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
     return Invalid("venue.time_zone",
@@ -134,15 +136,16 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
   if (!r.request_id().empty()) {
     RETURN_IF_ERROR(ValidateId("request_id", r.request_id()));
   }
-  RETURN_IF_ERROR(
-      ValidateTimestamp("window_start", r.has_window_start(), r.window_start()));
+  RETURN_IF_ERROR(ValidateTimestamp("window_start", r.has_window_start(),
+                                    r.window_start()));
   RETURN_IF_ERROR(
       ValidateTimestamp("window_end", r.has_window_end(), r.window_end()));
   const absl::Time start = ToTime(r.window_start());
   const absl::Time end = ToTime(r.window_end());
   if (end <= start) return Invalid("window_end", "must be after window_start");
   if (end - start < absl::Minutes(1)) {
-    return Invalid("window_end", "must be at least 1 minute after window_start");
+    return Invalid("window_end",
+                   "must be at least 1 minute after window_start");
   }
   if (end - start > limits.max_window) {
     return Invalid("window_end",
@@ -166,9 +169,9 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
     RETURN_IF_ERROR(ValidateId(field + ".attendee_id", a.attendee_id()));
     auto [it, inserted] = seen.emplace(a.attendee_id(), i);
     if (!inserted) {
-      return Invalid(field + ".attendee_id",
-                     absl::StrCat("duplicate of attendees[", it->second,
-                                  "].attendee_id"));
+      return Invalid(
+          field + ".attendee_id",
+          absl::StrCat("duplicate of attendees[", it->second, "].attendee_id"));
     }
     if (a.party_size() < 0 || a.party_size() > 1000) {
       return Invalid(field + ".party_size", "must be between 0 and 1000");
@@ -180,8 +183,7 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
     }
     for (const auto& [name, value] : a.features()) {
       if (name.empty() || name.size() > 64) {
-        return Invalid(field + ".features",
-                       "names must be 1 to 64 characters");
+        return Invalid(field + ".features", "names must be 1 to 64 characters");
       }
       if (!std::isfinite(value)) {
         return Invalid(absl::StrCat(field, ".features[\"", name, "\"]"),
@@ -189,15 +191,15 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
       }
     }
     if (a.has_booking_time()) {
-      RETURN_IF_ERROR(ValidateTimestamp(field + ".booking_time", true,
-                                        a.booking_time()));
+      RETURN_IF_ERROR(
+          ValidateTimestamp(field + ".booking_time", true, a.booking_time()));
       if (ToTime(a.booking_time()) > end) {
         return Invalid(field + ".booking_time", "must not be after window_end");
       }
     }
     if (a.has_fixed_convocation_time()) {
-      RETURN_IF_ERROR(ValidateTimestamp(field + ".fixed_convocation_time",
-                                        true, a.fixed_convocation_time()));
+      RETURN_IF_ERROR(ValidateTimestamp(field + ".fixed_convocation_time", true,
+                                        a.fixed_convocation_time()));
       absl::Time t = ToTime(a.fixed_convocation_time());
       if (t < start || t >= end) {
         return Invalid(field + ".fixed_convocation_time",
@@ -215,8 +217,9 @@ absl::Status ValidateArrivalEvent(const std::string& field,
   RETURN_IF_ERROR(ValidateId(field + ".attendee_id", e.attendee_id()));
   if (e.kind() == v1::ARRIVAL_KIND_UNSPECIFIED ||
       !v1::ArrivalKind_IsValid(e.kind())) {
-    return Invalid(field + ".kind",
-                   "must be ARRIVED, SERVICE_STARTED, SERVICE_ENDED or NO_SHOW");
+    return Invalid(
+        field + ".kind",
+        "must be ARRIVED, SERVICE_STARTED, SERVICE_ENDED or NO_SHOW");
   }
   RETURN_IF_ERROR(ValidateTimestamp(field + ".observed_at", e.has_observed_at(),
                                     e.observed_at()));
@@ -238,8 +241,7 @@ absl::Status ValidateListSchedules(const v1::ListSchedulesRequest& r,
   if (!token.empty()) {
     auto [end, ec] =
         std::from_chars(token.data(), token.data() + token.size(), *after);
-    if (ec != std::errc() || end != token.data() + token.size() ||
-        *after < 0) {
+    if (ec != std::errc() || end != token.data() + token.size() || *after < 0) {
       return Invalid("page_token",
                      "is not a token from a previous ListSchedules");
     }
@@ -313,8 +315,9 @@ absl::Status ValidateReportQueue(const v1::ReportQueueRequest& r,
   }
   if (r.wait_state() == v1::WAIT_STATE_UNSPECIFIED ||
       !v1::WaitState_IsValid(r.wait_state())) {
-    return Invalid("wait_state", "must be WAIT_STATE_WAITING or "
-                                 "WAIT_STATE_FINISHED");
+    return Invalid("wait_state",
+                   "must be WAIT_STATE_WAITING or "
+                   "WAIT_STATE_FINISHED");
   }
   return absl::OkStatus();
 }

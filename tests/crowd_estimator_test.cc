@@ -12,7 +12,9 @@ namespace {
 
 constexpr int64_t kNoon = 20000 * 86400LL + 12 * 3600;  // a local noon
 
-LocalTime L(int64_t local_seconds) { return LocalTime::FromSeconds(local_seconds); }
+LocalTime L(int64_t local_seconds) {
+  return LocalTime::FromSeconds(local_seconds);
+}
 
 QueueReport Waited(int64_t at, double minutes, const std::string& who,
                    bool finished = true) {
@@ -32,15 +34,17 @@ QueueReport Queue(int64_t at, double people, const std::string& who) {
   return r;
 }
 
-TEST_CASE("CrowdEstimator says unknown until there is evidence, then "
-          "follows the reported waits") {
+TEST_CASE(
+    "CrowdEstimator says unknown until there is evidence, then "
+    "follows the reported waits") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 2, 3.0);
   CHECK_FALSE(e.Status("v", L(kNoon)).known);
   CHECK_FALSE(e.Status("nowhere", L(kNoon)).known);
   for (int i = 0; i < 10; ++i) {
     const ReportVerdict v = e.AddReport(
-        "v", Waited(kNoon - 600 + 60 * i, 20.0 + (i % 3), "p" + std::to_string(i)));
+        "v",
+        Waited(kNoon - 600 + 60 * i, 20.0 + (i % 3), "p" + std::to_string(i)));
     CHECK(v.rejection == ReportRejection::kNone);
     CHECK(v.weight > 0.0);
     CHECK(v.implied_wait_min == Approx(20.0 + (i % 3)));
@@ -80,8 +84,9 @@ TEST_CASE("CrowdEstimator moves with a change of the day within the hour") {
   CHECK(p50 < 45.0);
 }
 
-TEST_CASE("CrowdEstimator learns not to trust a persistent liar, and one "
-          "liar cannot drag the estimate far") {
+TEST_CASE(
+    "CrowdEstimator learns not to trust a persistent liar, and one "
+    "liar cannot drag the estimate far") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 1, 2.0);
   double liar_weight = 1.0;
@@ -98,8 +103,9 @@ TEST_CASE("CrowdEstimator learns not to trust a persistent liar, and one "
   CHECK(s.wait_p50_min == Approx(30.0).margin(6.0));
 }
 
-TEST_CASE("CrowdEstimator refuses impossible reports, and counts one "
-          "report per token per interval") {
+TEST_CASE(
+    "CrowdEstimator refuses impossible reports, and counts one "
+    "report per token per interval") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 2, 10.0);  // 0.2 served per minute
   QueueReport r = Queue(kNoon, 100, "phone-1");
@@ -130,8 +136,9 @@ TEST_CASE("CrowdEstimator refuses impossible reports, and counts one "
   CHECK(e.AddReport("v", Waited(kNoon + 301, 15, "phone-5")).weight > 0.0);
 }
 
-TEST_CASE("CrowdEstimator turns a queue length into a wait by the venue's "
-          "throughput, and reads a wait still going as a lower bound") {
+TEST_CASE(
+    "CrowdEstimator turns a queue length into a wait by the venue's "
+    "throughput, and reads a wait still going as a lower bound") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 2, 10.0);  // 0.2 per minute
   ReportVerdict v = e.AddReport("v", Queue(kNoon, 6, "phone-1"));
@@ -151,8 +158,9 @@ TEST_CASE("CrowdEstimator turns a queue length into a wait by the venue's "
   CHECK(v.weight > 0.0);
 }
 
-TEST_CASE("CrowdEstimator counts one report per interval by arrival time, "
-          "so back-dating does not dodge it") {
+TEST_CASE(
+    "CrowdEstimator counts one report per interval by arrival time, "
+    "so back-dating does not dodge it") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 1, 2.0);
   QueueReport r = Waited(kNoon, 10.0, "phone-1");
@@ -163,8 +171,9 @@ TEST_CASE("CrowdEstimator counts one report per interval by arrival time, "
   CHECK(e.AddReport("v", r).rejection == ReportRejection::kRateLimited);
 }
 
-TEST_CASE("CrowdEstimator learns the service time from tags, then the wait "
-          "they measure outweighs reports") {
+TEST_CASE(
+    "CrowdEstimator learns the service time from tags, then the wait "
+    "they measure outweighs reports") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 2, 10.0);
   CHECK(*e.LearnedServiceMinutes("v") == Approx(10.0));
@@ -186,20 +195,23 @@ TEST_CASE("CrowdEstimator learns the service time from tags, then the wait "
   CHECK(s.service_rate_per_min == Approx(2.0 / service));
 }
 
-TEST_CASE("CrowdEstimator learns the service rate from reports of a queue "
-          "and its wait when there are no tags") {
+TEST_CASE(
+    "CrowdEstimator learns the service rate from reports of a queue "
+    "and its wait when there are no tags") {
   CrowdEstimator e;
   e.SetVenueCapacity("v", 1, 2.0);  // declares 0.5 per minute
   for (int i = 0; i < 40; ++i) {
-    QueueReport r = Waited(kNoon - 7200 + 180 * i, 20.0, "p" + std::to_string(i));
+    QueueReport r =
+        Waited(kNoon - 7200 + 180 * i, 20.0, "p" + std::to_string(i));
     r.queue_length = 20;  // 20 people in 20 minutes: 1 per minute
     REQUIRE(e.AddReport("v", r).weight > 0.0);
   }
   CHECK(*e.LearnedServiceMinutes("v") < 1.3);
 }
 
-TEST_CASE("CrowdEstimator replays the same evidence to the same estimate, "
-          "past the limit of its memory of reporters") {
+TEST_CASE(
+    "CrowdEstimator replays the same evidence to the same estimate, "
+    "past the limit of its memory of reporters") {
   CrowdOptions options;
   options.max_reporters = 64;
   CrowdEstimator a(options), b(options);
@@ -212,7 +224,8 @@ TEST_CASE("CrowdEstimator replays the same evidence to the same estimate, "
   }
   for (const QueueReport& r : reports) a.AddReport("v", r);
   for (const QueueReport& r : reports) b.AddReport("v", r);
-  CHECK(a.Status("v", L(kNoon)).wait_p50_min == b.Status("v", L(kNoon)).wait_p50_min);
+  CHECK(a.Status("v", L(kNoon)).wait_p50_min ==
+        b.Status("v", L(kNoon)).wait_p50_min);
   CHECK(a.Status("v", L(kNoon)).known);
 }
 

@@ -1,8 +1,7 @@
 // End to end: crowd reports and the live venue status through the real
 // server, its SQLite file and gRPC.
-#include <string>
-
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "clients/noqueue_client.h"
@@ -26,16 +25,16 @@ v1::ReportQueueRequest Report(const std::string& token, absl::Time at,
   r.set_venue_id("clinic-1");
   *r.mutable_observed_at() = ToTimestamp(at);
   r.mutable_waited()->set_seconds(static_cast<int64_t>(waited_min * 60));
-  r.set_wait_state(finished ? v1::WAIT_STATE_FINISHED
-                            : v1::WAIT_STATE_WAITING);
+  r.set_wait_state(finished ? v1::WAIT_STATE_FINISHED : v1::WAIT_STATE_WAITING);
   r.set_reporter_token(token);
   return r;
 }
 
 std::string DbFile(const TempDir& dir) { return dir.file("var/noqueue.db"); }
 
-TEST_CASE("Bad crowd reports are refused with the field and rule and store "
-          "nothing") {
+TEST_CASE(
+    "Bad crowd reports are refused with the field and rule and store "
+    "nothing") {
   TempDir dir;
   Running s(dir);
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
@@ -75,10 +74,10 @@ TEST_CASE("Bad crowd reports are refused with the field and rule and store "
   r = Report("bad token!", now, 10);
   ExpectError(s.client->ReportQueue(r), absl::StatusCode::kInvalidArgument,
               "reporter_token");
-  ExpectError(s.client->GetVenueStatus("nowhere"),
-              absl::StatusCode::kNotFound, "venue_id");
-  ExpectError(s.client->GetVenueStatus(""),
-              absl::StatusCode::kInvalidArgument, "venue_id");
+  ExpectError(s.client->GetVenueStatus("nowhere"), absl::StatusCode::kNotFound,
+              "venue_id");
+  ExpectError(s.client->GetVenueStatus(""), absl::StatusCode::kInvalidArgument,
+              "venue_id");
 
   // A good one is stored; none of the refused ones were.
   REQUIRE(s.client->ReportQueue(Report("token-0001", now, 10)).ok());
@@ -86,8 +85,9 @@ TEST_CASE("Bad crowd reports are refused with the field and rule and store "
   CHECK(CountRows(DbFile(dir), "crowd_reports") == 1);
 }
 
-TEST_CASE("Reports make a live status, are stored with their verdict, and "
-          "the status survives a restart") {
+TEST_CASE(
+    "Reports make a live status, are stored with their verdict, and "
+    "the status survives a restart") {
   TempDir dir;
   const absl::Time now = absl::Now();
   double p50_before = 0.0;
@@ -102,9 +102,9 @@ TEST_CASE("Reports make a live status, are stored with their verdict, and "
 
     // Eight people who waited about 20 minutes, each on their own phone.
     for (int i = 0; i < 8; ++i) {
-      auto r = s.client->ReportQueue(
-          Report(absl::StrCat("phone-000", i),
-                 now - absl::Minutes(40 - 4 * i), 18.0 + i % 5));
+      auto r = s.client->ReportQueue(Report(absl::StrCat("phone-000", i),
+                                            now - absl::Minutes(40 - 4 * i),
+                                            18.0 + i % 5));
       REQUIRE(r.ok());
       CHECK(r->report_id().rfind("rep_", 0) == 0);
     }
@@ -129,10 +129,10 @@ TEST_CASE("Reports make a live status, are stored with their verdict, and "
     CHECK(CountRows(DbFile(dir), "crowd_reports") == 9);
     CHECK(QueryInt(DbFile(dir),
                    "SELECT weight = 0 AND rejection != '' FROM crowd_reports "
-                   "WHERE report_id = '" + again->report_id() + "'") == 1);
+                   "WHERE report_id = '" +
+                       again->report_id() + "'") == 1);
     CHECK(QueryInt(DbFile(dir),
-                   "SELECT count(*) FROM crowd_reports WHERE weight > 0") >=
-          1);
+                   "SELECT count(*) FROM crowd_reports WHERE weight > 0") >= 1);
   }
   // Restarted on the same file: the same evidence, the same estimate (a
   // few seconds older).
@@ -140,12 +140,12 @@ TEST_CASE("Reports make a live status, are stored with their verdict, and "
   auto status = s.client->GetVenueStatus("clinic-1");
   REQUIRE(status.ok());
   CHECK(status->state() == v1::STATUS_STATE_KNOWN);
-  CHECK(status->wait_p50().seconds() / 60.0 ==
-        Approx(p50_before).margin(1.0));
+  CHECK(status->wait_p50().seconds() / 60.0 == Approx(p50_before).margin(1.0));
 }
 
-TEST_CASE("A report that contradicts the venue's throughput counts for "
-          "nothing") {
+TEST_CASE(
+    "A report that contradicts the venue's throughput counts for "
+    "nothing") {
   TempDir dir;
   Running s(dir);
   // 2 desks x 10 minutes: 0.2 served per minute. 150 people ahead cannot
@@ -158,7 +158,8 @@ TEST_CASE("A report that contradicts the venue's throughput counts for "
   s.server->Shutdown(absl::Seconds(5));
   CHECK(QueryInt(DbFile(dir),
                  "SELECT weight = 0 AND rejection != '' FROM crowd_reports "
-                 "WHERE report_id = '" + stored->report_id() + "'") == 1);
+                 "WHERE report_id = '" +
+                     stored->report_id() + "'") == 1);
 }
 
 TEST_CASE("A token that floods is refused and its extra reports not stored") {
@@ -184,8 +185,9 @@ TEST_CASE("A token that floods is refused and its extra reports not stored") {
   CHECK(CountRows(DbFile(dir), "crowd_reports") == 31);
 }
 
-TEST_CASE("Tags measure waits and service times that feed the status and "
-          "the next schedule") {
+TEST_CASE(
+    "Tags measure waits and service times that feed the status and "
+    "the next schedule") {
   TempDir dir;
   Running s(dir);
   v1::Venue venue = testing::ClinicVenue();  // declares 10-minute services

@@ -83,12 +83,24 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 
 // In sqlite3_io_methods' order: xClose, xRead, xWrite, xTruncate, xSync...
 const sqlite3_io_methods kMethods = {
-    3,           Close,      Read,
-    Write,       Truncate,   Sync,
-    FileSize,    Lock,       Unlock,
-    CheckReservedLock, FileControl, SectorSize,
-    DeviceCharacteristics, ShmMap, ShmLock,
-    ShmBarrier,  ShmUnmap,   Fetch,
+    3,
+    Close,
+    Read,
+    Write,
+    Truncate,
+    Sync,
+    FileSize,
+    Lock,
+    Unlock,
+    CheckReservedLock,
+    FileControl,
+    SectorSize,
+    DeviceCharacteristics,
+    ShmMap,
+    ShmLock,
+    ShmBarrier,
+    ShmUnmap,
+    Fetch,
     Unfetch,
 };
 
@@ -113,8 +125,7 @@ FaultVfs& FaultVfs::Install() {
     g_real = sqlite3_vfs_find(nullptr);
     g_vfs = *g_real;
     g_vfs.zName = kName;
-    g_vfs.szOsFile =
-        static_cast<int>(sizeof(FaultFile)) + g_real->szOsFile;
+    g_vfs.szOsFile = static_cast<int>(sizeof(FaultFile)) + g_real->szOsFile;
     g_vfs.xOpen = Open;
     g_vfs.pNext = nullptr;
     sqlite3_vfs_register(&g_vfs, /*makeDflt=*/0);

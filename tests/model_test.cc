@@ -42,7 +42,9 @@ constexpr double kZ75 = 0.6744897501960817;
 constexpr int64_t kDayOne = 28401120;
 constexpr int64_t kMinutesPerDay = 24 * 60;
 
-absl::Time AtMinute(int64_t minute) { return absl::FromUnixSeconds(minute * 60); }
+absl::Time AtMinute(int64_t minute) {
+  return absl::FromUnixSeconds(minute * 60);
+}
 
 ArrivalContext MedicalMorning(int64_t at_minute = kDayOne) {
   ArrivalContext ctx;

@@ -1,11 +1,11 @@
 // Tests of the offline planner behind `noqueue plan --instance FILE.json`.
-#include <catch2/catch.hpp>
-#include <string>
+#include "clients/plan_instance.h"
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
-#include "clients/plan_instance.h"
+#include <catch2/catch.hpp>
+#include <string>
 
 namespace noqueue::client {
 namespace {
@@ -54,15 +54,16 @@ TEST_CASE("PlanInstanceJson refuses bad instances naming the field and rule") {
   ExpectInvalid("{" + base + "}", "attendees: is required");
   ExpectInvalid(R"({"service_mean_min": 0, "session_min": 60, "attendees": 3})",
                 "service_mean_min: must be > 0");
-  ExpectInvalid(R"({"service_mean_min": -2, "session_min": 60, "attendees": 3})",
-                "service_mean_min: must be > 0");
-  ExpectInvalid("{" + base +
-                    R"(, "attendees": 3, "weights": {"wait": 0, "idle": 0}})",
-                "weights: at least one of wait, idle and overtime must be "
-                "positive");
-  ExpectInvalid("{" + base +
-                    R"(, "attendees": 3, "weights": {"wait": -1, "idle": 1}})",
-                "weights.wait: must be a finite number >= 0");
+  ExpectInvalid(
+      R"({"service_mean_min": -2, "session_min": 60, "attendees": 3})",
+      "service_mean_min: must be > 0");
+  ExpectInvalid(
+      "{" + base + R"(, "attendees": 3, "weights": {"wait": 0, "idle": 0}})",
+      "weights: at least one of wait, idle and overtime must be "
+      "positive");
+  ExpectInvalid(
+      "{" + base + R"(, "attendees": 3, "weights": {"wait": -1, "idle": 1}})",
+      "weights.wait: must be a finite number >= 0");
   ExpectInvalid("{" + base + R"(, "attendees": 3, "granularity_min": 90})",
                 "granularity_min: 90 is larger than session_min (60)");
   // One server, 60 minutes of 10-minute services holds 6 appointments.
@@ -75,8 +76,8 @@ TEST_CASE("PlanInstanceJson refuses bad instances naming the field and rule") {
                 "service_dist: must be exponential, deterministic, gamma or "
                 "lognormal");
   ExpectInvalid("{not json", "instance: is not a JSON object");
-  auto refused = PlanInstanceJson(
-      "{" + base + R"(, "attendees": 9, "overflow": "refuse"})");
+  auto refused = PlanInstanceJson("{" + base +
+                                  R"(, "attendees": 9, "overflow": "refuse"})");
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(refused.status().message()).find("needs 30 more minutes") !=

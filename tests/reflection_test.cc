@@ -3,10 +3,6 @@
 // from the descriptors the server sends, and creates a venue and a schedule
 // with messages written as JSON - what grpcurl or Postman do. The server is
 // the real noqueue-server binary, which also stops cleanly on SIGTERM.
-#include <future>
-#include <map>
-#include <set>
-
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
@@ -15,9 +11,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
+#include <future>
+#include <map>
+#include <set>
 
-#include "reflection_v1alpha.grpc.pb.h"
 #include "clients/server_process.h"
+#include "reflection_v1alpha.grpc.pb.h"
 #include "tests/test_util.h"
 
 namespace noqueue {
@@ -30,7 +29,8 @@ class ReflectionClient {
  public:
   explicit ReflectionClient(std::shared_ptr<grpc::Channel> channel)
       : stub_(refl::ServerReflection::NewStub(channel)) {
-    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx_.set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(20));
     stream_ = stub_->ServerReflectionInfo(&ctx_);
   }
   ~ReflectionClient() {
@@ -94,12 +94,13 @@ class ReflectionClient {
         missing = true;
       }
     }
-    std::function<void(const std::string&)> build = [&](const std::string& name) {
-      if (pool_.FindFileByName(name)) return;
-      const pb::FileDescriptorProto& file = files_.at(name);
-      for (const auto& dep : file.dependency()) build(dep);
-      REQUIRE(pool_.BuildFile(file) != nullptr);
-    };
+    std::function<void(const std::string&)> build =
+        [&](const std::string& name) {
+          if (pool_.FindFileByName(name)) return;
+          const pb::FileDescriptorProto& file = files_.at(name);
+          for (const auto& dep : file.dependency()) build(dep);
+          REQUIRE(pool_.BuildFile(file) != nullptr);
+        };
     for (const auto& [name, file] : files_) build(name);
   }
 
@@ -147,14 +148,17 @@ CallResult CallJson(grpc::Channel* channel, const pb::DescriptorPool& pool,
   if (!result.status.ok()) return result;
   grpc::Slice single;
   REQUIRE(out.DumpToSingleSlice(&single).ok());
-  REQUIRE(response->ParseFromArray(single.begin(), static_cast<int>(single.size())));
+  REQUIRE(response->ParseFromArray(single.begin(),
+                                   static_cast<int>(single.size())));
   pb::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
   REQUIRE(pb::util::MessageToJsonString(*response, &result.json, opts).ok());
   return result;
 }
 
-TEST_CASE("A generic client lists the services and schedules through reflection alone") {
+TEST_CASE(
+    "A generic client lists the services and schedules through reflection "
+    "alone") {
   testing::TempDir dir;
   client::ServerProcess server(NOQUEUE_SERVER_BINARY, dir.file("var/n.db"));
   REQUIRE(server.port() > 0);
@@ -175,10 +179,10 @@ TEST_CASE("A generic client lists the services and schedules through reflection 
       if (name.rfind("noqueue.", 0) == 0) reflection.LoadSymbol(name);
     }
 
-    CallResult venue = CallJson(
-        channel.get(), reflection.pool(), "noqueue.v1.VenueService",
-        "UpsertVenue",
-        R"({"venue": {"venue_id": "louvre", "display_name": "Louvre",
+    CallResult venue =
+        CallJson(channel.get(), reflection.pool(), "noqueue.v1.VenueService",
+                 "UpsertVenue",
+                 R"({"venue": {"venue_id": "louvre", "display_name": "Louvre",
             "convocation_type": "MUSEUM", "time_zone": "Europe/Paris",
             "service_points": 4, "mean_service_time": "90s"}})");
     REQUIRE(venue.status.ok());
@@ -225,13 +229,13 @@ TEST_CASE("A generic client lists the services and schedules through reflection 
   // ... and a new process finds the venue in the same file.
   client::ServerProcess restarted(NOQUEUE_SERVER_BINARY, dir.file("var/n.db"));
   REQUIRE(restarted.port() > 0);
-  auto channel2 =
-      grpc::CreateChannel(restarted.target(), grpc::InsecureChannelCredentials());
+  auto channel2 = grpc::CreateChannel(restarted.target(),
+                                      grpc::InsecureChannelCredentials());
   ReflectionClient reflection2(channel2);
   reflection2.LoadSymbol("noqueue.v1.VenueService");
-  CallResult venue = CallJson(channel2.get(), reflection2.pool(),
-                              "noqueue.v1.VenueService", "GetVenue",
-                              R"({"venue_id": "louvre"})");
+  CallResult venue =
+      CallJson(channel2.get(), reflection2.pool(), "noqueue.v1.VenueService",
+               "GetVenue", R"({"venue_id": "louvre"})");
   REQUIRE(venue.status.ok());
   CHECK(venue.json.find("Louvre") != std::string::npos);
 }
@@ -256,8 +260,8 @@ TEST_CASE("The health service reports the server as serving") {
   REQUIRE(done.get_future().get().ok());
   grpc::Slice single;
   REQUIRE(out.DumpToSingleSlice(&single).ok());
-  CHECK(std::string(reinterpret_cast<const char*>(single.begin()), single.size()) ==
-        std::string("\x08\x01", 2));
+  CHECK(std::string(reinterpret_cast<const char*>(single.begin()),
+                    single.size()) == std::string("\x08\x01", 2));
 }
 
 }  // namespace

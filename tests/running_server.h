@@ -3,10 +3,9 @@
 #ifndef NOQUEUE_TESTS_RUNNING_SERVER_H_
 #define NOQUEUE_TESTS_RUNNING_SERVER_H_
 
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/statusor.h"
 #include "clients/noqueue_client.h"

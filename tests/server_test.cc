@@ -1,15 +1,13 @@
 // End to end: the real server on a free port, a real SQLite file, and the
 // C++ client talking gRPC to it.
-#include <cmath>
-#include <limits>
-
 #include <google/protobuf/util/message_differencer.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-
 #include "clients/demo_day.h"
 #include "clients/noqueue_client.h"
 #include "server/learning_loop.h"
@@ -74,7 +72,8 @@ TEST_CASE("Bad venues are refused with the field and the rule") {
               "clinic-1");
 }
 
-TEST_CASE("A schedule convokes every attendee inside the window with promises") {
+TEST_CASE(
+    "A schedule convokes every attendee inside the window with promises") {
   TempDir dir;
   Running s(dir);
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
@@ -154,8 +153,9 @@ TEST_CASE("Bad schedule requests are refused and store nothing") {
               "venue_id");
   r = good;
   r.mutable_attendees(2)->set_attendee_id("a-0");
-  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
-              "attendees[2].attendee_id: duplicate of attendees[0].attendee_id");
+  ExpectError(
+      s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+      "attendees[2].attendee_id: duplicate of attendees[0].attendee_id");
   r = good;
   r.mutable_attendees(1)->set_attendee_id("");
   ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
@@ -209,8 +209,7 @@ TEST_CASE("Planning options shape the schedule and bad ones are refused") {
   auto schedule = s.client->CreateSchedule(request);
   REQUIRE(schedule.ok());
   for (const v1::Convocation& c : schedule->convocations()) {
-    const absl::Duration from_start =
-        ToTime(c.convocation_time()) - Morning();
+    const absl::Duration from_start = ToTime(c.convocation_time()) - Morning();
     CHECK(from_start >= absl::ZeroDuration());
     CHECK(from_start < absl::Hours(3));
     CHECK(absl::ToInt64Seconds(from_start) % (15 * 60) == 0);
@@ -259,15 +258,17 @@ TEST_CASE("Planning options shape the schedule and bad ones are refused") {
     *r.mutable_attendees(i)->mutable_fixed_convocation_time() =
         ToTimestamp(Morning(2) + absl::Minutes(4 * i));
   }
-  ExpectError(s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
-              "attendees: 37 fixed appointments are more than the window holds");
+  ExpectError(
+      s.client->CreateSchedule(r), absl::StatusCode::kInvalidArgument,
+      "attendees: 37 fixed appointments are more than the window holds");
   auto all = s.client->ListAllSchedules("clinic-1");
   REQUIRE(all.ok());
   CHECK(all->size() == 2);
 }
 
-TEST_CASE("Schedules are planned on a bounded planner: a busy one refuses at "
-          "once, cheap calls still answer, an expired call stops planning") {
+TEST_CASE(
+    "Schedules are planned on a bounded planner: a busy one refuses at "
+    "once, cheap calls still answer, an expired call stops planning") {
   TempDir dir;
   server::ServerOptions options;
   options.listen = "127.0.0.1:0";
@@ -312,7 +313,8 @@ TEST_CASE("Schedules are planned on a bounded planner: a busy one refuses at "
   CHECK(all->size() == 1);  // nothing of the expired plan was stored
 }
 
-TEST_CASE("Recorded tags are acknowledged once and a bad batch stores nothing") {
+TEST_CASE(
+    "Recorded tags are acknowledged once and a bad batch stores nothing") {
   TempDir dir;
   Running s(dir);
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
@@ -321,8 +323,8 @@ TEST_CASE("Recorded tags are acknowledged once and a bad batch stores nothing") 
   const std::string sid = schedule->schedule_id();
   const auto good = Tag("t-1", sid, "a-0", v1::ARRIVED, Morning());
 
-  auto bad = s.client->RecordArrivals({good, Tag("t-2", sid, "intruder",
-                                                 v1::ARRIVED, Morning())});
+  auto bad = s.client->RecordArrivals(
+      {good, Tag("t-2", sid, "intruder", v1::ARRIVED, Morning())});
   ExpectError(bad, absl::StatusCode::kNotFound, "events[1].attendee_id");
   auto unknown = s.client->RecordArrivals(
       {Tag("t-3", "sch_nope", "a-0", v1::ARRIVED, Morning())});
@@ -348,7 +350,8 @@ TEST_CASE("Recorded tags are acknowledged once and a bad batch stores nothing") 
   CHECK(s.server->learning().events_learned() == 1);
 }
 
-TEST_CASE("Streamed tags are acknowledged in order and bad ones rejected alone") {
+TEST_CASE(
+    "Streamed tags are acknowledged in order and bad ones rejected alone") {
   TempDir dir;
   Running s(dir);
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
@@ -362,15 +365,17 @@ TEST_CASE("Streamed tags are acknowledged in order and bad ones rejected alone")
                        ToTime(schedule->convocations(i).convocation_time()) +
                            absl::Minutes(i % 7 - 3)));
   }
-  tags[17].set_event_id("");                    // invalid
-  tags[42].set_attendee_id("nobody");           // unknown attendee
-  tags.push_back(tags[5]);                      // a retry within the stream
+  tags[17].set_event_id("");           // invalid
+  tags[42].set_attendee_id("nobody");  // unknown attendee
+  tags.push_back(tags[5]);             // a retry within the stream
   std::vector<v1::ArrivalAck> acks;
   REQUIRE(s.client->StreamArrivals(tags, &acks).ok());
   REQUIRE(acks.size() == tags.size());
-  for (size_t i = 0; i < tags.size(); ++i) CHECK(acks[i].event_id() == tags[i].event_id());
+  for (size_t i = 0; i < tags.size(); ++i)
+    CHECK(acks[i].event_id() == tags[i].event_id());
   CHECK(acks[17].status() == v1::REJECTED);
-  CHECK(acks[17].code() == static_cast<int>(absl::StatusCode::kInvalidArgument));
+  CHECK(acks[17].code() ==
+        static_cast<int>(absl::StatusCode::kInvalidArgument));
   CHECK(acks[17].message().find("event.event_id") != std::string::npos);
   CHECK(acks[42].status() == v1::REJECTED);
   CHECK(acks[42].code() == static_cast<int>(absl::StatusCode::kNotFound));
@@ -387,15 +392,16 @@ TEST_CASE("Tagged habits change the next schedule") {
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
   // Attendee a-0 is always 25 minutes late; a-1 always on time.
   for (int day = 0; day < 6; ++day) {
-    auto schedule = s.client->CreateSchedule(ScheduleRequest("clinic-1", 2, day));
+    auto schedule =
+        s.client->CreateSchedule(ScheduleRequest("clinic-1", 2, day));
     REQUIRE(schedule.ok());
     std::vector<v1::ArrivalEvent> tags;
     for (int i = 0; i < 2; ++i) {
       const auto& c = schedule->convocations(i);
-      tags.push_back(Tag(absl::StrCat("d", day, "-", i), schedule->schedule_id(),
-                         c.attendee_id(), v1::ARRIVED,
-                         ToTime(c.convocation_time()) +
-                             absl::Minutes(i == 0 ? 25 : 0)));
+      tags.push_back(
+          Tag(absl::StrCat("d", day, "-", i), schedule->schedule_id(),
+              c.attendee_id(), v1::ARRIVED,
+              ToTime(c.convocation_time()) + absl::Minutes(i == 0 ? 25 : 0)));
     }
     REQUIRE(s.client->RecordArrivals(tags).ok());
   }
@@ -424,10 +430,10 @@ TEST_CASE("What was stored and learned survives a server restart") {
     std::vector<v1::ArrivalEvent> tags;
     for (int i = 0; i < 60; ++i) {
       const auto& c = schedule->convocations(i);
-      tags.push_back(Tag("e" + std::to_string(i), schedule_id, c.attendee_id(),
-                         i % 9 == 0 ? v1::NO_SHOW : v1::ARRIVED,
-                         ToTime(c.convocation_time()) +
-                             absl::Minutes(i % 11 - 5)));
+      tags.push_back(
+          Tag("e" + std::to_string(i), schedule_id, c.attendee_id(),
+              i % 9 == 0 ? v1::NO_SHOW : v1::ARRIVED,
+              ToTime(c.convocation_time()) + absl::Minutes(i % 11 - 5)));
     }
     REQUIRE(s.client->RecordArrivals(tags).ok());
     model_bytes = s.server->learning().SerializedModel();
@@ -475,28 +481,29 @@ TEST_CASE("The model service reports what was learned and what was kept out") {
   auto conv = [&](int i) {
     return ToTime(schedule->convocations(i).convocation_time());
   };
-  REQUIRE(s.client
-              ->RecordArrivals(
-                  {Tag("e0", sid, "a-0", v1::ARRIVED, conv(0) - absl::Minutes(12)),
-                   Tag("e1", sid, "a-1", v1::ARRIVED, conv(1) + absl::Minutes(3)),
-                   Tag("e2", sid, "a-2", v1::NO_SHOW, conv(2) + absl::Minutes(30)),
-                   // Kept out: a second arrival, days away, from the future.
-                   Tag("e3", sid, "a-0", v1::ARRIVED, conv(0)),
-                   Tag("e4", sid, "a-3", v1::ARRIVED, conv(3) + absl::Hours(50)),
-                   Tag("e5", sid, "a-4", v1::ARRIVED, absl::Now() + absl::Hours(2)),
-                   Tag("e6", sid, "a-5", v1::SERVICE_STARTED, conv(5))})
-              .ok());
+  REQUIRE(
+      s.client
+          ->RecordArrivals(
+              {Tag("e0", sid, "a-0", v1::ARRIVED, conv(0) - absl::Minutes(12)),
+               Tag("e1", sid, "a-1", v1::ARRIVED, conv(1) + absl::Minutes(3)),
+               Tag("e2", sid, "a-2", v1::NO_SHOW, conv(2) + absl::Minutes(30)),
+               // Kept out: a second arrival, days away, from the future.
+               Tag("e3", sid, "a-0", v1::ARRIVED, conv(0)),
+               Tag("e4", sid, "a-3", v1::ARRIVED, conv(3) + absl::Hours(50)),
+               Tag("e5", sid, "a-4", v1::ARRIVED, absl::Now() + absl::Hours(2)),
+               Tag("e6", sid, "a-5", v1::SERVICE_STARTED, conv(5))})
+          .ok());
   // Three days later, a late tag for the first day is out of order.
   auto later = s.client->CreateSchedule(ScheduleRequest("clinic-1", 1, 3));
   REQUIRE(later.ok());
   REQUIRE(s.client
-              ->RecordArrivals({Tag("l0", later->schedule_id(), "a-0",
-                                    v1::ARRIVED,
-                                    ToTime(later->convocations(0)
-                                                        .convocation_time()))})
+              ->RecordArrivals(
+                  {Tag("l0", later->schedule_id(), "a-0", v1::ARRIVED,
+                       ToTime(later->convocations(0).convocation_time()))})
               .ok());
-  REQUIRE(s.client->RecordArrivals({Tag("e7", sid, "a-5", v1::ARRIVED, conv(5))})
-              .ok());
+  REQUIRE(
+      s.client->RecordArrivals({Tag("e7", sid, "a-5", v1::ARRIVED, conv(5))})
+          .ok());
   auto info = s.client->GetModelInfo("clinic-1");
   REQUIRE(info.ok());
   CHECK(info->model_version().find("arrival-model") != std::string::npos);
@@ -532,15 +539,16 @@ TEST_CASE("An explanation adds up to its prediction and refuses bad input") {
   Running s(dir);
   REQUIRE(s.client->UpsertVenue(testing::ClinicVenue()).ok());
   for (int day = 0; day < 3; ++day) {
-    auto schedule = s.client->CreateSchedule(ScheduleRequest("clinic-1", 3, day));
+    auto schedule =
+        s.client->CreateSchedule(ScheduleRequest("clinic-1", 3, day));
     REQUIRE(schedule.ok());
     std::vector<v1::ArrivalEvent> tags;
     for (int i = 0; i < 3; ++i) {
       const auto& c = schedule->convocations(i);
-      tags.push_back(Tag(absl::StrCat("x", day, i), schedule->schedule_id(),
-                         c.attendee_id(), v1::ARRIVED,
-                         ToTime(c.convocation_time()) +
-                             absl::Minutes(8 * i - 10)));
+      tags.push_back(
+          Tag(absl::StrCat("x", day, i), schedule->schedule_id(),
+              c.attendee_id(), v1::ARRIVED,
+              ToTime(c.convocation_time()) + absl::Minutes(8 * i - 10)));
     }
     REQUIRE(s.client->RecordArrivals(tags).ok());
   }

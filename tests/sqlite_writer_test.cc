@@ -34,9 +34,8 @@ struct Fixture {
     auto db = SqliteDb::Open(path, FaultVfs::kName);
     REQUIRE(db.ok());
     REQUIRE((*db)->Exec("CREATE TABLE t (x INTEGER)").ok());
-    writer = std::make_unique<SqliteWriter>(std::move(*db), path,
-                                            FaultVfs::kName,
-                                            [this] { ++rollbacks; });
+    writer = std::make_unique<SqliteWriter>(
+        std::move(*db), path, FaultVfs::kName, [this] { ++rollbacks; });
   }
   ~Fixture() { FaultVfs::Install().Clear(); }
 
@@ -81,7 +80,8 @@ struct Fixture {
   std::unique_ptr<SqliteWriter> writer;
 };
 
-TEST_CASE("A failing job is rolled back alone and the rest of its batch commits") {
+TEST_CASE(
+    "A failing job is rolled back alone and the rest of its batch commits") {
   Fixture f;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
@@ -104,8 +104,9 @@ TEST_CASE("A failing job is rolled back alone and the rest of its batch commits"
   CHECK(f.rollbacks == 1);
 }
 
-TEST_CASE("A batch whose commit fails fails whole, stores nothing, and the "
-          "writer recovers when the fault clears") {
+TEST_CASE(
+    "A batch whose commit fails fails whole, stores nothing, and the "
+    "writer recovers when the fault clears") {
   Fixture f;
   int base = 0;
   for (int code : {SQLITE_IOERR_WRITE, SQLITE_FULL}) {

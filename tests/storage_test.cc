@@ -2,15 +2,14 @@
 // event log's rules, and atomicity of rejected batches.
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <optional>
 #include <tuple>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
+#include "proto/base/wire_time.h"
 #include "server/learning_loop.h"
 #include "server/sqlite_store.h"
-#include "proto/base/wire_time.h"
 #include "tests/fault_vfs.h"
 #include "tests/sqlite_peek.h"
 #include "tests/test_util.h"
@@ -22,16 +21,17 @@ using server::EventResult;
 using server::NewSchedule;
 using server::SqliteStore;
 using testing::Await;
-using testing::Morning;
 using testing::CountRows;
+using testing::Morning;
 using testing::Tag;
 using testing::TempDir;
 
 absl::Time Now() { return absl::Now(); }
 
 void PutVenue(SqliteStore& store, const std::string& id = "clinic-1") {
-  auto r = Await<server::UpsertVenueResult>(
-      [&](auto done) { store.UpsertVenue(testing::ClinicVenue(id), Now(), done); });
+  auto r = Await<server::UpsertVenueResult>([&](auto done) {
+    store.UpsertVenue(testing::ClinicVenue(id), Now(), done);
+  });
   REQUIRE(r.ok());
 }
 
@@ -134,12 +134,14 @@ TEST_CASE("Updating a venue keeps its creation time and reports created once") {
   auto store = SqliteStore::Open(dir.file("n.db"));
   REQUIRE(store.ok());
   auto first = Await<server::UpsertVenueResult>([&](auto done) {
-    (*store)->UpsertVenue(testing::ClinicVenue(), absl::FromUnixMicros(1000), done);
+    (*store)->UpsertVenue(testing::ClinicVenue(), absl::FromUnixMicros(1000),
+                          done);
   });
   v1::Venue changed = testing::ClinicVenue();
   changed.set_service_points(5);
-  auto second = Await<server::UpsertVenueResult>(
-      [&](auto done) { (*store)->UpsertVenue(changed, absl::FromUnixMicros(2000), done); });
+  auto second = Await<server::UpsertVenueResult>([&](auto done) {
+    (*store)->UpsertVenue(changed, absl::FromUnixMicros(2000), done);
+  });
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   CHECK(first->created);
@@ -189,13 +191,16 @@ TEST_CASE("Schedules list in creation order across pages") {
   CHECK(page2->next_after == 0);
 }
 
-TEST_CASE("A retried tag is a duplicate and a reused id with other content is refused") {
+TEST_CASE(
+    "A retried tag is a duplicate and a reused id with other content is "
+    "refused") {
   TempDir dir;
   auto store = SqliteStore::Open(dir.file("n.db"));
   REQUIRE(store.ok());
   PutVenue(**store);
   REQUIRE(Insert(**store, MakeSchedule("s-1", 2)).ok());
-  auto tag = Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning() + absl::Minutes(3));
+  auto tag =
+      Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning() + absl::Minutes(3));
   auto first = Record(**store, {tag}, false);
   auto again = Record(**store, {tag}, false);
   auto other = tag;
@@ -246,15 +251,16 @@ TEST_CASE("An atomic batch with one bad tag stores nothing") {
   CHECK(r.status().code() == absl::StatusCode::kNotFound);
   CHECK(CountRows(dir.file("n.db"), "arrival_events") == 0);
   // And the convocation's outcome slot is still free.
-  auto retry = Record(**store, {Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning())},
-                      true);
+  auto retry =
+      Record(**store, {Tag("e-1", "s-1", "a-0", v1::ARRIVED, Morning())}, true);
   REQUIRE(retry.ok());
   REQUIRE((*retry)[0].learnable.has_value());
   CHECK_FALSE((*retry)[0].learnable->excluded.has_value());  // not a repeat
 }
 
-TEST_CASE("Tags whose batch cannot commit are not stored, and the store "
-          "forgets what it had cached of them") {
+TEST_CASE(
+    "Tags whose batch cannot commit are not stored, and the store "
+    "forgets what it had cached of them") {
   TempDir dir;
   auto& vfs = testing::FaultVfs::Install();
   vfs.Clear();
@@ -265,8 +271,8 @@ TEST_CASE("Tags whose batch cannot commit are not stored, and the store "
   PutVenue(**store);
   REQUIRE(Insert(**store, MakeSchedule("s-1", 2)).ok());
   // a-0's convocation is now in the writer's cache.
-  REQUIRE(Record(**store, {Tag("e-0", "s-1", "a-0", v1::SERVICE_STARTED,
-                               Morning())},
+  REQUIRE(Record(**store,
+                 {Tag("e-0", "s-1", "a-0", v1::SERVICE_STARTED, Morning())},
                  false)
               .ok());
   for (int code : {SQLITE_IOERR_WRITE, SQLITE_FULL}) {
@@ -279,8 +285,8 @@ TEST_CASE("Tags whose batch cannot commit are not stored, and the store "
   }
   // The outcome was not stored, so it is still to be learned: the cache did
   // not keep the rolled-back arrival.
-  auto retry = Record(**store,
-                      {Tag("e-2", "s-1", "a-0", v1::ARRIVED, Morning())}, true);
+  auto retry =
+      Record(**store, {Tag("e-2", "s-1", "a-0", v1::ARRIVED, Morning())}, true);
   REQUIRE(retry.ok());
   REQUIRE((*retry)[0].learnable.has_value());
   CHECK_FALSE((*retry)[0].learnable->excluded.has_value());
@@ -324,9 +330,11 @@ TEST_CASE("Only the first plausible outcome of a convocation is learned from") {
   // Replay sees the same events with the same verdicts, in order.
   std::vector<std::pair<int64_t, bool>> replayed;
   REQUIRE((*store)
-              ->ReplayLearnable(0, [&](const server::LearnableEvent& e) {
-                replayed.emplace_back(e.seq, e.excluded.has_value());
-              })
+              ->ReplayLearnable(0,
+                                [&](const server::LearnableEvent& e) {
+                                  replayed.emplace_back(e.seq,
+                                                        e.excluded.has_value());
+                                })
               .ok());
   REQUIRE(replayed.size() == 5);
   CHECK(replayed[0] == std::make_pair((*r)[0].learnable->seq, false));
@@ -348,8 +356,9 @@ std::vector<Measured> ReplayedServices(SqliteStore& store) {
   return out;
 }
 
-TEST_CASE("Tags measure a convocation's wait and service once, and a version "
-          "3 database keeps them when upgraded") {
+TEST_CASE(
+    "Tags measure a convocation's wait and service once, and a version "
+    "3 database keeps them when upgraded") {
   TempDir dir;
   const absl::Time t0 = Morning();
   const auto at = [&](int minutes) { return t0 + absl::Minutes(minutes); };
@@ -458,7 +467,9 @@ TEST_CASE("Tags measure a convocation's wait and service once, and a version "
   CHECK((*r)[2].service->duration == absl::Minutes(7));
 }
 
-TEST_CASE("A model snapshot plus the log after it equals a rebuild from the whole log") {
+TEST_CASE(
+    "A model snapshot plus the log after it equals a rebuild from the whole "
+    "log") {
   TempDir dir;
   auto store = SqliteStore::Open(dir.file("n.db"));
   REQUIRE(store.ok());

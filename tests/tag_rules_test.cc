@@ -20,8 +20,9 @@ TEST_CASE("The first plausible outcome is learned from") {
   CHECK(OffsetMinutes(At(-12), kConvocation) == Approx(-12.0));
 }
 
-TEST_CASE("Outcomes are kept out of learning by repeat, clock ahead, absurd "
-          "offset, in that order") {
+TEST_CASE(
+    "Outcomes are kept out of learning by repeat, clock ahead, absurd "
+    "offset, in that order") {
   const LearningPolicy policy;  // 12 h, 5 min
   TagHistory learned;
   learned.Add(v1::ARRIVED, At(0), /*learned=*/true);
@@ -51,8 +52,9 @@ TEST_CASE("Outcomes are kept out of learning by repeat, clock ahead, absurd "
                                   At(2), excluded));
 }
 
-TEST_CASE("A service start measures the wait since the first arrival stored "
-          "before it, observed no later") {
+TEST_CASE(
+    "A service start measures the wait since the first arrival stored "
+    "before it, observed no later") {
   TagHistory h;
   h.Add(v1::ARRIVED, At(-3), true);
   h.Add(v1::ARRIVED, At(0), false);  // a second arrival does not move it
@@ -72,8 +74,9 @@ TEST_CASE("A service start measures the wait since the first arrival stored "
   CHECK_FALSE(o->arrival.has_value());
 }
 
-TEST_CASE("A service end measures the service since the first start, and "
-          "only the first tag of each kind measures") {
+TEST_CASE(
+    "A service end measures the service since the first start, and "
+    "only the first tag of each kind measures") {
   TagHistory h;
   h.Add(v1::SERVICE_STARTED, At(5), false);
   auto o = MeasureService("v", v1::SERVICE_ENDED, At(12), h);

@@ -22,7 +22,8 @@ class TempDir {
  public:
   TempDir() {
     std::string tmpl =
-        (std::filesystem::temp_directory_path() / "noqueue-test-XXXXXX").string();
+        (std::filesystem::temp_directory_path() / "noqueue-test-XXXXXX")
+            .string();
     path_ = mkdtemp(tmpl.data());
   }
   ~TempDir() {
