@@ -31,10 +31,10 @@ ArrivalStream::ArrivalStream(Store* store, TagConsumers consumers)
 }
 
 void ArrivalStream::OnReadDone(bool ok) {
-  absl::ReleasableMutexLock lock(&mu_);
+  mu_.Lock();
   if (!ok) {
     reads_done_ = true;
-    return Pump(lock);
+    return Pump();
   }
   const uint64_t index = read_++;
   v1::ArrivalEvent event = std::move(incoming_);
@@ -54,42 +54,42 @@ void ArrivalStream::OnReadDone(bool ok) {
   if (!read_more) read_paused_ = true;
   if (valid.ok() && !storing_) {
     storing_ = true;
-    StorePending(lock);  // releases the lock
+    StorePending();
   } else {
-    Pump(lock);  // releases the lock
+    Pump();
   }
   if (read_more) StartRead(&incoming_);
 }
 
 void ArrivalStream::OnWriteDone(bool ok) {
-  absl::ReleasableMutexLock lock(&mu_);
+  mu_.Lock();
   writing_ = false;
   ++written_;
   if (!ok) write_failed_ = true;
   const bool resume = read_paused_ && ShouldRead() && !write_failed_;
   if (resume) read_paused_ = false;
-  Pump(lock);
+  Pump();
   if (resume) StartRead(&incoming_);
 }
 
 void ArrivalStream::OnCancel() {
-  absl::ReleasableMutexLock lock(&mu_);
+  mu_.Lock();
   cancelled_ = true;
-  Pump(lock);
+  Pump();
 }
 
 void ArrivalStream::OnDone() {
-  absl::ReleasableMutexLock lock(&mu_);
+  mu_.Lock();
   phase_ = Phase::kDone;
-  Pump(lock);
+  Pump();
 }
 
-void ArrivalStream::StorePending(absl::ReleasableMutexLock& lock) {
+void ArrivalStream::StorePending() {
   std::vector<v1::ArrivalEvent> events = std::move(pending_);
   std::vector<uint64_t> indices = std::move(pending_index_);
   pending_.clear();
   pending_index_.clear();
-  lock.Release();
+  mu_.Unlock();
   std::vector<std::string> ids;
   ids.reserve(events.size());
   for (const v1::ArrivalEvent& e : events) ids.push_back(e.event_id());
@@ -105,7 +105,7 @@ void ArrivalStream::Stored(const std::vector<uint64_t>& indices,
                            const std::vector<std::string>& ids,
                            absl::StatusOr<std::vector<EventResult>> r) {
   if (r.ok()) consumers_.Consume(*r);
-  absl::ReleasableMutexLock lock(&mu_);
+  mu_.Lock();
   if (r.ok()) {
     for (size_t i = 0; i < indices.size(); ++i) {
       ready_.emplace(indices[i], ToAck(ids[i], (*r)[i]));
@@ -120,37 +120,38 @@ void ArrivalStream::Stored(const std::vector<uint64_t>& indices,
   }
   in_flight_ -= static_cast<int>(indices.size());
   if (!pending_.empty()) {
-    ++in_flight_;        // keeps this alive across the call
-    StorePending(lock);  // releases the lock
-    absl::ReleasableMutexLock relock(&mu_);
+    ++in_flight_;  // keeps this alive across the call
+    StorePending();
+    mu_.Lock();
     --in_flight_;
-    return Pump(relock);
+  } else {
+    storing_ = false;
   }
-  storing_ = false;
-  Pump(lock);
+  Pump();
 }
 
-void ArrivalStream::Pump(absl::ReleasableMutexLock& lock) {
+void ArrivalStream::FinishLocked(const grpc::Status& status) {
+  phase_ = Phase::kFinished;
+  mu_.Unlock();
+  Finish(status);
+}
+
+void ArrivalStream::Pump() {
   if (phase_ == Phase::kDone) {
     const bool unused = in_flight_ == 0;
-    lock.Release();
+    mu_.Unlock();
     if (unused) delete this;
     return;
   }
-  if (phase_ == Phase::kFinished) return lock.Release();
-  auto finish = [&](const grpc::Status& status) {
-    phase_ = Phase::kFinished;
-    lock.Release();
-    Finish(status);
-  };
+  if (phase_ == Phase::kFinished) return mu_.Unlock();
   if (cancelled_ || write_failed_) {
-    return finish(
+    return FinishLocked(
         grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
   }
-  if (!store_failure_.ok() && !writing_ && written_ >= first_unstored_) {
-    return finish(ToGrpcStatus(store_failure_));
+  if (writing_) return mu_.Unlock();
+  if (!store_failure_.ok() && written_ >= first_unstored_) {
+    return FinishLocked(ToGrpcStatus(store_failure_));
   }
-  if (writing_) return lock.Release();
   auto it = ready_.find(written_);
   if (it != ready_.end()) {
     outgoing_ = std::move(it->second);
@@ -159,14 +160,12 @@ void ArrivalStream::Pump(absl::ReleasableMutexLock& lock) {
     // When the next ack is ready too, let gRPC send them together.
     grpc::WriteOptions options;
     if (ready_.contains(written_ + 1)) options.set_buffer_hint();
-    lock.Release();
+    mu_.Unlock();
     StartWrite(&outgoing_, options);
     return;
   }
-  if (reads_done_ && written_ == read_) {
-    return finish(grpc::Status::OK);
-  }
-  lock.Release();
+  if (reads_done_ && written_ == read_) return FinishLocked(grpc::Status::OK);
+  mu_.Unlock();
 }
 
 }  // namespace noqueue::server

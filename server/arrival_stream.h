@@ -72,16 +72,17 @@ class ArrivalStream final
 
   // Sends the pending tags to the store as one non-atomic job; when they
   // are committed, acks them and sends what has come meanwhile. Called with
-  // mu_ held and storing_ set; releases the lock.
-  void StorePending(absl::ReleasableMutexLock& lock)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // mu_ held and storing_ set; releases it.
+  void StorePending() ABSL_UNLOCK_FUNCTION(mu_);
   // The store's answer to a job of tags at `indices`.
   void Stored(const std::vector<uint64_t>& indices,
               const std::vector<std::string>& ids,
               absl::StatusOr<std::vector<EventResult>> r);
-  // Decides what to do next under the lock, does it outside: always
-  // releases the lock. Deletes `this` when nothing refers to it any more.
-  void Pump(absl::ReleasableMutexLock& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Decides what to do next under mu_, does it outside: always releases
+  // mu_. Deletes `this` when nothing refers to it any more.
+  void Pump() ABSL_UNLOCK_FUNCTION(mu_);
+  // Ends the call with `status`; releases mu_.
+  void FinishLocked(const grpc::Status& status) ABSL_UNLOCK_FUNCTION(mu_);
   // Starts the next read unless too many acks are outstanding.
   bool ShouldRead() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return read_ - written_ < kMaxUnacked;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <future>
-#include <mutex>
 
 #include "proto/base/status_macros.h"
 
@@ -33,7 +32,7 @@ absl::Status LearningLoop::Restore() {
     Apply(m, e);
     last = e.seq;
   }));
-  std::unique_lock lock(mu_);
+  absl::MutexLock lock(&mu_);
   model_ = std::move(m);
   last_seq_ = last;
   since_snapshot_ = 0;
@@ -44,7 +43,7 @@ void LearningLoop::Learn(const std::vector<LearnableEvent>& events) {
   if (events.empty()) return;
   std::optional<ModelSnapshot> snapshot;
   {
-    std::unique_lock lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const LearnableEvent& e : events) {
       if (e.seq <= last_seq_) continue;  // already in the model
       Apply(model_, e);
@@ -70,7 +69,7 @@ std::vector<model::ArrivalForecast> LearningLoop::Predict(
     std::vector<model::DynamicFeatures>* dynamic) const {
   std::vector<model::ArrivalForecast> out;
   out.reserve(attendees.size());
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   for (size_t i = 0; i < attendees.size(); ++i) {
     model::DynamicFeatures used;
     out.push_back(model_.Predict(venue_id, attendees[i], contexts[i], &used));
@@ -80,24 +79,24 @@ std::vector<model::ArrivalForecast> LearningLoop::Predict(
 }
 
 int64_t LearningLoop::events_learned() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return model_.events_learned();
 }
 
 int64_t LearningLoop::last_seq() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return last_seq_;
 }
 
 std::string LearningLoop::SerializedModel() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return model_.Serialize();
 }
 
 absl::Status LearningLoop::Flush() {
   ModelSnapshot snapshot;
   {
-    std::unique_lock lock(mu_);
+    absl::MutexLock lock(&mu_);
     snapshot = ModelSnapshot{last_seq_, model_.Serialize()};
     since_snapshot_ = 0;
   }

@@ -8,10 +8,11 @@
 #define NOQUEUE_SERVER_LEARNING_LOOP_H_
 
 #include <cstdint>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "model/arrival_model.h"
 #include "server/store.h"
 
@@ -40,7 +41,7 @@ class LearningLoop {
   // Runs `read` on the model under the shared lock and returns its result.
   template <typename Read>
   auto WithModel(Read read) const {
-    std::shared_lock lock(mu_);
+    absl::ReaderMutexLock lock(&mu_);
     return read(model_);
   }
 
@@ -59,14 +60,14 @@ class LearningLoop {
 
   Store* const store_;
   const int snapshot_every_;
-  mutable std::shared_mutex mu_;
-  model::ArrivalModel model_;  // guarded by mu_
-  int64_t last_seq_ = 0;       // guarded by mu_
-  int since_snapshot_ = 0;     // guarded by mu_
+  mutable absl::Mutex mu_;
+  model::ArrivalModel model_ ABSL_GUARDED_BY(mu_);
+  int64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  int since_snapshot_ ABSL_GUARDED_BY(mu_) = 0;
   // Size of the last snapshot: a big model is snapshotted less often, so
   // that snapshots cost at most kSnapshotBytesPerEvent per learned event
   // (and a restart replays at most that many more events).
-  size_t last_snapshot_bytes_ = 0;  // guarded by mu_
+  size_t last_snapshot_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   static constexpr size_t kSnapshotBytesPerEvent = 256;
 };
 

@@ -100,7 +100,6 @@ constexpr char kContextColumns[] =
     "%1$sconvocation_type, %1$sconvocation_us, %1$slocal_hour, "
     "%1$slocal_weekday, %1$sparty_size, %1$slead_days, %1$sfeatures, "
     "%1$svenue_recent, %1$sattendee_recent, %1$svenue_level";
-constexpr int kContextColumnCount = 10;
 
 std::string ContextColumns(const char* alias) {
   return absl::StrFormat(kContextColumns, alias);
