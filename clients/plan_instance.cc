@@ -48,41 +48,26 @@ Value NumberValue(double x) {
   return v;
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
-  Struct in;
-  auto parsed = google::protobuf::util::JsonStringToMessage(json, &in);
-  if (!parsed.ok()) {
-    return Invalid("instance", absl::StrCat("is not a JSON object: ",
-                                            parsed.message().as_string()));
-  }
+// The day's shape: session, granularity, servers and their service.
+absl::StatusOr<scheduler::DayPlan> ParseDay(const Struct& in) {
   ASSIGN_OR_RETURN(const double servers, Number(in, "", "servers", 1));
   ASSIGN_OR_RETURN(const double service, Required(in, "service_mean_min"));
   ASSIGN_OR_RETURN(const double cv, Number(in, "", "service_cv", 0.5));
   ASSIGN_OR_RETURN(const double session, Required(in, "session_min"));
-  ASSIGN_OR_RETURN(const double no_show, Number(in, "", "no_show", 0.0));
   ASSIGN_OR_RETURN(const double granularity,
                    Number(in, "", "granularity_min", 1));
-  ASSIGN_OR_RETURN(const double budget, Number(in, "", "time_budget_ms", 100));
   if (servers < 1 || servers != std::floor(servers)) {
     return Invalid("servers", "must be a whole number >= 1");
   }
   if (service <= 0) return Invalid("service_mean_min", "must be > 0");
   if (cv < 0) return Invalid("service_cv", "must be >= 0");
   if (session <= 0) return Invalid("session_min", "must be > 0");
-  if (no_show < 0 || no_show > 1)
-    return Invalid("no_show", "must be in [0, 1]");
   if (granularity <= 0) return Invalid("granularity_min", "must be > 0");
   if (granularity > session) {
     return Invalid("granularity_min",
                    absl::StrCat(granularity, " is larger than session_min (",
                                 session, ")"));
   }
-  if (budget < 0 || budget > 600000) {
-    return Invalid("time_budget_ms", "must be between 0 and 600000");
-  }
-
   scheduler::DayPlan day;
   day.window_min = session;
   day.granularity_min = granularity;
@@ -105,11 +90,41 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
                      "must be exponential, deterministic, gamma or lognormal");
     }
   }
+  return day;
+}
 
-  std::vector<std::string> ids;
+// One attendee of the list, with the instance's default no-show.
+absl::StatusOr<scheduler::PlannedAttendee> ParseAttendee(
+    const Struct& s, const std::string& field, double no_show, double session) {
+  ASSIGN_OR_RETURN(const double mean, Number(s, field, "offset_mean_min", 0));
+  ASSIGN_OR_RETURN(const double sd, Number(s, field, "offset_sd_min", 0));
+  ASSIGN_OR_RETURN(const double q, Number(s, field, "no_show", no_show));
+  if (sd < 0) return Invalid(field + "offset_sd_min", "must be >= 0");
+  if (q < 0 || q > 1) return Invalid(field + "no_show", "must be in [0, 1]");
+  scheduler::PlannedAttendee p{{mean - kZ90 * sd, mean, mean + kZ90 * sd, q, 0},
+                               std::nullopt};
+  if (s.fields().contains("fixed_min")) {
+    ASSIGN_OR_RETURN(const double fixed, Number(s, field, "fixed_min", 0));
+    if (fixed < 0 || fixed >= session) {
+      return Invalid(field + "fixed_min", "must lie inside [0, session_min)");
+    }
+    p.fixed_min = fixed;
+  }
+  return p;
+}
+
+// The attendees (a count of punctual ones, or a list) into day->attendees;
+// their ids into *ids.
+absl::Status ParseAttendees(const Struct& in, scheduler::DayPlan* day,
+                            std::vector<std::string>* ids) {
+  ASSIGN_OR_RETURN(const double no_show, Number(in, "", "no_show", 0.0));
+  if (no_show < 0 || no_show > 1) {
+    return Invalid("no_show", "must be in [0, 1]");
+  }
   auto attendees = in.fields().find("attendees");
-  if (attendees == in.fields().end())
+  if (attendees == in.fields().end()) {
     return Invalid("attendees", "is required");
+  }
   const Value& a = attendees->second;
   if (a.kind_case() == Value::kNumberValue) {
     if (a.number_value() < 1 ||
@@ -119,48 +134,42 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
                      "must be a whole number from 1 to 100000, or a list");
     }
     for (int i = 0; i < static_cast<int>(a.number_value()); ++i) {
-      ids.push_back(absl::StrCat(i));
-      day.attendees.push_back({{0, 0, 0, no_show, 0}, std::nullopt});
+      ids->push_back(absl::StrCat(i));
+      day->attendees.push_back({{0, 0, 0, no_show, 0}, std::nullopt});
     }
-  } else if (a.kind_case() == Value::kListValue) {
-    if (a.list_value().values_size() == 0) {
-      return Invalid("attendees", "must not be empty");
-    }
-    for (int i = 0; i < a.list_value().values_size(); ++i) {
-      const std::string field = absl::StrCat("attendees[", i, "].");
-      const Value& v = a.list_value().values(i);
-      if (v.kind_case() != Value::kStructValue) {
-        return Invalid(absl::StrCat("attendees[", i, "]"), "must be an object");
-      }
-      const Struct& s = v.struct_value();
-      auto id = s.fields().find("id");
-      ids.push_back(id == s.fields().end() ? absl::StrCat(i)
-                    : id->second.kind_case() == Value::kNumberValue
-                        ? absl::StrCat(id->second.number_value())
-                        : id->second.string_value());
-      ASSIGN_OR_RETURN(const double mean,
-                       Number(s, field, "offset_mean_min", 0));
-      ASSIGN_OR_RETURN(const double sd, Number(s, field, "offset_sd_min", 0));
-      ASSIGN_OR_RETURN(const double q, Number(s, field, "no_show", no_show));
-      if (sd < 0) return Invalid(field + "offset_sd_min", "must be >= 0");
-      if (q < 0 || q > 1)
-        return Invalid(field + "no_show", "must be in [0, 1]");
-      scheduler::PlannedAttendee p{
-          {mean - kZ90 * sd, mean, mean + kZ90 * sd, q, 0}, std::nullopt};
-      if (s.fields().contains("fixed_min")) {
-        ASSIGN_OR_RETURN(const double fixed, Number(s, field, "fixed_min", 0));
-        if (fixed < 0 || fixed >= session) {
-          return Invalid(field + "fixed_min",
-                         "must lie inside [0, session_min)");
-        }
-        p.fixed_min = fixed;
-      }
-      day.attendees.push_back(p);
-    }
-  } else {
+    return absl::OkStatus();
+  }
+  if (a.kind_case() != Value::kListValue) {
     return Invalid("attendees", "must be a count or a list of objects");
   }
+  if (a.list_value().values_size() == 0) {
+    return Invalid("attendees", "must not be empty");
+  }
+  for (int i = 0; i < a.list_value().values_size(); ++i) {
+    const Value& v = a.list_value().values(i);
+    if (v.kind_case() != Value::kStructValue) {
+      return Invalid(absl::StrCat("attendees[", i, "]"), "must be an object");
+    }
+    const Struct& s = v.struct_value();
+    auto id = s.fields().find("id");
+    ids->push_back(id == s.fields().end() ? absl::StrCat(i)
+                   : id->second.kind_case() == Value::kNumberValue
+                       ? absl::StrCat(id->second.number_value())
+                       : id->second.string_value());
+    ASSIGN_OR_RETURN(scheduler::PlannedAttendee p,
+                     ParseAttendee(s, absl::StrCat("attendees[", i, "]."),
+                                   no_show, day->window_min));
+    day->attendees.push_back(p);
+  }
+  return absl::OkStatus();
+}
 
+// The search's budget, weights and overflow policy.
+absl::StatusOr<scheduler::OptimizerOptions> ParseOptions(const Struct& in) {
+  ASSIGN_OR_RETURN(const double budget, Number(in, "", "time_budget_ms", 100));
+  if (budget < 0 || budget > 600000) {
+    return Invalid("time_budget_ms", "must be between 0 and 600000");
+  }
   scheduler::OptimizerOptions options;
   options.time_budget_ms = budget;
   if (auto it = in.fields().find("weights"); it != in.fields().end()) {
@@ -182,27 +191,30 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
       return Invalid("overflow", "must be run_over or refuse");
     }
   }
-  auto plan = scheduler::OptimizeConvocations(day, options);
-  if (!plan.ok()) return plan.status();
-  scheduler::SimulationOptions sim_options;
-  sim_options.replications = 1000;
-  const scheduler::SimulationResult sim =
-      scheduler::SimulateDay(day, plan->convocation_min, sim_options);
+  return options;
+}
 
+// {"convocation_min": [...], "order": [ids...], "kpis": {...}}.
+absl::StatusOr<std::string> Answer(const scheduler::OptimizedSchedule& plan,
+                                   const scheduler::SimulationResult& sim,
+                                   const scheduler::CostWeights& weights,
+                                   const std::vector<std::string>& ids) {
   Struct out;
   auto& fields = *out.mutable_fields();
   auto* minutes = fields["convocation_min"].mutable_list_value();
-  for (double m : plan->convocation_min)
-    *minutes->add_values() = NumberValue(m);
+  for (double m : plan.convocation_min) *minutes->add_values() = NumberValue(m);
   auto* order = fields["order"].mutable_list_value();
-  for (size_t i : plan->order) order->add_values()->set_string_value(ids[i]);
+  for (size_t i : plan.order) order->add_values()->set_string_value(ids[i]);
   auto& kpis = *fields["kpis"].mutable_struct_value()->mutable_fields();
+  auto rounded = [](double x) {
+    return NumberValue(std::round(x * 1000) / 1000);
+  };
   auto put = [&](const char* name, double value,
                  scheduler::ConfidenceInterval ci) {
-    kpis[name] = NumberValue(std::round(value * 1000) / 1000);
+    kpis[name] = rounded(value);
     auto* interval = kpis[absl::StrCat(name, "_ci95")].mutable_list_value();
-    *interval->add_values() = NumberValue(std::round(ci.low * 1000) / 1000);
-    *interval->add_values() = NumberValue(std::round(ci.high * 1000) / 1000);
+    *interval->add_values() = rounded(ci.low);
+    *interval->add_values() = rounded(ci.high);
   };
   put("mean_wait_min", sim.mean_wait_min, sim.mean_wait_ci);
   put("p90_wait_min", sim.p90_wait_min, sim.p90_wait_ci);
@@ -210,16 +222,35 @@ absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
   put("expected_max_queue", sim.expected_max_queue, sim.max_queue_ci);
   put("idle_min", sim.idle_min, sim.idle_ci);
   put("overtime_min", sim.overtime_min, sim.overtime_ci);
-  kpis["cost"] = NumberValue(
-      std::round(scheduler::DayCost(options.weights, sim.total_wait_min,
-                                    sim.idle_min, sim.overtime_min) *
-                 1000) /
-      1000);
-  kpis["overflow_min"] = NumberValue(plan->overflow_min);
+  kpis["cost"] = rounded(scheduler::DayCost(weights, sim.total_wait_min,
+                                            sim.idle_min, sim.overtime_min));
+  kpis["overflow_min"] = NumberValue(plan.overflow_min);
   std::string text;
   auto printed = google::protobuf::util::MessageToJsonString(out, &text);
   if (!printed.ok()) return absl::InternalError(printed.message().as_string());
   return text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PlanInstanceJson(const std::string& json) {
+  Struct in;
+  auto parsed = google::protobuf::util::JsonStringToMessage(json, &in);
+  if (!parsed.ok()) {
+    return Invalid("instance", absl::StrCat("is not a JSON object: ",
+                                            parsed.message().as_string()));
+  }
+  ASSIGN_OR_RETURN(scheduler::DayPlan day, ParseDay(in));
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(ParseAttendees(in, &day, &ids));
+  ASSIGN_OR_RETURN(const scheduler::OptimizerOptions options, ParseOptions(in));
+  auto plan = scheduler::OptimizeConvocations(day, options);
+  if (!plan.ok()) return plan.status();
+  scheduler::SimulationOptions sim_options;
+  sim_options.replications = 1000;
+  const scheduler::SimulationResult sim =
+      scheduler::SimulateDay(day, plan->convocation_min, sim_options);
+  return Answer(*plan, sim, options.weights, ids);
 }
 
 }  // namespace noqueue::client

@@ -291,6 +291,67 @@ struct CrowdEstimator::State {
     times.insert(std::upper_bound(times.begin(), times.end(), t), t);
   }
 
+  // Why a report cannot be believed whatever its reporter: no value, values
+  // beyond what the venue can physically hold, or a queue and a wait that
+  // contradict its throughput by Little's law.
+  std::optional<ReportRejection> Implausible(const Venue& v,
+                                             const QueueReport& r) const {
+    if (!r.queue_length && !r.waited_min) return ReportRejection::kNoValue;
+    const double rate = Rate(v);
+    const std::optional<double> q = r.queue_length;
+    const std::optional<double> w = r.waited_min;
+    if ((q && (*q < 0 || *q / rate > options.max_wait_min)) ||
+        (w && (*w < 0 || *w > options.max_wait_min))) {
+      return ReportRejection::kImplausible;
+    }
+    if (q && w) {
+      const double expected_queue = rate * *w;
+      if (*q > kLittleFactor * expected_queue + kLittleSlack ||
+          expected_queue > kLittleFactor * *q + kLittleSlack) {
+        return ReportRejection::kLittlesLaw;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // What a plausible report says: the wait it stands for, when the waiting
+  // began, and how strong it is as evidence against the current `estimate`.
+  struct Reading {
+    double wait = 0.0;
+    int64_t joined = 0;
+    double strength = 1.0;
+    bool lower_bound = false;  // a wait still going, which cannot be judged
+  };
+  Reading Read(const Venue& v, const QueueReport& r, double estimate) const {
+    const int64_t t = r.at.seconds();
+    const std::optional<double> q = r.queue_length;
+    const std::optional<double> w = r.waited_min;
+    Reading out;
+    out.joined = t;
+    if (w && r.finished) {
+      out.wait = *w;
+      out.joined = t - static_cast<int64_t>(*w * 60.0);
+    } else if (w && q) {
+      // Still waiting with people ahead: the wait so far plus the time they
+      // take to be served.
+      out.wait = *w + *q / Rate(v);
+      out.joined = t - static_cast<int64_t>(*w * 60.0);
+    } else if (w) {
+      // Still waiting, nothing more: a lower bound of the wait. Below the
+      // estimate it says nothing new; above, it is evidence at half
+      // strength. Either way it cannot be judged, so it does not earn trust.
+      out.wait = *w;
+      out.joined = t - static_cast<int64_t>(*w * 60.0);
+      out.lower_bound = true;
+      out.strength =
+          !std::isnan(estimate) && *w <= FromLog(estimate) ? 0.0 : 0.5;
+    } else {
+      // A queue length alone: the wait of someone joining now, by Little.
+      out.wait = *q / Rate(v);
+    }
+    return out;
+  }
+
   Reporter& ReporterFor(const std::string& token, int64_t t) {
     if (static_cast<int>(reporters.size()) >= options.max_reporters &&
         !reporters.contains(token)) {
@@ -343,22 +404,8 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
     verdict.rejection = why;
     return verdict;
   };
-  if (!report.queue_length && !report.waited_min) {
-    return reject(ReportRejection::kNoValue);
-  }
-  const double rate = s.Rate(v);
-  const std::optional<double> q = report.queue_length;
-  const std::optional<double> w = report.waited_min;
-  if ((q && (*q < 0 || *q / rate > o.max_wait_min)) ||
-      (w && (*w < 0 || *w > o.max_wait_min))) {
-    return reject(ReportRejection::kImplausible);
-  }
-  if (q && w) {
-    const double expected_queue = rate * *w;
-    if (*q > kLittleFactor * expected_queue + kLittleSlack ||
-        expected_queue > kLittleFactor * *q + kLittleSlack) {
-      return reject(ReportRejection::kLittlesLaw);
-    }
+  if (std::optional<ReportRejection> why = s.Implausible(v, report)) {
+    return reject(*why);
   }
   // One counted report per token per interval at a venue, by the time the
   // reports arrived.
@@ -375,30 +422,8 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
   const State::Guess guess = s.Estimate(v, t);
   const double estimate = guess.y;
   const double behind = guess.profile_weight + guess.recent_weight;
-  double wait = 0.0;
-  int64_t joined = t;
-  double strength = 1.0;
-  bool lower_bound = false;
-  if (w && report.finished) {
-    wait = *w;
-    joined = t - static_cast<int64_t>(*w * 60.0);
-  } else if (w && q) {
-    // Still waiting with people ahead: the wait so far plus the time they
-    // take to be served.
-    wait = *w + *q / rate;
-    joined = t - static_cast<int64_t>(*w * 60.0);
-  } else if (w) {
-    // Still waiting, nothing more: a lower bound of the wait. Below the
-    // estimate it says nothing new; above, it is evidence at half strength.
-    // Either way it cannot be judged, so it does not earn trust.
-    wait = *w;
-    joined = t - static_cast<int64_t>(*w * 60.0);
-    lower_bound = true;
-    strength = !std::isnan(estimate) && *w <= FromLog(estimate) ? 0.0 : 0.5;
-  } else {
-    // A queue length alone: the wait of someone joining now, by Little.
-    wait = *q / rate;
-  }
+  const auto [wait, joined, strength, lower_bound] =
+      s.Read(v, report, estimate);
   verdict.implied_wait_min = wait;
 
   // Trust: learned from agreement with the consensus when there is one.
@@ -418,6 +443,8 @@ ReportVerdict CrowdEstimator::AddReport(const std::string& venue_id,
     });
     v.prune_last_counted_at = std::max<size_t>(4096, 2 * v.last_counted.size());
   }
+  const std::optional<double> q = report.queue_length;
+  const std::optional<double> w = report.waited_min;
   if (q && w && report.finished && *w > 0.5 && *q > 0.0) {
     v.report_rate.Add(t, o.days_half_life_min, *q / *w, verdict.weight);
   }

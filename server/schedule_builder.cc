@@ -47,6 +47,128 @@ void FillKpis(const scheduler::SimulationResult& sim, v1::ScheduleKpis* out) {
   *out->mutable_overtime() = MinutesToDuration(sim.overtime_min);
 }
 
+// What a request asks for, in the terms planning needs.
+struct Request {
+  const v1::CreateScheduleRequest& wire;
+  v1::ConvocationType wire_type;
+  model::ConvocationType type;
+  absl::TimeZone tz;
+  absl::Time start;
+  double window_min;
+
+  size_t size() const { return wire.attendees_size(); }
+  const v1::Attendee& attendee(size_t i) const {
+    return wire.attendees(static_cast<int>(i));
+  }
+  // Minutes from the window's start of an attendee's fixed time.
+  std::optional<double> FixedMinutes(size_t i) const {
+    if (!attendee(i).has_fixed_convocation_time()) return std::nullopt;
+    return ToMinutes(ToTime(attendee(i).fixed_convocation_time()) - start);
+  }
+};
+
+struct Predictions {
+  std::vector<model::ArrivalForecast> forecasts;
+  // The dynamic features each prediction used, stored with the convocation.
+  std::vector<model::DynamicFeatures> dynamic;
+};
+
+// Until convocations are planned, each attendee is predicted at the hour of
+// their even-spread slot (or of their fixed time).
+Predictions Predict(const Request& r, const v1::Venue& venue,
+                    const LearningLoop& learning, const VenueLive& live) {
+  const size_t n = r.size();
+  std::vector<std::string> ids(n);
+  std::vector<model::ArrivalContext> contexts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const v1::Attendee& a = r.attendee(i);
+    ids[i] = a.attendee_id();
+    const absl::Time at = a.has_fixed_convocation_time()
+                              ? ToTime(a.fixed_convocation_time())
+                              : AddMinutes(r.start, r.window_min * i / n);
+    contexts[i] = ContextAt(r.type, at, r.tz, a, live.recent_wait);
+  }
+  Predictions p;
+  p.forecasts = learning.Predict(venue.venue_id(), ids, contexts, &p.dynamic);
+  return p;
+}
+
+scheduler::DayPlan DayOf(const Request& r, const v1::Venue& venue,
+                         const VenueLive& live, const Predictions& p) {
+  scheduler::DayPlan day;
+  day.window_min = r.window_min;
+  day.service.service_points = venue.service_points();
+  day.service.mean_service_min = ToMinutes(
+      live.service_time.value_or(ToDuration(venue.mean_service_time())));
+  day.service.service_cv = kDefaultServiceCv;
+  day.attendees.resize(r.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    day.attendees[i].forecast = p.forecasts[i];
+    day.attendees[i].fixed_min = r.FixedMinutes(i);
+  }
+  const v1::PlanningOptions& planning = r.wire.planning();
+  if (planning.has_granularity()) {
+    day.granularity_min = ToMinutes(ToDuration(planning.granularity()));
+  }
+  return day;
+}
+
+// The optimiser under the request's options (the type's defaults when
+// unset).
+scheduler::OptimizerOptions OptimizerOf(const Request& r,
+                                        std::function<bool()> should_stop) {
+  const v1::PlanningOptions& planning = r.wire.planning();
+  scheduler::OptimizerOptions o;
+  o.weights = scheduler::DefaultCostWeights(r.type);
+  if (planning.has_weights()) {
+    o.weights = {planning.weights().wait(), planning.weights().idle(),
+                 planning.weights().overtime()};
+  }
+  o.time_budget_ms =
+      planning.has_time_budget()
+          ? absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()))
+          : scheduler::DefaultTimeBudgetMs(r.size());
+  o.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
+                   ? scheduler::OverflowPolicy::kRefuse
+                   : scheduler::OverflowPolicy::kRunOver;
+  o.should_stop = std::move(should_stop);
+  return o;
+}
+
+// One convocation per attendee at `planned` (minutes from the window's
+// start), with what was predicted and promised for them; and the facts the
+// model will learn their outcome against.
+void FillConvocations(const Request& r, const Predictions& p,
+                      const std::vector<double>& planned,
+                      const scheduler::SimulationResult& sim,
+                      const VenueLive& live, NewSchedule* out) {
+  v1::Schedule& s = out->schedule;
+  out->facts.resize(r.size());
+  s.mutable_convocations()->Reserve(static_cast<int>(r.size()));
+  for (size_t i = 0; i < r.size(); ++i) {
+    const v1::Attendee& a = r.attendee(i);
+    const model::ArrivalForecast& f = p.forecasts[i];
+    const absl::Time at = a.has_fixed_convocation_time()
+                              ? ToTime(a.fixed_convocation_time())
+                              : AddMinutes(r.start, planned[i]);
+    v1::Convocation* c = s.add_convocations();
+    c->set_attendee_id(a.attendee_id());
+    *c->mutable_convocation_time() = ToTimestamp(at);
+    *c->mutable_predicted_arrival()->mutable_p10() =
+        ToTimestamp(AddMinutes(at, f.p10_min));
+    *c->mutable_predicted_arrival()->mutable_p50() =
+        ToTimestamp(AddMinutes(at, f.p50_min));
+    *c->mutable_predicted_arrival()->mutable_p90() =
+        ToTimestamp(AddMinutes(at, f.p90_min));
+    c->set_no_show_probability(f.no_show_probability);
+    *c->mutable_expected_wait() = MinutesToDuration(sim.expected_wait_min[i]);
+    c->set_fixed(a.has_fixed_convocation_time());
+    c->set_party_size(std::max(1, a.party_size()));
+    out->facts[i].context = ContextAt(r.type, at, r.tz, a, live.recent_wait);
+    out->facts[i].context.as_predicted = p.dynamic[i];
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<NewSchedule> BuildSchedule(
@@ -63,77 +185,27 @@ absl::StatusOr<NewSchedule> BuildSchedule(
       request.convocation_type() != v1::CONVOCATION_TYPE_UNSPECIFIED
           ? request.convocation_type()
           : venue.convocation_type();
-  const model::ConvocationType type = ToModelType(wire_type);
   const absl::Time start = ToTime(request.window_start());
-  const absl::Time end = ToTime(request.window_end());
-  const double window_min = absl::ToDoubleMinutes(end - start);
-  const size_t n = request.attendees_size();
+  const Request r{
+      request, wire_type, ToModelType(wire_type),
+      tz,      start,     ToMinutes(ToTime(request.window_end()) - start)};
 
-  // Until convocations are planned, predict each attendee at the hour of
-  // their even-spread slot (or of their fixed time).
-  std::vector<std::string> ids(n);
-  std::vector<model::ArrivalContext> contexts(n);
-  for (size_t i = 0; i < n; ++i) {
-    const v1::Attendee& a = request.attendees(i);
-    ids[i] = a.attendee_id();
-    absl::Time at = a.has_fixed_convocation_time()
-                        ? ToTime(a.fixed_convocation_time())
-                        : AddMinutes(start, window_min * i / n);
-    contexts[i] = ContextAt(type, at, tz, a, live.recent_wait);
-  }
-  std::vector<model::DynamicFeatures> dynamic;
-  const std::vector<model::ArrivalForecast> forecasts =
-      learning.Predict(venue.venue_id(), ids, contexts, &dynamic);
-
-  scheduler::DayPlan day;
-  day.window_min = window_min;
-  day.service.service_points = venue.service_points();
-  day.service.mean_service_min = ToMinutes(
-      live.service_time.value_or(ToDuration(venue.mean_service_time())));
-  day.service.service_cv = kDefaultServiceCv;
-  day.attendees.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const v1::Attendee& a = request.attendees(i);
-    day.attendees[i].forecast = forecasts[i];
-    if (a.has_fixed_convocation_time()) {
-      day.attendees[i].fixed_min =
-          absl::ToDoubleMinutes(ToTime(a.fixed_convocation_time()) - start);
-    }
-  }
-  // Planning: the optimiser under the request's options (type defaults when
-  // unset), then both schedules replayed on the same simulated days.
-  const v1::PlanningOptions& planning = request.planning();
-  if (planning.has_granularity()) {
-    day.granularity_min =
-        absl::ToDoubleMinutes(ToDuration(planning.granularity()));
-  }
-  scheduler::OptimizerOptions optimizer;
-  optimizer.weights = scheduler::DefaultCostWeights(type);
-  if (planning.has_weights()) {
-    optimizer.weights = {planning.weights().wait(), planning.weights().idle(),
-                         planning.weights().overtime()};
-  }
-  optimizer.time_budget_ms =
-      planning.has_time_budget()
-          ? absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()))
-          : scheduler::DefaultTimeBudgetMs(n);
-  optimizer.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
-                           ? scheduler::OverflowPolicy::kRefuse
-                           : scheduler::OverflowPolicy::kRunOver;
-  optimizer.should_stop = should_stop;
+  const Predictions predictions = Predict(r, venue, learning, live);
+  const scheduler::DayPlan day = DayOf(r, venue, live, predictions);
   absl::StatusOr<scheduler::OptimizedSchedule> optimized =
-      scheduler::OptimizeConvocations(day, optimizer);
+      scheduler::OptimizeConvocations(day, OptimizerOf(r, should_stop));
   if (!optimized.ok()) return optimized.status();
   if (should_stop && should_stop()) {
     return absl::CancelledError("planning stopped before the KPIs");
   }
+  // The plan and the naive spread replayed on the same simulated days.
   const std::vector<double>& planned = optimized->convocation_min;
-  const std::vector<double> naive = scheduler::NaiveConvocations(day);
-  const scheduler::SimulatedDays simulated(day,
-                                           scheduler::DefaultReplications(n),
-                                           scheduler::SimulationOptions{}.seed);
+  const scheduler::SimulatedDays simulated(
+      day, scheduler::DefaultReplications(r.size()),
+      scheduler::SimulationOptions{}.seed);
   const scheduler::SimulationResult sim = simulated.Simulate(planned);
-  const scheduler::SimulationResult naive_sim = simulated.Simulate(naive);
+  const scheduler::SimulationResult naive_sim =
+      simulated.Simulate(scheduler::NaiveConvocations(day));
 
   NewSchedule out;
   v1::Schedule& s = out.schedule;
@@ -147,30 +219,7 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   s.set_model_events_learned(learning.events_learned());
   FillKpis(sim, s.mutable_kpis());
   FillKpis(naive_sim, s.mutable_naive_kpis());
-  out.facts.resize(n);
-  s.mutable_convocations()->Reserve(static_cast<int>(n));
-  for (size_t i = 0; i < n; ++i) {
-    const v1::Attendee& a = request.attendees(i);
-    const model::ArrivalForecast& f = forecasts[i];
-    const absl::Time at = a.has_fixed_convocation_time()
-                              ? ToTime(a.fixed_convocation_time())
-                              : AddMinutes(start, planned[i]);
-    v1::Convocation* c = s.add_convocations();
-    c->set_attendee_id(a.attendee_id());
-    *c->mutable_convocation_time() = ToTimestamp(at);
-    *c->mutable_predicted_arrival()->mutable_p10() =
-        ToTimestamp(AddMinutes(at, f.p10_min));
-    *c->mutable_predicted_arrival()->mutable_p50() =
-        ToTimestamp(AddMinutes(at, f.p50_min));
-    *c->mutable_predicted_arrival()->mutable_p90() =
-        ToTimestamp(AddMinutes(at, f.p90_min));
-    c->set_no_show_probability(f.no_show_probability);
-    *c->mutable_expected_wait() = MinutesToDuration(sim.expected_wait_min[i]);
-    c->set_fixed(a.has_fixed_convocation_time());
-    c->set_party_size(std::max(1, a.party_size()));
-    out.facts[i].context = ContextAt(type, at, tz, a, live.recent_wait);
-    out.facts[i].context.as_predicted = dynamic[i];
-  }
+  FillConvocations(r, predictions, planned, sim, live, &out);
   return out;
 }
 
