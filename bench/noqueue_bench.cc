@@ -68,8 +68,13 @@ ABSL_FLAG(std::string, concurrency, "",
           "1,2,4,8,16,32,64)");
 ABSL_FLAG(std::string, sizes, "",
           "CreateSchedule sizes (default 10,100,1000,10000)");
-ABSL_FLAG(std::string, workloads, "schedule,crowd,stream,sqlite,mixed",
+ABSL_FLAG(std::string, workloads,
+          "schedule,crowd,stream,sqlite,mixed,isolation",
           "which workloads to run");
+ABSL_FLAG(int, isolation_schedules, 20,
+          "isolation: CreateSchedule calls at once beside GetVenue");
+ABSL_FLAG(int, isolation_size, 10000,
+          "isolation: attendees of each of those schedules");
 ABSL_FLAG(int, window, 256, "unacknowledged tags per stream");
 ABSL_FLAG(std::string, server, "", "a running noqueue-server to drive");
 ABSL_FLAG(std::string, server_binary, "",
@@ -904,6 +909,68 @@ class Bench {
     }
   }
 
+  // Cheap calls beside large schedules: GetVenue at C=1 alone, then while
+  // `schedules` CreateSchedule(n) run at once (closed loop).
+  void Isolation(int schedules, int n) {
+    auto venues = v1::VenueService::NewStub(nq_channels_[0]);
+    v1::GetVenueRequest get;
+    get.set_venue_id(absl::StrCat("bench-", n));
+    struct Reply {
+      v1::GetVenueResponse resp;
+      std::unique_ptr<grpc::ClientContext> ctx;
+    };
+    Reply reply;
+    const Issue get_venue = [&](int, Done done) {
+      reply.ctx = std::make_unique<grpc::ClientContext>();
+      venues->async()->GetVenue(reply.ctx.get(), &get, &reply.resp,
+                                std::move(done));
+    };
+    Progress("GetVenue", "noqueue", 1);
+    points_.push_back(Measure("GetVenue", "noqueue", 1, 1, nq_pid_, get_venue));
+
+    const std::string loaded =
+        absl::StrCat("GetVenue beside ", schedules, " x CreateSchedule/", n);
+    Progress(loaded, "noqueue", 1);
+    const v1::CreateScheduleRequest tmpl = ScheduleRequest(n);
+    struct Slot {
+      v1::CreateScheduleRequest req;
+      v1::CreateScheduleResponse resp;
+      std::unique_ptr<grpc::ClientContext> ctx;
+    };
+    std::vector<Slot> slots(schedules);
+    for (Slot& slot : slots) slot.req = tmpl;
+    auto sched = v1::SchedulingService::NewStub(nq_channels_[1]);
+    std::atomic<int64_t> seq{0};
+    Recorder background;
+    double background_s = 0;
+    // The schedules run through the GetVenue point, warm-up included.
+    Timing around = timing_;
+    around.warmup_s = std::max(1.0, timing_.warmup_s);
+    around.measure_s = timing_.warmup_s + timing_.measure_s + 0.5;
+    std::thread load([&] {
+      RunUnary(schedules, around, [&](int i, Done done) {
+        Slot& slot = slots[i];
+        slot.req.set_request_id(
+            absl::StrCat("bench-", run_, "-isolation-", seq++));
+        slot.ctx = std::make_unique<grpc::ClientContext>();
+        sched->async()->CreateSchedule(slot.ctx.get(), &slot.req, &slot.resp,
+                                       std::move(done));
+      }, &background, &background_s);
+    });
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(around.warmup_s));
+    points_.push_back(Measure(loaded, "noqueue", 1, 1, nq_pid_, get_venue));
+    load.join();
+    Point p;
+    p.workload = absl::StrCat("CreateSchedule/", n, " beside GetVenue");
+    p.kind = "noqueue";
+    p.concurrency = schedules;
+    p.per_call_items = n;
+    p.seconds = background_s;
+    background.Into(&p);
+    points_.push_back(std::move(p));
+  }
+
   // Raw SQLite: the same tag rows, inserted in batches into a table shaped
   // like the server's, on a file with the server's settings.
   void RawSqlite(const std::string& dir, int batch) {
@@ -1353,19 +1420,22 @@ int Run() {
   if (!levels_flag || !sizes_flag) return 2;
   const std::vector<int>& levels = *levels_flag;
   const std::vector<int>& sizes = *sizes_flag;
-  if (absl::GetFlag(FLAGS_window) <= 0 || absl::GetFlag(FLAGS_duration_s) < 0) {
+  if (absl::GetFlag(FLAGS_window) <= 0 || absl::GetFlag(FLAGS_duration_s) < 0 ||
+      absl::GetFlag(FLAGS_isolation_schedules) <= 0 ||
+      absl::GetFlag(FLAGS_isolation_size) <= 0) {
     std::fprintf(stderr,
-                 "noqueue-bench: --window must be positive and "
-                 "--duration_s not negative\n");
+                 "noqueue-bench: --window, --isolation_schedules and "
+                 "--isolation_size must be positive and --duration_s not "
+                 "negative\n");
     return 2;
   }
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
-        w != "mixed") {
+        w != "mixed" && w != "isolation") {
       std::fprintf(stderr,
                    "noqueue-bench: --workloads: unknown \"%s\" (one of "
-                   "schedule, crowd, stream, sqlite, mixed)\n",
+                   "schedule, crowd, stream, sqlite, mixed, isolation)\n",
                    std::string(w).c_str());
       return 2;
     }
@@ -1406,6 +1476,7 @@ int Run() {
 
   std::vector<int> venue_sizes = sizes;
   venue_sizes.push_back(100);
+  venue_sizes.push_back(absl::GetFlag(FLAGS_isolation_size));
   venue_sizes.push_back(TagPlan::kAttendees);
   Bench bench(target, server_pid, echo.target(), echo.pid(), timing, levels);
   if (!bench.Setup(venue_sizes)) return 1;
@@ -1432,6 +1503,10 @@ int Run() {
   if (run("stream")) bench.Arrivals();
   if (run("sqlite")) bench.RawSqlite(dir, 256);
   if (run("mixed")) bench.Mixed();
+  if (run("isolation")) {
+    bench.Isolation(absl::GetFlag(FLAGS_isolation_schedules),
+                    absl::GetFlag(FLAGS_isolation_size));
+  }
 
   PrintTable(bench.points());
   if (const TagPlan* tags = bench.tag_plan()) {

@@ -9,9 +9,11 @@ bench=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$bench" --quick --duration_s=0.2 --sizes=10,100 --concurrency=1,4 \
+  --isolation_schedules=4 --isolation_size=1000 \
   --json="$out/bench.json" --svg="$out/bench.svg" | tee "$out/table.txt"
 for w in "CreateSchedule/10" "CreateSchedule/100" "ReportQueue" "GetVenueStatus" \
-         "StreamArrivals" "Mixed: CreateSchedule/100" "Mixed: StreamArrivals"; do
+         "StreamArrivals" "Mixed: CreateSchedule/100" "Mixed: StreamArrivals" \
+         "GetVenue" "GetVenue beside 4 x CreateSchedule/1000"; do
   grep -q "\"workload\": \"$w\", \"kind\": \"noqueue\"" "$out/bench.json" ||
     { echo "FAIL: no noqueue point for $w"; exit 1; }
 done
