@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "scheduler/convocation_planner.h"
+#include "scheduler/convocation_search.h"
 #include "scheduler/queue_simulator.h"
 
 namespace noqueue::scheduler {
@@ -33,6 +34,31 @@ absl::Status ValidateDayPlan(const DayPlan& day) {
   }
   if (!std::isfinite(day.service.service_cv) || day.service.service_cv < 0) {
     return Invalid("service.service_cv", "must be a finite number >= 0");
+  }
+  for (size_t j = 0; j < day.service.periods.size(); ++j) {
+    const ServicePeriod& p = day.service.periods[j];
+    const std::string field = absl::StrCat("service.periods[", j, "]");
+    if (!std::isfinite(p.start_min) ||
+        (j > 0 && !(p.start_min > day.service.periods[j - 1].start_min))) {
+      return Invalid(field + ".start_min",
+                     "must be finite and after the previous period's");
+    }
+    if (!Positive(p.mean_service_min)) {
+      return Invalid(field + ".mean_service_min", "must be > 0");
+    }
+    if (!std::isfinite(p.service_cv) || p.service_cv < 0) {
+      return Invalid(field + ".service_cv", "must be a finite number >= 0");
+    }
+  }
+  for (auto [name, value] : {std::pair{"uncertainty.offset_shift_sd_min",
+                                       day.uncertainty.offset_shift_sd_min},
+                             std::pair{"uncertainty.service_mean_rel_sd",
+                                       day.uncertainty.service_mean_rel_sd},
+                             std::pair{"uncertainty.no_show_logit_sd",
+                                       day.uncertainty.no_show_logit_sd}}) {
+    if (!std::isfinite(value) || value < 0) {
+      return Invalid(name, "must be a finite number >= 0");
+    }
   }
   if (!Positive(day.granularity_min)) {
     return Invalid("granularity_min", "must be > 0");
@@ -77,86 +103,55 @@ absl::Status ValidateDayPlan(const DayPlan& day) {
   return absl::OkStatus();
 }
 
-double DefaultTimeBudgetMs(size_t attendees) {
-  return attendees <= 64 ? 1.0 : 0.0;
-}
+namespace {
 
-int DefaultSearchReplications(size_t attendees) {
-  size_t r = 1600 / std::max<size_t>(attendees, 1);
-  return static_cast<int>(std::clamp<size_t>(r, 8, 64));
-}
-
-double OverflowMinutes(const DayPlan& day) {
+double Attendance(const DayPlan& day) {
   double attendance = 0.0;
   for (const auto& a : day.attendees) {
     attendance += 1.0 - a.forecast.no_show_probability;
   }
-  const double work = attendance * day.service.mean_service_min /
-                      std::max(day.service.service_points, 1);
-  return std::max(0.0, work - day.window_min);
+  return attendance;
 }
 
-namespace {
-
-// Local search from the constructive plan `conv` (changed in place): moves
-// one free convocation at a time by 4, 2 then 1 grid steps while that lowers
-// the cost on the search's simulated days, until the budget runs out.
-// Returns the final cost.
-double LocalSearch(const DayPlan& day, const OptimizerOptions& options,
-                   const std::vector<size_t>& free,
-                   std::chrono::steady_clock::time_point start_time,
-                   std::vector<double>& conv, OptimizedSchedule* out) {
-  const size_t n = day.attendees.size();
-  const CostWeights& w = options.weights;
-  const int reps = options.replications > 0 ? options.replications
-                                            : DefaultSearchReplications(n);
-  SimulatedDays days(day, reps, options.seed);
-  double cost = days.Cost(conv, w);
-  out->constructive_cost = cost;
-  out->evaluations = 1;
-
-  // Coordinate moves of free convocations on the grid.
-  const double g = day.granularity_min;
-  const double last = std::floor((day.window_min - 1e-9) / g) * g;
-  const auto deadline =
-      start_time + std::chrono::microseconds(
-                       static_cast<int64_t>(options.time_budget_ms * 1000.0));
-  auto exhausted = [&] {
-    if (options.should_stop && options.should_stop()) return true;
-    if (options.max_evaluations > 0 &&
-        out->evaluations >= options.max_evaluations) {
-      return true;
-    }
-    return std::chrono::steady_clock::now() >= deadline;
-  };
-  bool stop = exhausted();
-  for (int steps : {4, 2, 1}) {
-    bool improved = true;
-    while (improved && !stop) {
-      improved = false;
-      for (size_t i : free) {
-        for (double dir : {-1.0, 1.0}) {
-          if ((stop = exhausted())) break;
-          const double old = conv[i];
-          conv[i] = std::clamp(old + dir * steps * g, 0.0, std::max(0.0, last));
-          if (conv[i] == old) continue;
-          const double c = days.Cost(conv, w);
-          ++out->evaluations;
-          if (c < cost - 1e-9) {
-            cost = c;
-            improved = true;
-            break;
-          }
-          conv[i] = old;
-        }
-        if (stop) break;
-      }
-    }
-  }
-  return cost;
+double BudgetMs(size_t attendees, double utilisation) {
+  const double load = std::clamp(0.5 + 0.5 * utilisation, 0.5, 1.0);
+  return std::min(700.0,
+                  (10.0 + 0.065 * static_cast<double>(attendees)) * load);
 }
 
 }  // namespace
+
+double DefaultTimeBudgetMs(const DayPlan& day) {
+  if (day.attendees.empty()) return 0.0;
+  return BudgetMs(day.attendees.size(), Utilisation(day));
+}
+
+double DefaultTimeBudgetMs(size_t attendees) {
+  return attendees == 0 ? 0.0 : BudgetMs(attendees, 1.0);
+}
+
+int DefaultSearchReplications(size_t attendees) {
+  const size_t r = 32000 / std::max<size_t>(attendees, 1);
+  return static_cast<int>(std::clamp<size_t>(r, 8, 32));
+}
+
+double Utilisation(const DayPlan& day) {
+  const double capacity = ServiceCapacity(day.service, day.window_min);
+  return capacity > 0.0 ? Attendance(day) / capacity : 0.0;
+}
+
+double OverflowMinutes(const DayPlan& day) {
+  const double attendance = Attendance(day);
+  if (day.service.periods.empty()) {
+    const double work = attendance * day.service.mean_service_min /
+                        std::max(day.service.service_points, 1);
+    return std::max(0.0, work - day.window_min);
+  }
+  const double beyond =
+      attendance - ServiceCapacity(day.service, day.window_min);
+  return std::max(0.0, beyond * MeanServiceAt(day.service, day.window_min) /
+                           std::max(day.service.service_points, 1));
+}
 
 absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
     const DayPlan& day, const OptimizerOptions& options) {
@@ -169,10 +164,7 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
   OptimizedSchedule out;
   out.overflow_min = OverflowMinutes(day);
   if (out.overflow_min > 0.0 && options.overflow == OverflowPolicy::kRefuse) {
-    double attendance = 0.0;
-    for (const auto& a : day.attendees) {
-      attendance += 1.0 - a.forecast.no_show_probability;
-    }
+    const double attendance = Attendance(day);
     return absl::FailedPreconditionError(absl::StrFormat(
         "window: the expected attendance (%.1f attendees x %g min on %d "
         "service points) needs %.0f more minutes than the %g-minute window; "
@@ -191,16 +183,46 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
   for (size_t i = 0; i < n; ++i) {
     if (!day.attendees[i].fixed_min) free.push_back(i);
   }
-  double cost = std::numeric_limits<double>::quiet_NaN();
-  out.constructive_cost = cost;
-  if (options.time_budget_ms > 0.0 && !free.empty()) {
-    cost = LocalSearch(day, options, free, start_time, conv, &out);
+  out.time_budget_ms = options.time_budget_ms == kAutomaticBudget
+                           ? DefaultTimeBudgetMs(day)
+                           : std::max(0.0, options.time_budget_ms);
+  out.constructive_cost = std::numeric_limits<double>::quiet_NaN();
+  out.cost = out.constructive_cost;
+  if (out.time_budget_ms > 0.0 && !free.empty()) {
+    SearchSettings settings;
+    settings.weights = w;
+    settings.replications = options.replications > 0
+                                ? options.replications
+                                : DefaultSearchReplications(n);
+    settings.max_replications =
+        options.max_replications > 0 ? options.max_replications
+        : options.replications > 0   ? options.replications
+                                     : 8 * settings.replications;
+    settings.seed = options.seed;
+    settings.deadline =
+        start_time + std::chrono::microseconds(
+                         static_cast<int64_t>(out.time_budget_ms * 1000.0));
+    settings.max_evaluations = options.max_evaluations;
+    settings.should_stop = options.should_stop;
+    std::vector<std::vector<double>> starts = {conv};
+    for (TargetOrder order : {TargetOrder::kNarrowAtEnds,
+                              TargetOrder::kLateFirst, TargetOrder::kAsGiven}) {
+      starts.push_back(PlanConvocations(day, quantile, order));
+    }
+    starts.push_back(NaiveConvocations(day));
+    SearchOutcome found = ImproveConvocations(day, starts, free, settings);
+    conv = std::move(found.convocation_min);
+    out.constructive_cost = found.first_start_cost;
+    out.cost = found.cost;
+    out.evaluations = found.evaluations;
+    out.accepted_moves = found.accepted;
+    out.replications = found.replications;
+    out.converged = found.converged;
   }
   if (options.should_stop && options.should_stop()) {
     return absl::CancelledError("planning stopped: the request was cancelled "
                                 "or ran out of time");
   }
-  out.cost = cost;
   out.order.resize(n);
   std::iota(out.order.begin(), out.order.end(), 0);
   std::stable_sort(out.order.begin(), out.order.end(), [&](size_t a, size_t b) {

@@ -1,0 +1,94 @@
+// ConvocationSearch: the optimiser's improvement phase, a local search over
+// convocation times scored on simulated days with common random numbers.
+//
+// Moves, from coarse to fine (steps of 8, 4, 2 and 1 grid steps):
+// - one attendee earlier or later by the step;
+// - a run of attendees consecutive in convocation order (4 or 16 of them)
+//   shifted together by the step: on a multi-desk day one attendee's move is
+//   lost in the noise while a run's is not; with one attendee per slot a
+//   run shifted by one slot is a move of Kaandorp & Koole's multimodular
+//   neighbourhood (U an interval of slots);
+// - two attendees next to each other in convocation order swapped (their
+//   times exchanged): who comes first matters when their habits differ.
+// Each move is scored by ReplayedDays (only the stretch of each day it
+// changes is replayed) and kept when its mean gain over the days exceeds
+// `accept_z` standard errors of the paired differences: a gain within its
+// noise is not taken, so that the search does not tune the plan to the few
+// days it simulates. When no move is kept at the finest step, the search
+// doubles its days (up to max_replications) and goes on with the finer
+// steps; it stops there, or when the budget, the evaluations or should_stop
+// say so. It starts from the cheapest of the plans it is given (on its first
+// days), and its result is never costlier, on its final days, than that
+// start or the first plan given.
+//
+//   SearchSettings settings;
+//   settings.weights = weights;
+//   SearchOutcome out = ImproveConvocations(day, {start}, free, settings);
+#ifndef NOQUEUE_SCHEDULER_CONVOCATION_SEARCH_H_
+#define NOQUEUE_SCHEDULER_CONVOCATION_SEARCH_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "scheduler/cost_weights.h"
+#include "scheduler/day_plan.h"
+
+namespace noqueue::scheduler {
+
+struct SearchSettings {
+  CostWeights weights;
+  // Simulated days at the start, and at most (doubling).
+  int replications = 32;
+  int max_replications = 256;
+  uint64_t seed = 20261123;
+  // A move is kept when its mean gain exceeds this many standard errors.
+  double accept_z = 1.0;
+  // Racing: a move is scored on first_chunk days, then twice as many, and
+  // so on, and dropped as soon as its mean gain is below -race_z standard
+  // errors; < 0 scores every move on every day.
+  double race_z = 1.0;
+  int first_chunk = 8;
+  // Steps, in grid steps, from coarse to fine.
+  std::vector<int> steps = {8, 4, 2, 1};
+  // Lengths of the runs of consecutive attendees shifted together.
+  std::vector<int> run_lengths = {4, 16};
+  bool swaps = true;
+  // Swaps between attendees up to this far apart in expected arrival order.
+  int swap_distance = 2;
+  // Limits: the search stops at the deadline, after max_evaluations scored
+  // moves (when > 0), or once should_stop returns true (polled before every
+  // move).
+  std::chrono::steady_clock::time_point deadline =
+      std::chrono::steady_clock::time_point::max();
+  int max_evaluations = 0;
+  std::function<bool()> should_stop;
+};
+
+struct SearchOutcome {
+  std::vector<double> convocation_min;
+  // Which of the starts the search began from.
+  int start = 0;
+  // Mean cost on the search's final days: of the first start given, of the
+  // start it began from, and of the result.
+  double first_start_cost = 0.0;
+  double start_cost = 0.0;
+  double cost = 0.0;
+  int evaluations = 0;     // moves scored
+  int accepted = 0;        // moves kept
+  int replications = 0;    // days at the end
+  bool stopped = false;    // should_stop said so
+  bool converged = false;  // no move kept at the finest step on the most days
+};
+
+// Improves the cheapest of `starts` (each one minute per attendee of `day`;
+// at least one) by moving the attendees listed in `free` on the day's grid
+// inside [0, window).
+SearchOutcome ImproveConvocations(
+    const DayPlan& day, const std::vector<std::vector<double>>& starts,
+    const std::vector<size_t>& free, const SearchSettings& settings);
+
+}  // namespace noqueue::scheduler
+
+#endif  // NOQUEUE_SCHEDULER_CONVOCATION_SEARCH_H_
