@@ -12,9 +12,13 @@ namespace {
 
 class Search {
  public:
+  // `reference`, when not null, is the plan each day's cost is taken
+  // relative to (see SearchSettings::relative_to_start), with `scale` its
+  // mean cost on the first days.
   Search(const DayPlan& day, const std::vector<double>& start,
          SimulatedDays days, const std::vector<size_t>& free,
-         const SearchSettings& settings)
+         const SearchSettings& settings, const std::vector<double>* reference,
+         double scale)
       : day_(day),
         settings_(settings),
         free_(free),
@@ -24,7 +28,26 @@ class Search {
                      day.granularity_min)),
         days_(std::move(days)),
         replay_(days_, settings.weights, start),
-        preferred_(day.attendees.size(), -1) {}
+        preferred_(day.attendees.size(), -1),
+        reference_(reference),
+        scale_(scale) {
+    UpdateDayWeights();
+  }
+
+  // The weighted mean of per-day costs (the search's objective).
+  double Objective(const std::vector<double>& per_day) const {
+    double sum = 0.0, weights = 0.0;
+    for (size_t r = 0; r < per_day.size(); ++r) {
+      sum += day_weight_[r] * per_day[r];
+      weights += day_weight_[r];
+    }
+    return weights > 0.0 ? sum / weights : 0.0;
+  }
+  double Objective(const std::vector<double>& plan,
+                   std::vector<double>* scratch) {
+    days_.DayCosts(plan, settings_.weights, scratch);
+    return Objective(*scratch);
+  }
 
   SearchOutcome Run() {
     SearchOutcome out;
@@ -40,6 +63,7 @@ class Search {
         // Converged on these days: more days, and the finer steps again.
         days_.Extend(std::min(2 * days_.replications(), max_reps));
         replay_.SyncReplications();
+        UpdateDayWeights();
         level = steps.size() >= 2 ? steps.size() - 2 : 0;
         if (Exhausted()) break;
       }
@@ -49,14 +73,33 @@ class Search {
     out.evaluations = evaluations_;
     out.accepted = accepted_;
     out.replications = days_.replications();
-    out.cost = replay_.Cost();
+    out.cost = Objective(replay_.day_costs());
     out.convocation_min = replay_.convocations();
     return out;
   }
 
   const SimulatedDays& days() const { return days_; }
 
+  // Starts from `plan` instead.
+  void Restart(const std::vector<double>& plan) { replay_.Reset(plan); }
+
  private:
+  // Weights 1, or, relative to a reference plan, the inverse of its cost on
+  // each day (floored at a quarter of its mean), scaled to mean about 1.
+  void UpdateDayWeights() {
+    const int reps = days_.replications();
+    if (reference_ == nullptr) {
+      day_weight_.assign(reps, 1.0);
+      return;
+    }
+    std::vector<double> costs;
+    days_.DayCosts(*reference_, settings_.weights, &costs);
+    day_weight_.resize(reps);
+    for (int r = 0; r < reps; ++r) {
+      day_weight_[r] = scale_ / std::max(costs[r], 0.25 * scale_);
+    }
+  }
+
   bool Exhausted() {
     if (stop_) return true;
     if (settings_.should_stop && settings_.should_stop()) {
@@ -91,7 +134,7 @@ class Search {
               : std::min(reps, std::max(settings_.first_chunk, 2 * done));
       replay_.ScoreDays(changes, done, to, &per_day_);
       for (int r = done; r < to; ++r) {
-        const double gain = now[r] - per_day_[r];
+        const double gain = day_weight_[r] * (now[r] - per_day_[r]);
         sum += gain;
         sum_sq += gain * gain;
       }
@@ -212,6 +255,9 @@ class Search {
   ReplayedDays replay_;
   std::vector<int> preferred_;
   std::vector<double> per_day_;
+  const std::vector<double>* reference_;
+  double scale_;
+  std::vector<double> day_weight_;
   int evaluations_ = 0, accepted_ = 0;
   bool stop_ = false, cancelled_ = false;
 };
@@ -223,26 +269,44 @@ SearchOutcome ImproveConvocations(
     const std::vector<size_t>& free, const SearchSettings& settings) {
   const int reps = std::max(1, settings.replications);
   SimulatedDays days(day, reps, settings.seed);
+  std::vector<std::vector<double>> start_days(starts.size());
+  const int relative = settings.relative_to_start;
+  const std::vector<double>* reference = nullptr;
+  double scale = 1.0;
+  if (relative >= 0 && relative < static_cast<int>(starts.size())) {
+    reference = &starts[relative];
+    days.DayCosts(*reference, settings.weights, &start_days[relative]);
+    scale = 0.0;
+    for (double c : start_days[relative]) scale += c / reps;
+    if (!(scale > 0.0)) reference = nullptr;  // a free day: plain costs
+  }
   // The cheapest start on the first days.
-  std::vector<double> start_costs;
-  int best = 0;
   for (size_t k = 0; k < starts.size(); ++k) {
     if (k > 0 && settings.should_stop && settings.should_stop()) break;
-    start_costs.push_back(days.Cost(starts[k], settings.weights));
+    if (start_days[k].empty()) {
+      days.DayCosts(starts[k], settings.weights, &start_days[k]);
+    }
+  }
+  Search search(day, starts[0], std::move(days), free, settings, reference,
+                scale);
+  int best = 0;
+  std::vector<double> start_costs(starts.size(), 0.0);
+  for (size_t k = 0; k < starts.size() && !start_days[k].empty(); ++k) {
+    start_costs[k] = search.Objective(start_days[k]);
     if (start_costs[k] < start_costs[best]) best = static_cast<int>(k);
   }
-  Search search(day, starts[best], std::move(days), free, settings);
+  if (best != 0) search.Restart(starts[best]);
   SearchOutcome out = search.Run();
   out.start = best;
   // On more days than the starts were scored on, score them again.
-  const SimulatedDays& final_days = search.days();
-  const bool same_days = final_days.replications() == reps;
-  out.start_cost = same_days ? start_costs[best]
-                             : final_days.Cost(starts[best], settings.weights);
+  const bool same_days = search.days().replications() == reps;
+  std::vector<double> scratch;
+  out.start_cost =
+      same_days ? start_costs[best] : search.Objective(starts[best], &scratch);
   out.first_start_cost =
       best == 0 ? out.start_cost
                 : (same_days ? start_costs[0]
-                             : final_days.Cost(starts[0], settings.weights));
+                             : search.Objective(starts[0], &scratch));
   // Moves kept on fewer days can add up to a loss on all of them.
   if (out.start_cost < out.cost) {
     out.cost = out.start_cost;

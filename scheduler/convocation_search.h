@@ -55,6 +55,13 @@ struct SearchSettings {
   // Lengths of the runs of consecutive attendees shifted together.
   std::vector<int> run_lengths = {4, 16};
   bool swaps = true;
+  // When >= 0, the search minimises each day's cost relative to that
+  // start's cost on the same day (the mean ratio, roughly), rather than the
+  // mean cost: with a day-level uncertainty, days when everyone comes early
+  // cost every plan ten times what the others do, and would otherwise decide
+  // alone what the plan does on the others. Costs reported are then the
+  // weighted means.
+  int relative_to_start = -1;
   // Swaps between attendees up to this far apart in expected arrival order.
   int swap_distance = 2;
   // Limits: the search stops at the deadline, after max_evaluations scored

@@ -53,6 +53,13 @@ void ReplayedDays::SyncReplications() {
   for (int rep = old; rep < reps; ++rep) Rebuild(rep);
 }
 
+void ReplayedDays::Reset(std::vector<double> convocation_min) {
+  conv_ = std::move(convocation_min);
+  replay_.clear();
+  day_cost_.clear();
+  SyncReplications();
+}
+
 void ReplayedDays::Rebuild(int rep) {
   Day& d = replay_[rep];
   const size_t n = days_.n_;

@@ -66,6 +66,9 @@ class ReplayedDays {
   // Plays convocations() on the days that `days` gained (Extend) since.
   void SyncReplications();
 
+  // Plays `convocation_min` instead, on every day.
+  void Reset(std::vector<double> convocation_min);
+
   // Arrivals replayed by Score and Apply so far (a measure of their work;
   // a full replay of every day counts every arrival of every day).
   long long replayed_arrivals() const { return replayed_; }

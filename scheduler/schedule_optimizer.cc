@@ -119,6 +119,88 @@ double BudgetMs(size_t attendees, double utilisation) {
                   (10.0 + 0.065 * static_cast<double>(attendees)) * load);
 }
 
+// The day with every forecast moved by `shift` minutes and no uncertain
+// shift left: a venue whose level sits `shift` from the forecasts'.
+DayPlan ShiftedDay(const DayPlan& day, double shift) {
+  DayPlan shifted = day;
+  shifted.uncertainty.offset_shift_sd_min = 0.0;
+  for (PlannedAttendee& a : shifted.attendees) {
+    a.forecast.p10_min += shift;
+    a.forecast.p50_min += shift;
+    a.forecast.p90_min += shift;
+  }
+  return shifted;
+}
+
+// With an uncertain venue level: keeps the plan from costing more than the
+// naive even spread on venues whose level sits -2, -1, 0, +1 or +2 sds from
+// the forecasts'. Candidates: the plan moved toward the spread rank by rank
+// (the k-th earliest free convocation toward the spread's k-th) by a share
+// of 0, 1/4, 1/2 or 3/4; the spread opening 1 to 5% of the window late
+// (what helps when everyone comes early without hurting much when they come
+// late); the spread itself. Takes the one with the lowest mean cost ratio to
+// the spread over those venues among those within 99.5% of the spread's cost
+// on each (the spread always is). Returns the share of the way to the
+// spread (1 for the spread and its variants).
+double HedgeTowardNaive(const DayPlan& day, const CostWeights& w, int reps,
+                        uint64_t seed, const std::vector<size_t>& free,
+                        std::vector<double>& plan) {
+  const double sd = day.uncertainty.offset_shift_sd_min;
+  const std::vector<double> naive = NaiveConvocations(day);
+  std::vector<SimulatedDays> strata;
+  std::vector<double> naive_cost;
+  for (int k = -2; k <= 2; ++k) {
+    strata.emplace_back(ShiftedDay(day, k * sd), reps, seed + 7919 * (k + 3));
+    naive_cost.push_back(strata.back().Cost(naive, w));
+  }
+  std::vector<size_t> by_plan = free;
+  std::stable_sort(by_plan.begin(), by_plan.end(),
+                   [&](size_t a, size_t b) { return plan[a] < plan[b]; });
+  std::vector<double> naive_times;
+  for (size_t i : free) naive_times.push_back(naive[i]);
+  std::sort(naive_times.begin(), naive_times.end());
+  const double g = day.granularity_min;
+  const double last = std::floor((day.window_min - 1e-9) / g) * g;
+  auto snap = [&](double m) {
+    return std::clamp(std::round(m / g) * g, 0.0, last);
+  };
+  std::vector<std::pair<double, std::vector<double>>> candidates;
+  for (double share : {0.0, 0.25, 0.5, 0.75}) {
+    std::vector<double> c = plan;
+    for (size_t k = 0; k < by_plan.size(); ++k) {
+      c[by_plan[k]] =
+          snap((1.0 - share) * plan[by_plan[k]] + share * naive_times[k]);
+    }
+    candidates.emplace_back(share, std::move(c));
+  }
+  for (double late : {0.01, 0.02, 0.03, 0.05}) {
+    std::vector<double> c = naive;
+    const double open = late * day.window_min;
+    for (size_t i : free) {
+      c[i] = snap(open + naive[i] * (last - open) / std::max(last, 1e-9));
+    }
+    candidates.emplace_back(1.0, std::move(c));
+  }
+  double best_ratio = 1.0, best_share = 1.0;
+  std::vector<double> best = naive;
+  for (auto& [share, c] : candidates) {
+    double ratio = 0.0;
+    bool holds = true;
+    for (size_t s = 0; s < strata.size() && holds; ++s) {
+      const double r = strata[s].Cost(c, w) / std::max(naive_cost[s], 1e-12);
+      holds = r <= 0.995;
+      ratio += r / strata.size();
+    }
+    if (holds && ratio < best_ratio) {
+      best_ratio = ratio;
+      best_share = share;
+      best = c;
+    }
+  }
+  plan = std::move(best);
+  return best_share;
+}
+
 }  // namespace
 
 double DefaultTimeBudgetMs(const DayPlan& day) {
@@ -210,6 +292,11 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
       starts.push_back(PlanConvocations(day, quantile, order));
     }
     starts.push_back(NaiveConvocations(day));
+    const bool uncertain_level = options.guard_against_naive &&
+                                 day.uncertainty.offset_shift_sd_min > 0.0;
+    if (uncertain_level) {
+      settings.relative_to_start = static_cast<int>(starts.size()) - 1;
+    }
     SearchOutcome found = ImproveConvocations(day, starts, free, settings);
     conv = std::move(found.convocation_min);
     out.constructive_cost = found.first_start_cost;
@@ -218,6 +305,10 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
     out.accepted_moves = found.accepted;
     out.replications = found.replications;
     out.converged = found.converged;
+    if (uncertain_level && !found.stopped) {
+      out.naive_blend = HedgeTowardNaive(day, w, settings.replications,
+                                         options.seed, free, conv);
+    }
   }
   if (options.should_stop && options.should_stop()) {
     return absl::CancelledError("planning stopped: the request was cancelled "

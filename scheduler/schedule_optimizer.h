@@ -19,7 +19,12 @@
 //    and kept when its gain stands out of its noise; when none does, the
 //    search takes more days, and stops when none does on the most days.
 //    With a PlanUncertainty in the day, the days draw it, and the plan is
-//    hedged against it.
+//    hedged against it. With an uncertain venue level (offset_shift_sd_min
+//    > 0, a new venue), the search weighs each day relative to what the
+//    naive even spread costs that day, and the result is moved toward the
+//    spread, as little as needed, until it costs no more than the spread on
+//    venues whose level sits -2 to +2 sds off the forecasts: a first day
+//    that cannot lose to what the venue would have done by hand.
 // Times are multiples of the granularity inside [0, window): never before
 // the opening. When the expected attendance needs more time than the window
 // holds, OverflowPolicy::kRefuse fails with FAILED_PRECONDITION naming the
@@ -69,6 +74,11 @@ struct OptimizerOptions {
   int max_replications = 0;
   uint64_t seed = 20261123;
   OverflowPolicy overflow = OverflowPolicy::kRunOver;
+  // With an uncertain venue level (day.uncertainty.offset_shift_sd_min > 0):
+  // weigh days relative to the naive spread and keep the plan from costing
+  // more than it on venues -2 to +2 sds off (see the file comment). Off:
+  // the plan minimises the expected cost over the uncertainty alone.
+  bool guard_against_naive = true;
   // When set, polled between the search's evaluations: once it returns true
   // the optimiser gives up with CANCELLED (the caller's request was
   // cancelled or ran out of time).
@@ -94,6 +104,9 @@ struct OptimizedSchedule {
   bool converged = false;
   // The budget the search was given, ms (after kAutomaticBudget).
   double time_budget_ms = 0.0;
+  // With an uncertain venue level: the share (0 to 1) by which the plan's
+  // times were moved toward the naive spread's so as not to lose to it.
+  double naive_blend = 0.0;
   // Minutes the expected attendance needs beyond the window (0 if it fits).
   double overflow_min = 0.0;
 };
