@@ -179,6 +179,36 @@ class Search {
     bool improved = false;
     std::vector<size_t> order = InOrder();
     std::vector<ConvocationChange> changes;
+    // The day stretched or squeezed from a pivot on (each attendee after it
+    // moved in proportion to their rank past it), or shifted from it: what a
+    // day whose pace is wrong needs, and what no local move finds.
+    if (settings_.global_moves) {
+      const size_t n = order.size();
+      const int pivots = std::max(1, settings_.global_pivots);
+      for (int p = 0; p < pivots; ++p) {
+        const size_t pivot = n * p / pivots;
+        for (int kind = 0; kind < 2; ++kind) {
+          for (int dir : {-1, 1}) {
+            changes.clear();
+            for (size_t r = pivot; r < n; ++r) {
+              const double share =
+                  kind == 0 ? static_cast<double>(r - pivot + 1) / (n - pivot)
+                            : 1.0;
+              const int a = static_cast<int>(order[r]);
+              const double to =
+                  Snap(replay_.convocations()[a] + dir * share * step);
+              if (to != replay_.convocations()[a]) changes.push_back({a, to});
+            }
+            if (Try(changes)) {
+              improved = true;
+              order = InOrder();
+              break;
+            }
+            if (stop_) return improved;
+          }
+        }
+      }
+    }
     // One attendee at a time, the direction that last paid first.
     for (size_t i : order) {
       for (int k = 0; k < 2 && !stop_; ++k) {

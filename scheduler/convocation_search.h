@@ -55,6 +55,10 @@ struct SearchSettings {
   // Lengths of the runs of consecutive attendees shifted together.
   std::vector<int> run_lengths = {4, 16};
   bool swaps = true;
+  // Moves of the whole day from a pivot (a quarter, half or three quarters
+  // of the way through it, or its start): stretched or squeezed, or shifted.
+  bool global_moves = true;
+  int global_pivots = 4;  // pivots at k / global_pivots of the day
   // When >= 0, the search minimises each day's cost relative to that
   // start's cost on the same day (the mean ratio, roughly), rather than the
   // mean cost: with a day-level uncertainty, days when everyone comes early
