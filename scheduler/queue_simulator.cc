@@ -122,10 +122,16 @@ class ServiceDraw {
   std::gamma_distribution<double> gamma_;
 };
 
-// The type-7 (linear interpolation) quantile `q` of `values` (reordered).
+// The q-quantile of `values` (reordered) at plotting position q (n + 1)
+// (Hyndman and Fan's type 6, linear between order statistics, clamped to the
+// extremes): the k-th smallest of n draws has a new draw below it with
+// probability k / (n + 1), so an interval between such quantiles holds a new
+// day with the stated probability, whatever n (type 7, at q (n - 1) + 1,
+// holds 86% instead of 90% with 40 days).
 double SampleQuantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0.0;
-  const double h = q * static_cast<double>(values.size() - 1);
+  const double n = static_cast<double>(values.size());
+  const double h = std::clamp(q * (n + 1.0) - 1.0, 0.0, n - 1.0);
   const size_t lo = static_cast<size_t>(std::floor(h));
   std::nth_element(values.begin(), values.begin() + lo, values.end());
   const double a = values[lo];
@@ -154,8 +160,8 @@ double OffsetQuantile(const model::ArrivalForecast& forecast, double q) {
 }
 
 int DefaultReplications(size_t attendees) {
-  size_t budget = 4000 / std::max<size_t>(attendees, 1);
-  return static_cast<int>(std::clamp<size_t>(budget, 16, 200));
+  size_t budget = 8000 / std::max<size_t>(attendees, 1);
+  return static_cast<int>(std::clamp<size_t>(budget, 32, 200));
 }
 
 SimulatedDays::SimulatedDays(const DayPlan& day, int replications,

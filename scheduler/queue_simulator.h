@@ -50,9 +50,10 @@ struct ConfidenceInterval {
 };
 
 // A 90% predictive interval of what one day will show: the 5% and 95%
-// quantiles of a figure across simulated days (linear interpolation between
-// order statistics). Unlike a confidence interval it does not shrink with
-// more replications: it is the range a venue should expect a real day to
+// quantiles of a figure across simulated days, at plotting positions
+// q (n + 1) of the n days, so that another day drawn alike falls inside with
+// probability 90% whatever n. Unlike a confidence interval it does not shrink
+// with more replications: it is the range a venue should expect a real day to
 // fall in, nine days out of ten, when the forecasts and the day plan's
 // PlanUncertainty are right.
 struct PredictiveInterval {
@@ -196,9 +197,11 @@ SimulationResult SimulateDay(const DayPlan& day,
 // ServiceProfile::periods).
 double MeanServiceAt(const ServiceProfile& service, double minute);
 
-// The number of replications that keeps a simulation of `attendees` people
-// near a fixed budget of simulated arrivals, so that stating a schedule's
-// KPIs stays cheap (between 16 and 200).
+// The number of replications that states a schedule's KPIs: about 8000
+// simulated arrivals, between 32 and 200 days (64 or more up to 125
+// attendees). Not fewer, because the predictive intervals are quantiles
+// across days: with 16 days the 5% and 95% quantiles are the extremes of a
+// small sample, and a venue's realised days fall inside them less reliably.
 int DefaultReplications(size_t attendees);
 
 // The q-quantile of an attendee's offset under the split normal through
