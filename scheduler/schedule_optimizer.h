@@ -20,11 +20,11 @@
 //    search takes more days, and stops when none does on the most days.
 //    With a PlanUncertainty in the day, the days draw it, and the plan is
 //    hedged against it. With an uncertain venue level (offset_shift_sd_min
-//    > 0, a new venue), the search weighs each day relative to what the
-//    naive even spread costs that day, and the result is moved toward the
-//    spread, as little as needed, until it costs no more than the spread on
-//    venues whose level sits -2 to +2 sds off the forecasts: a first day
-//    that cannot lose to what the venue would have done by hand.
+//    >= kGuardMinShiftSdMin, a new venue), the search weighs each day relative
+//    to what the naive even spread costs that day, and the result is moved
+//    toward the spread, as little as needed, until it costs no more than the
+//    spread on venues whose level sits -2 to +2 sds off the forecasts: a first
+//    day that cannot lose to what the venue would have done by hand.
 // Times are multiples of the granularity inside [0, window): never before
 // the opening. When the expected attendance needs more time than the window
 // holds, OverflowPolicy::kRefuse fails with FAILED_PRECONDITION naming the
@@ -50,6 +50,12 @@ namespace noqueue::scheduler {
 
 enum class OverflowPolicy { kRunOver, kRefuse };
 
+// The venue level's uncertainty (PlanUncertainty::offset_shift_sd_min) from
+// which OptimizerOptions::guard_against_naive acts: below it the venue is
+// known well enough (after ~2,000 learned arrivals the server's sd is under
+// 1 min).
+inline constexpr double kGuardMinShiftSdMin = 1.0;
+
 // OptimizerOptions::time_budget_ms for "what the day deserves":
 // DefaultTimeBudgetMs(day).
 inline constexpr double kAutomaticBudget = -1.0;
@@ -72,12 +78,17 @@ struct OptimizerOptions {
   // noise; 0 = 8 x the first days when `replications` is 0, else
   // `replications` (a fixed number of days).
   int max_replications = 0;
+  // Seeds the search's simulated days (drawn apart from SimulateDay's with
+  // the same seed, so that KPIs stated afterwards are not the days the plan
+  // was tuned to).
   uint64_t seed = 20261123;
   OverflowPolicy overflow = OverflowPolicy::kRunOver;
-  // With an uncertain venue level (day.uncertainty.offset_shift_sd_min > 0):
-  // weigh days relative to the naive spread and keep the plan from costing
-  // more than it on venues -2 to +2 sds off (see the file comment). Off:
-  // the plan minimises the expected cost over the uncertainty alone.
+  // With an uncertain venue level (day.uncertainty.offset_shift_sd_min >=
+  // kGuardMinShiftSdMin): weigh days relative to the naive spread and keep
+  // the plan from costing more than it on venues -2 to +2 sds off (see the
+  // file comment); the search then has 60% of the budget, the check the
+  // rest (it runs to the end even past the budget). Off: the plan minimises
+  // the expected cost over the uncertainty alone.
   bool guard_against_naive = true;
   // When set, polled between the search's evaluations: once it returns true
   // the optimiser gives up with CANCELLED (the caller's request was
@@ -123,11 +134,12 @@ struct OptimizedSchedule {
 absl::Status ValidateDayPlan(const DayPlan& day);
 
 // The improvement phase's budget when a request sets none: it grows with the
-// day's size and load, (10 ms + 65 us per attendee) x (0.5 + utilisation /
-// 2, at most 1), up to 700 ms, so that 1,000 attendees are planned with
-// their KPIs in under 100 ms and 10,000 in under 1 s
-// (bench/scheduler_quality measures both, and what the budget buys by size
-// and load). Utilisation is the expected work over the service points'
+// day's size and load, (50 ms + 20 us per attendee) x (0.5 + utilisation /
+// 2, at most 1), up to 700 ms: 25 to 50 ms for a small day (where the search
+// usually stops before, having converged), 70 ms for 1,000 attendees, 250 ms
+// for 10,000, so that those are planned with their KPIs in under 100 ms and
+// 1 s (bench/scheduler_quality measures both, and what the budget buys by
+// size and load). Utilisation is the expected work over the service points'
 // time in the window.
 double DefaultTimeBudgetMs(const DayPlan& day);
 
