@@ -312,7 +312,12 @@ SearchOutcome ImproveConvocations(
   }
   // The cheapest start on the first days.
   for (size_t k = 0; k < starts.size(); ++k) {
-    if (k > 0 && settings.should_stop && settings.should_stop()) break;
+    if (k > 0 && settings.should_stop && settings.should_stop()) {
+      SearchOutcome out;
+      out.convocation_min = starts[0];
+      out.stopped = true;
+      return out;
+    }
     if (start_days[k].empty()) {
       days.DayCosts(starts[k], settings.weights, &start_days[k]);
     }

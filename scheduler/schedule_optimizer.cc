@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -20,6 +21,11 @@ absl::Status Invalid(const std::string& field, const std::string& rule) {
 }
 
 bool Positive(double x) { return std::isfinite(x) && x > 0.0; }
+
+absl::Status Cancelled() {
+  return absl::CancelledError(
+      "planning stopped: the request was cancelled or ran out of time");
+}
 
 }  // namespace
 
@@ -144,6 +150,7 @@ DayPlan ShiftedDay(const DayPlan& day, double shift) {
 // the spread (1 for the spread and its variants).
 double HedgeTowardNaive(const DayPlan& day, const CostWeights& w, int reps,
                         uint64_t seed, const std::vector<size_t>& free,
+                        const std::function<bool()>& should_stop,
                         std::vector<double>& plan) {
   const double sd = day.uncertainty.offset_shift_sd_min;
   const std::vector<double> naive = NaiveConvocations(day);
@@ -191,6 +198,7 @@ double HedgeTowardNaive(const DayPlan& day, const CostWeights& w, int reps,
   double best_ratio = 1.0, best_share = 1.0;
   std::vector<double> best = naive, per_day;
   for (auto& [share, c] : candidates) {
+    if (should_stop && should_stop()) return -1.0;
     double ratio = 0.0;
     bool holds = true;
     for (size_t s = 0; s < strata.size() && holds; ++s) {
@@ -325,6 +333,7 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
       settings.relative_to_start = static_cast<int>(starts.size()) - 1;
     }
     SearchOutcome found = ImproveConvocations(day, starts, free, settings);
+    if (found.stopped) return Cancelled();
     conv = std::move(found.convocation_min);
     out.constructive_cost = found.first_start_cost;
     out.cost = found.cost;
@@ -335,13 +344,11 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
     if (uncertain_level && !found.stopped) {
       out.naive_blend =
           HedgeTowardNaive(day, w, std::max(128, settings.replications),
-                           options.seed, free, conv);
+                           options.seed, free, options.should_stop, conv);
+      if (out.naive_blend < 0.0) return Cancelled();
     }
   }
-  if (options.should_stop && options.should_stop()) {
-    return absl::CancelledError("planning stopped: the request was cancelled "
-                                "or ran out of time");
-  }
+  if (options.should_stop && options.should_stop()) return Cancelled();
   out.order.resize(n);
   std::iota(out.order.begin(), out.order.end(), 0);
   std::stable_sort(out.order.begin(), out.order.end(), [&](size_t a, size_t b) {
