@@ -13,8 +13,9 @@
 // 4. Local search under a time budget (ConvocationSearch): from the
 //    cheapest of a few constructive plans (targets given narrow windows
 //    first, narrow windows at both ends, late comers first, the day's order,
-//    and the naive even spread), attendees are moved one at a time, in runs
-//    and in swaps, by 8 down to 1 grid steps, each move scored by replaying
+//    and the naive even spread), the day is stretched, squeezed or shifted
+//    from a pivot, attendees are moved one at a time, in runs and in swaps,
+//    by 8 down to 1 grid steps, each move scored by replaying
 //    only what it changes of the same simulated days (common random numbers)
 //    and kept when its gain stands out of its noise; when none does, the
 //    search takes more days, and stops when none does on the most days.
