@@ -759,10 +759,18 @@ int FirstDay(const Mode& mode, CoverageTally& coverage) {
       std::printf("\n");
     }
     for (double r : lines[2].ratio) worst = std::max(worst, r);
-    std::printf(
-        "%-8s (the guard moved the plan %.0f%% of the way to the "
-        "spread)\n",
-        v.name, 100 * hedged->naive_blend);
+    if (hedged->naive_blend < 1.0) {
+      std::printf(
+          "%-8s (the guard moved the plan %.0f%% of the way toward "
+          "the spread)\n",
+          v.name, 100 * hedged->naive_blend);
+    } else {
+      std::printf(
+          "%-8s (the guard replaced the plan by the spread or a "
+          "variant of it opening up to 5%% late, closing up to 3%% "
+          "early)\n",
+          v.name);
+    }
     // Promise on venues drawn from the prior: the level is random.
     const SimulationResult promise =
         Promise(hedged_day, hedged->convocation_min);

@@ -334,6 +334,37 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
     }
     SearchOutcome found = ImproveConvocations(day, starts, free, settings);
     if (found.stopped) return Cancelled();
+    // A search that converged with budget left searches again from its plan
+    // on new days (up to 8 rounds); a round's plan is kept when it also
+    // costs less on days of their own (a judge): what one round's days liked
+    // alone is undone, with budget that would have gone unused.
+    if (found.converged && !uncertain_level) {
+      SimulatedDays judge(day, 4 * settings.max_replications,
+                          settings.seed ^ 0x1D6E1D6E1D6E1D6EULL);
+      double judged = judge.Cost(found.convocation_min, w);
+      int used = found.evaluations;
+      for (int round = 1; round <= 8; ++round) {
+        if (std::chrono::steady_clock::now() >= settings.deadline) break;
+        if (options.max_evaluations > 0) {
+          if (used >= options.max_evaluations) break;
+          settings.max_evaluations = options.max_evaluations - used;
+        }
+        settings.seed += 0x9E3779B97F4A7C15ULL;
+        SearchOutcome again =
+            ImproveConvocations(day, {found.convocation_min}, free, settings);
+        if (again.stopped) return Cancelled();
+        used += again.evaluations;
+        found.accepted += again.accepted;
+        const double cost = judge.Cost(again.convocation_min, w);
+        if (cost < judged) {
+          judged = cost;
+          found.convocation_min = std::move(again.convocation_min);
+          found.cost = again.cost;
+        }
+        if (!again.converged) break;
+      }
+      found.evaluations = used;
+    }
     conv = std::move(found.convocation_min);
     out.constructive_cost = found.first_start_cost;
     out.cost = found.cost;

@@ -52,10 +52,12 @@ namespace noqueue::scheduler {
 enum class OverflowPolicy { kRunOver, kRefuse };
 
 // The venue level's uncertainty (PlanUncertainty::offset_shift_sd_min) from
-// which OptimizerOptions::guard_against_naive acts: below it the venue is
-// known well enough (after ~2,000 learned arrivals the server's sd is under
-// 1 min).
-inline constexpr double kGuardMinShiftSdMin = 1.0;
+// which OptimizerOptions::guard_against_naive acts: a new venue. With the
+// server's sd0 / sqrt(1 + arrivals / 20) and sd0 = 10 min, fewer than about
+// 60 learned arrivals; past that the plan minimises the expected cost over
+// the uncertainty (days weighed relative to the spread would no longer be
+// the venue's cost).
+inline constexpr double kGuardMinShiftSdMin = 5.0;
 
 // OptimizerOptions::time_budget_ms for "what the day deserves":
 // DefaultTimeBudgetMs(day).
