@@ -75,63 +75,179 @@ double Quantile90(std::vector<double>::iterator first,
   return *nth;
 }
 
+// The seed of one simulated day's stream; salt 0 is the attendees' own.
+uint64_t StreamSeed(uint64_t seed, int rep, uint64_t salt) {
+  return seed * 1000003ULL + static_cast<uint64_t>(rep) +
+         salt * 0xD1B54A32D192ED03ULL;
+}
+
+// p with its log-odds shifted by `logit_shift` (0 and 1 stay put).
+double ShiftedProbability(double p, double logit_shift) {
+  if (logit_shift == 0.0 || p <= 0.0 || p >= 1.0) return p;
+  return 1.0 / (1.0 + (1.0 - p) / p * std::exp(-logit_shift));
+}
+
+// One service time of the venue's law with mean `mean` and `cv`.
+class ServiceDraw {
+ public:
+  ServiceDraw(ServiceDistribution dist, double mean, double cv)
+      : dist_(dist),
+        mean_(mean),
+        cv_(cv),
+        sigma_(std::sqrt(std::log1p(cv * cv))),
+        mu_(std::log(mean) - 0.5 * std::log1p(cv * cv)),
+        exponential_(1.0 / mean),
+        gamma_(cv > 0 ? 1.0 / (cv * cv) : 1.0, cv > 0 ? mean * cv * cv : mean) {
+  }
+  double operator()(SplitMix64& rng, std::normal_distribution<double>& normal) {
+    switch (dist_) {
+      case ServiceDistribution::kLognormal: {
+        const double z = normal(rng);
+        return cv_ > 0 ? std::exp(mu_ + sigma_ * z) : mean_;
+      }
+      case ServiceDistribution::kGamma:
+        return cv_ > 0 ? gamma_(rng) : mean_;
+      case ServiceDistribution::kExponential:
+        return exponential_(rng);
+      case ServiceDistribution::kDeterministic:
+        break;
+    }
+    return mean_;
+  }
+
+ private:
+  ServiceDistribution dist_;
+  double mean_, cv_, sigma_, mu_;
+  std::exponential_distribution<double> exponential_;
+  std::gamma_distribution<double> gamma_;
+};
+
+// The q-quantile of `values` (reordered) at plotting position q (n + 1)
+// (Hyndman and Fan's type 6, linear between order statistics, clamped to the
+// extremes): the k-th smallest of n draws has a new draw below it with
+// probability k / (n + 1), so an interval between such quantiles holds a new
+// day with the stated probability, whatever n (type 7, at q (n - 1) + 1,
+// holds 86% instead of 90% with 40 days).
+double SampleQuantile(std::vector<double>& values, double q) {
+  if (values.empty()) return 0.0;
+  const double n = static_cast<double>(values.size());
+  const double h = std::clamp(q * (n + 1.0) - 1.0, 0.0, n - 1.0);
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  std::nth_element(values.begin(), values.begin() + lo, values.end());
+  const double a = values[lo];
+  if (lo + 1 >= values.size()) return a;
+  const double b = *std::min_element(values.begin() + lo + 1, values.end());
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
+PredictiveInterval Predictive90(std::vector<double>& per_day) {
+  return {SampleQuantile(per_day, 0.05), SampleQuantile(per_day, 0.95)};
+}
+
 }  // namespace
+
+double MeanServiceAt(const ServiceProfile& service, double minute) {
+  double mean = service.mean_service_min;
+  for (const ServicePeriod& p : service.periods) {
+    if (p.start_min > minute) break;
+    mean = p.mean_service_min;
+  }
+  return mean;
+}
 
 double OffsetQuantile(const model::ArrivalForecast& forecast, double q) {
   return SampleOffset(forecast, model::NormalQuantile(q));
 }
 
 int DefaultReplications(size_t attendees) {
-  size_t budget = 4000 / std::max<size_t>(attendees, 1);
-  return static_cast<int>(std::clamp<size_t>(budget, 16, 200));
+  size_t budget = 8000 / std::max<size_t>(attendees, 1);
+  return static_cast<int>(std::clamp<size_t>(budget, 32, 200));
 }
 
 SimulatedDays::SimulatedDays(const DayPlan& day, int replications,
                              uint64_t seed)
     : n_(day.attendees.size()),
-      replications_(std::max(replications, 0)),
+      replications_(0),
       service_points_(std::max(day.service.service_points, 1)),
       window_min_(day.window_min),
-      order_(day.order) {
-  const ServiceProfile& service = day.service;
-  const double mean = service.mean_service_min;
-  const double cv = std::max(service.service_cv, 0.0);
-  const double sigma2 = std::log1p(cv * cv);
-  const double mu = std::log(mean) - 0.5 * sigma2;
-  const double sigma = std::sqrt(sigma2);
-  const size_t total = n_ * static_cast<size_t>(replications_);
+      order_(day.order),
+      seed_(seed),
+      service_(day.service),
+      uncertainty_(day.uncertainty) {
+  forecasts_.reserve(n_);
+  for (const PlannedAttendee& a : day.attendees) {
+    forecasts_.push_back(a.forecast);
+  }
+  // Distinct cvs of the periods are levels of their own (the exponential and
+  // fixed laws ignore the cv: one level).
+  level_cv_.push_back(std::max(service_.service_cv, 0.0));
+  const bool cv_matters =
+      service_.distribution == ServiceDistribution::kLognormal ||
+      service_.distribution == ServiceDistribution::kGamma;
+  for (const ServicePeriod& sp : service_.periods) {
+    int level = 0;
+    const double cv = std::max(sp.service_cv, 0.0);
+    if (cv_matters) {
+      auto it = std::find(level_cv_.begin(), level_cv_.end(), cv);
+      level = static_cast<int>(it - level_cv_.begin());
+      if (it == level_cv_.end()) level_cv_.push_back(cv);
+    }
+    periods_.push_back(
+        {sp.start_min, sp.mean_service_min / service_.mean_service_min, level});
+  }
+  service_min_.resize(level_cv_.size());
+  Extend(replications);
+}
+
+void SimulatedDays::Extend(int replications) {
+  if (replications <= replications_) return;
+  const size_t total = n_ * static_cast<size_t>(replications);
   offset_min_.resize(total);
-  service_min_.resize(total);
+  for (auto& table : service_min_) table.resize(total);
   shows_.resize(total);
-  for (int rep = 0; rep < replications_; ++rep) {
-    SplitMix64 rng(seed * 1000003ULL + rep);
+  day_factor_.resize(replications);
+  for (int rep = replications_; rep < replications; ++rep) DrawDay(rep);
+  replications_ = replications;
+}
+
+void SimulatedDays::DrawDay(int rep) {
+  // The day's shared draws, from a stream of their own; all zero sds leave
+  // the day as the forecasts say.
+  double shift = 0.0, logit_shift = 0.0;
+  day_factor_[rep] = 1.0;
+  const PlanUncertainty& u = uncertainty_;
+  if (u.offset_shift_sd_min > 0.0 || u.service_mean_rel_sd > 0.0 ||
+      u.no_show_logit_sd > 0.0) {
+    SplitMix64 day_rng(StreamSeed(seed_, rep, 1));
+    std::normal_distribution<double> normal(0.0, 1.0);
+    const double z_shift = normal(day_rng);
+    const double z_service = normal(day_rng);
+    const double z_no_show = normal(day_rng);
+    shift = u.offset_shift_sd_min * z_shift;
+    logit_shift = u.no_show_logit_sd * z_no_show;
+    if (u.service_mean_rel_sd > 0.0) {
+      const double s2 =
+          std::log1p(u.service_mean_rel_sd * u.service_mean_rel_sd);
+      day_factor_[rep] = std::exp(std::sqrt(s2) * z_service - 0.5 * s2);
+    }
+  }
+  const double mean = service_.mean_service_min;
+  for (size_t level = 0; level < level_cv_.size(); ++level) {
+    // Level 0 shares the attendees' stream (show, offset, service in turn),
+    // as it always has; other levels draw their services apart.
+    SplitMix64 rng(StreamSeed(seed_, rep, level == 0 ? 0 : 1 + level));
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     std::normal_distribution<double> normal(0.0, 1.0);
-    std::exponential_distribution<double> exponential(1.0 / mean);
-    std::gamma_distribution<double> gamma(
-        cv > 0 ? 1.0 / (cv * cv) : 1.0, cv > 0 ? mean * cv * cv : mean);
+    ServiceDraw draw(service_.distribution, mean, level_cv_[level]);
     for (size_t i = 0; i < n_; ++i) {
       const size_t at = rep * n_ + i;
-      const auto& f = day.attendees[i].forecast;
-      shows_[at] = uniform(rng) >= f.no_show_probability;
-      offset_min_[at] = SampleOffset(f, normal(rng));
-      double s = mean;
-      switch (service.distribution) {
-        case ServiceDistribution::kLognormal: {
-          double z = normal(rng);
-          if (cv > 0) s = std::exp(mu + sigma * z);
-          break;
-        }
-        case ServiceDistribution::kGamma:
-          if (cv > 0) s = gamma(rng);
-          break;
-        case ServiceDistribution::kExponential:
-          s = exponential(rng);
-          break;
-        case ServiceDistribution::kDeterministic:
-          break;
+      if (level == 0) {
+        const auto& f = forecasts_[i];
+        shows_[at] = uniform(rng) >=
+                     ShiftedProbability(f.no_show_probability, logit_shift);
+        offset_min_[at] = SampleOffset(f, normal(rng)) + shift;
       }
-      service_min_[at] = s;
+      service_min_[level][at] = draw(rng, normal);
     }
   }
 }
@@ -155,8 +271,8 @@ std::pair<double, double> SimulatedDays::Replay(
   for (int s = 0; s < service_points_; ++s) free_at.push(0.0);
   double busy = 0.0, last_end = 0.0;
   auto serve = [&](int i) {
-    const double service = service_min_[base + i];
     const double start = std::max({served[i].arrival, free_at.top(), 0.0});
+    const double service = ServiceTime(base + i, rep, start);
     free_at.pop();
     free_at.push(start + service);
     served[i].start = start;
@@ -190,19 +306,28 @@ std::pair<double, double> SimulatedDays::Replay(
 double SimulatedDays::Cost(const std::vector<double>& conv,
                            const CostWeights& weights) const {
   if (replications_ == 0) return 0.0;
+  std::vector<double> per_day;
+  DayCosts(conv, weights, &per_day);
+  double total = 0.0;
+  for (double c : per_day) total += c;
+  return total / replications_;
+}
+
+void SimulatedDays::DayCosts(const std::vector<double>& conv,
+                             const CostWeights& weights,
+                             std::vector<double>* per_day) const {
+  per_day->assign(replications_, 0.0);
   std::vector<Served> served(n_);
   std::vector<int> scratch;
   scratch.reserve(n_);
-  double total = 0.0;
   for (int rep = 0; rep < replications_; ++rep) {
     auto [busy, last_end] = Replay(rep, conv, served, scratch);
     double wait = 0.0;
     for (int i : scratch) wait += served[i].start - served[i].arrival;
     const double day_end = std::max(window_min_, last_end);
-    total += DayCost(weights, wait, service_points_ * day_end - busy,
-                     std::max(0.0, last_end - window_min_));
+    (*per_day)[rep] = DayCost(weights, wait, service_points_ * day_end - busy,
+                              std::max(0.0, last_end - window_min_));
   }
-  return total / replications_;
 }
 
 SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
@@ -223,6 +348,8 @@ SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
   std::vector<int> shown;
   std::vector<std::pair<double, int>> queue_events;
   Moments mean_wait, total_wait, max_queue, idle, overtime;
+  std::vector<double> day_mean_wait, day_total_wait, day_max_queue, day_idle,
+      day_overtime;
   for (int rep = 0; rep < replications_; ++rep) {
     auto [busy, last_end] = Replay(rep, conv, served, shown);
     queue_events.clear();
@@ -254,12 +381,24 @@ SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
       day_max = std::max(day_max, in_queue);
     }
     const double day_end = std::max(window_min_, last_end);
-    if (!shown.empty()) mean_wait.Add(day_wait / shown.size());
+    if (!shown.empty()) {
+      mean_wait.Add(day_wait / shown.size());
+      day_mean_wait.push_back(day_wait / shown.size());
+    }
     total_wait.Add(day_wait);
     max_queue.Add(day_max);
     idle.Add(service_points_ * day_end - busy);
     overtime.Add(std::max(0.0, last_end - window_min_));
+    day_total_wait.push_back(day_wait);
+    day_max_queue.push_back(day_max);
+    day_idle.push_back(service_points_ * day_end - busy);
+    day_overtime.push_back(std::max(0.0, last_end - window_min_));
   }
+  result.mean_wait_pi90 = Predictive90(day_mean_wait);
+  result.total_wait_pi90 = Predictive90(day_total_wait);
+  result.max_queue_pi90 = Predictive90(day_max_queue);
+  result.idle_pi90 = Predictive90(day_idle);
+  result.overtime_pi90 = Predictive90(day_overtime);
 
   for (double& q : result.expected_queue) q /= replications_;
   result.total_wait_min = total_wait.Mean();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scheduler/convocation_planner.h"
+#include "scheduler/convocation_search.h"
 #include "scheduler/exact_evaluator.h"
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
@@ -470,6 +471,160 @@ TEST_CASE(
       eval.Cost(CountsFromMinutes(instance, s->convocation_min), kKaandorpKoole);
   INFO("optimiser " << cost << " Kaandorp-Koole " << reference);
   CHECK(cost <= 1.02 * reference);
+}
+
+// ---------------------------------------------------------------------------
+// The improvement phase (ConvocationSearch) and its budget
+
+TEST_CASE(
+    "OptimizeConvocations never returns a plan costlier than the "
+    "constructive one on the search's days",
+    "[optimizer][search]") {
+  // Busy and quiet days, one and several desks, fixed appointments, both
+  // service orders, short and long searches: the result's cost on the
+  // search's final days never exceeds the constructive plan's on them.
+  int checked = 0;
+  for (int desks : {1, 3}) {
+    for (double service : {4.0, 9.0}) {
+      for (ServiceOrder order :
+           {ServiceOrder::kByArrival, ServiceOrder::kByConvocation}) {
+        std::vector<PlannedAttendee> people =
+            Population(40, 0x5EED0500 + desks);
+        people[7].fixed_min = 30.0;
+        DayPlan day = Day(180.0, desks, service, ServiceDistribution::kGamma,
+                          0.8, people);
+        day.order = order;
+        for (int evaluations : {50, 2000}) {
+          auto s = OptimizeConvocations(day, Budget(evaluations));
+          REQUIRE(s.ok());
+          INFO("desks " << desks << " service " << service << " moves "
+                        << evaluations);
+          CHECK(s->cost <= s->constructive_cost);
+          CHECK(s->convocation_min[7] == 30.0);
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked == 16);
+}
+
+TEST_CASE(
+    "ImproveConvocations returns what its final days say it costs and never "
+    "more than the start it was given",
+    "[search]") {
+  // The search's final days are SimulatedDays(day, replications, seed)
+  // extended: the same days drawn at once. Its result must cost on them
+  // what it reports (to rounding) and no more than either start.
+  DayPlan day = Day(150.0, 2, 6.0, ServiceDistribution::kLognormal, 0.9,
+                    Population(50, 0x5EED0501));
+  const std::vector<double> narrow = PlanConvocations(day);
+  const std::vector<double> naive = NaiveConvocations(day);
+  std::vector<size_t> free(50);
+  for (size_t i = 0; i < free.size(); ++i) free[i] = i;
+  SearchSettings settings;
+  settings.replications = 16;
+  settings.max_replications = 64;
+  settings.seed = 42;
+  settings.max_evaluations = 5000;
+  const SearchOutcome out =
+      ImproveConvocations(day, {narrow, naive}, free, settings);
+  SimulatedDays days(day, out.replications, 42);
+  const CostWeights w;
+  CHECK(days.Cost(out.convocation_min, w) == Approx(out.cost).epsilon(1e-9));
+  CHECK(out.cost <= days.Cost(narrow, w) + 1e-9);
+  CHECK(out.cost <= days.Cost(naive, w) + 1e-9);
+  CHECK(out.first_start_cost == Approx(days.Cost(narrow, w)).epsilon(1e-9));
+  CHECK(out.accepted > 0);
+  CHECK(out.evaluations <= 5000);
+}
+
+TEST_CASE(
+    "ImproveConvocations stops by itself on a small day once no move stands "
+    "out of the noise",
+    "[search]") {
+  // 12 attendees on one desk: the search runs out of significant moves on
+  // its most days (64 here) well before 100000 moves.
+  DayPlan day = Day(120.0, 1, 8.0, ServiceDistribution::kGamma, 0.6,
+                    Population(12, 0x5EED0502));
+  std::vector<size_t> free(12);
+  for (size_t i = 0; i < free.size(); ++i) free[i] = i;
+  SearchSettings settings;
+  settings.replications = 16;
+  settings.max_replications = 64;
+  settings.max_evaluations = 100000;
+  const SearchOutcome out =
+      ImproveConvocations(day, {PlanConvocations(day)}, free, settings);
+  CHECK(out.converged);
+  CHECK(out.replications == 64);
+  CHECK(out.evaluations < 100000);
+}
+
+TEST_CASE(
+    "OptimizeConvocations stops with CANCELLED when should_stop says so "
+    "while it guards a new venue's plan",
+    "[optimizer][search]") {
+  DayPlan day = Day(240.0, 3, 6.0, ServiceDistribution::kGamma, 0.6,
+                    Population(80, 0x5EED0503));
+  day.uncertainty.offset_shift_sd_min = 10.0;
+  for (int after : {0, 3, 200}) {
+    OptimizerOptions options = Budget(100000);
+    int polls = 0;
+    options.should_stop = [&polls, after] { return ++polls > after; };
+    auto r = OptimizeConvocations(day, options);
+    INFO("stops after " << after << " polls, polled " << polls);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kCancelled);
+    // Polled before every move and every check of the guard: it gives up at
+    // the first poll that says so, not after its 100000 moves.
+    CHECK(polls == after + 1);
+  }
+  // Stopped while the guard checks its candidates, after the search: a run
+  // of 50 moves that is never stopped polls `total` times, the guard's
+  // checks among the last; stopping 3 polls before the end stops there.
+  OptimizerOptions options = Budget(50);
+  int total = 0;
+  options.should_stop = [&total] {
+    ++total;
+    return false;
+  };
+  auto done = OptimizeConvocations(day, options);
+  REQUIRE(done.ok());
+  CHECK(done->evaluations == 50);
+  int polls = 0;
+  const int after = total - 3;
+  options.should_stop = [&polls, after] { return ++polls > after; };
+  auto r = OptimizeConvocations(day, options);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kCancelled);
+}
+
+TEST_CASE("DefaultTimeBudgetMs grows with the day's size and load",
+          "[optimizer]") {
+  auto budget = [](int n, double utilisation) {
+    // n attendees who all come, 4 desks, a 240-minute window.
+    DayPlan day = Day(240.0, 4, utilisation * 4 * 240.0 / n,
+                      ServiceDistribution::kLognormal, 0.5,
+                      std::vector<PlannedAttendee>(n, Attendee(0, 0, 0)));
+    return DefaultTimeBudgetMs(day);
+  };
+  CHECK(budget(100, 0.8) < budget(1000, 0.8));
+  CHECK(budget(1000, 0.8) < budget(10000, 0.8));
+  CHECK(budget(500, 0.3) < budget(500, 0.6));
+  CHECK(budget(500, 0.6) < budget(500, 0.9));
+  // Within what the time targets allow (1,000 attendees with KPIs in 100
+  // ms, 10,000 in 1 s, measured by bench/scheduler_quality).
+  CHECK(budget(1000, 1.0) <= 75.0);
+  CHECK(budget(10000, 1.0) <= 400.0);
+  CHECK(budget(20, 0.5) >= 20.0);
+  // The automatic budget is what OptimizeConvocations uses by default.
+  DayPlan day = Day(120.0, 1, 8.0, ServiceDistribution::kGamma, 0.6,
+                    Population(12, 0x5EED0504));
+  OptimizerOptions o;
+  o.max_evaluations = 10;
+  auto s = OptimizeConvocations(day, o);
+  REQUIRE(s.ok());
+  CHECK(s->time_budget_ms == DefaultTimeBudgetMs(day));
 }
 
 }  // namespace
