@@ -51,6 +51,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/noqueue_client.h"
 #include "clients/server_process.h"
 #include "echo.grpc.pb.h"
 #include "noqueue/v1/arrival.grpc.pb.h"
@@ -69,7 +70,7 @@ ABSL_FLAG(std::string, concurrency, "",
 ABSL_FLAG(std::string, sizes, "",
           "CreateSchedule sizes (default 10,100,1000,10000)");
 ABSL_FLAG(std::string, workloads,
-          "schedule,crowd,stream,sqlite,mixed,isolation",
+          "schedule,crowd,stream,sqlite,mixed,isolation,auth",
           "which workloads to run");
 ABSL_FLAG(int, isolation_schedules, 20,
           "isolation: CreateSchedule calls at once beside GetVenue");
@@ -84,6 +85,9 @@ ABSL_FLAG(std::string, json, "var/noqueue_bench.json",
 ABSL_FLAG(std::string, svg, "var/noqueue_bench.svg",
           "SVG plot file (its folder must exist; empty: none)");
 ABSL_FLAG(bool, echo_server, false, "internal: serve the echo ceiling");
+ABSL_FLAG(std::string, key_file, "",
+          "the API key to call --server with (default: the ADMIN key of the "
+          "server the bench starts)");
 
 namespace noqueue::bench {
 namespace {
@@ -93,6 +97,25 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
+}
+
+// The credential every call carries ("authorization: Bearer ..."), the echo
+// ceiling's calls included, so that both carry the same header.
+std::string& Credential() {
+  static std::string credential;
+  return credential;
+}
+
+void Authorize(grpc::ClientContext* ctx) {
+  if (!Credential().empty()) {
+    ctx->AddMetadata("authorization", "Bearer " + Credential());
+  }
+}
+
+std::unique_ptr<grpc::ClientContext> NewContext() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  Authorize(ctx.get());
+  return ctx;
 }
 
 // ---------------------------------------------------------------------------
@@ -618,6 +641,7 @@ class Bench {
     auto venues = v1::VenueService::NewStub(nq_channels_[0]);
     for (int n : sizes) {
       grpc::ClientContext ctx;
+      Authorize(&ctx);
       v1::UpsertVenueRequest req;
       *req.mutable_venue() = BenchVenue(n);
       v1::UpsertVenueResponse resp;
@@ -637,6 +661,7 @@ class Bench {
     {
       auto stub = v1::SchedulingService::NewStub(nq_channels_[0]);
       grpc::ClientContext ctx;
+      Authorize(&ctx);
       stub->CreateSchedule(&ctx, tmpl, &sample);
     }
     const size_t req_bytes = tmpl.ByteSizeLong();
@@ -664,7 +689,7 @@ class Bench {
             Slot& s = slots[slot];
             s.req.set_request_id(
                 absl::StrCat("bench-", run_, "-", n, "-", seq++));
-            s.ctx = std::make_unique<grpc::ClientContext>();
+            s.ctx = NewContext();
             stubs[slot % stubs.size()]->async()->CreateSchedule(
                 s.ctx.get(), &s.req, &s.resp, std::move(done));
           });
@@ -694,7 +719,7 @@ class Bench {
           "ReportQueue", "noqueue", c, 1, nq_pid_, [&](int slot, Done done) {
             Slot& s = slots[slot];
             s.req = Report(venue, seq++);
-            s.ctx = std::make_unique<grpc::ClientContext>();
+            s.ctx = NewContext();
             stubs[slot % stubs.size()]->async()->ReportQueue(
                 s.ctx.get(), &s.req, &s.resp, std::move(done));
           }));
@@ -705,7 +730,7 @@ class Bench {
           "GetVenueStatus", "noqueue", c, 1, nq_pid_, [&](int slot, Done done) {
             Slot& s = slots[slot];
             status_bytes = s.status.ByteSizeLong();
-            s.ctx = std::make_unique<grpc::ClientContext>();
+            s.ctx = NewContext();
             stubs[slot % stubs.size()]->async()->GetVenueStatus(
                 s.ctx.get(), &status_req, &s.status, std::move(done));
           }));
@@ -724,6 +749,7 @@ class Bench {
       auto sched = v1::SchedulingService::NewStub(nq_channels_[0]);
       for (int k = next++; k < schedules && ok; k = next++) {
         grpc::ClientContext ctx;
+        Authorize(&ctx);
         v1::CreateScheduleRequest req =
             ScheduleRequest(TagPlan::kAttendees, schedules - 1 - k);
         req.set_request_id(absl::StrCat("bench-", run_, "-tags-", k));
@@ -826,7 +852,7 @@ class Bench {
             Slot& s = slots[slot];
             s.req.set_request_id(
                 absl::StrCat("bench-", run_, "-mixed-", seq++));
-            s.ctx = std::make_unique<grpc::ClientContext>();
+            s.ctx = NewContext();
             sched->async()->CreateSchedule(s.ctx.get(), &s.req, &s.resp,
                                            std::move(done));
           },
@@ -838,7 +864,7 @@ class Bench {
           [&](int slot, Done done) {
             Slot& s = slots[2 + slot];
             s.report = Report(venue, report_seq++);
-            s.ctx = std::make_unique<grpc::ClientContext>();
+            s.ctx = NewContext();
             crowd->async()->ReportQueue(s.ctx.get(), &s.report, &s.report_resp,
                                         std::move(done));
           },
@@ -849,13 +875,14 @@ class Bench {
           2, timing_,
           [&](int slot, Done done) {
             Slot& s = slots[4 + slot];
-            s.ctx = std::make_unique<grpc::ClientContext>();
+            s.ctx = NewContext();
             crowd->async()->GetVenueStatus(s.ctx.get(), &s.status_req,
                                            &s.status, std::move(done));
           },
           &statuses, &seconds[2]);
     });
     grpc::ClientContext stream_ctx;
+    Authorize(&stream_ctx);
     const int64_t stream_id = next_stream_++;
     LoadStream<v1::ArrivalEvent, v1::ArrivalAck> stream(
         absl::GetFlag(FLAGS_window),
@@ -921,7 +948,7 @@ class Bench {
     };
     Reply reply;
     const Issue get_venue = [&](int, Done done) {
-      reply.ctx = std::make_unique<grpc::ClientContext>();
+      reply.ctx = NewContext();
       venues->async()->GetVenue(reply.ctx.get(), &get, &reply.resp,
                                 std::move(done));
     };
@@ -948,17 +975,19 @@ class Bench {
     around.warmup_s = std::max(1.0, timing_.warmup_s);
     around.measure_s = timing_.warmup_s + timing_.measure_s + 0.5;
     std::thread load([&] {
-      RunUnary(schedules, around, [&](int i, Done done) {
-        Slot& slot = slots[i];
-        slot.req.set_request_id(
-            absl::StrCat("bench-", run_, "-isolation-", seq++));
-        slot.ctx = std::make_unique<grpc::ClientContext>();
-        sched->async()->CreateSchedule(slot.ctx.get(), &slot.req, &slot.resp,
-                                       std::move(done));
-      }, &background, &background_s);
+      RunUnary(
+          schedules, around,
+          [&](int i, Done done) {
+            Slot& slot = slots[i];
+            slot.req.set_request_id(
+                absl::StrCat("bench-", run_, "-isolation-", seq++));
+            slot.ctx = NewContext();
+            sched->async()->CreateSchedule(slot.ctx.get(), &slot.req,
+                                           &slot.resp, std::move(done));
+          },
+          &background, &background_s);
     });
-    std::this_thread::sleep_for(
-        std::chrono::duration<double>(around.warmup_s));
+    std::this_thread::sleep_for(std::chrono::duration<double>(around.warmup_s));
     points_.push_back(Measure(loaded, "noqueue", 1, 1, nq_pid_, get_venue));
     load.join();
     Point p;
@@ -969,6 +998,48 @@ class Bench {
     p.seconds = background_s;
     background.Into(&p);
     points_.push_back(std::move(p));
+  }
+
+  // What authentication costs: GetVenue at C=1 and the highest level, on
+  // this server (every call carries an API key, hashed and compared) and on
+  // `open_target`, the same binary with --auth=none (no credential).
+  void AuthCost(const std::string& open_target, pid_t open_pid) {
+    const auto open_channels = Channels(open_target, 4);
+    v1::GetVenueRequest get;
+    get.set_venue_id("bench-100");
+    {
+      auto venues = v1::VenueService::NewStub(open_channels[0]);
+      grpc::ClientContext ctx;
+      v1::UpsertVenueRequest req;
+      *req.mutable_venue() = BenchVenue(100);
+      v1::UpsertVenueResponse resp;
+      venues->UpsertVenue(&ctx, req, &resp);
+    }
+    for (int c : {levels_.front(), levels_.back()}) {
+      for (bool keys : {true, false}) {
+        const auto& channels = keys ? nq_channels_ : open_channels;
+        std::vector<std::unique_ptr<v1::VenueService::Stub>> stubs;
+        for (auto& ch : channels)
+          stubs.push_back(v1::VenueService::NewStub(ch));
+        struct Slot {
+          v1::GetVenueResponse resp;
+          std::unique_ptr<grpc::ClientContext> ctx;
+        };
+        std::vector<Slot> slots(c);
+        const std::string name =
+            keys ? "GetVenue (API key)" : "GetVenue (no access control)";
+        Progress(name, "noqueue", c);
+        points_.push_back(
+            Measure(name, "noqueue", c, 1, keys ? nq_pid_ : open_pid,
+                    [&](int slot, Done done) {
+                      Slot& sl = slots[slot];
+                      sl.ctx = keys ? NewContext()
+                                    : std::make_unique<grpc::ClientContext>();
+                      stubs[slot % stubs.size()]->async()->GetVenue(
+                          sl.ctx.get(), &get, &sl.resp, std::move(done));
+                    }));
+      }
+    }
   }
 
   // Raw SQLite: the same tag rows, inserted in batches into a table shaped
@@ -1075,7 +1146,7 @@ class Bench {
     points_.push_back(
         Measure(workload, "echo", c, 1, echo_pid_, [&](int slot, Done done) {
           Slot& s = slots[slot];
-          s.ctx = std::make_unique<grpc::ClientContext>();
+          s.ctx = NewContext();
           stubs[slot % stubs.size()]->async()->Unary(s.ctx.get(), &m, &s.resp,
                                                      std::move(done));
         }));
@@ -1095,7 +1166,7 @@ class Bench {
     std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
     std::vector<std::unique_ptr<LoadStream<Req, Resp>>> streams;
     for (int s = 0; s < c; ++s) {
-      ctxs.push_back(std::make_unique<grpc::ClientContext>());
+      ctxs.push_back(NewContext());
       streams.push_back(std::make_unique<LoadStream<Req, Resp>>(
           absl::GetFlag(FLAGS_window), make_for(s), check, &recorder));
       start(s, ctxs.back().get(), streams.back().get());
@@ -1432,10 +1503,10 @@ int Run() {
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
-        w != "mixed" && w != "isolation") {
+        w != "mixed" && w != "isolation" && w != "auth") {
       std::fprintf(stderr,
                    "noqueue-bench: --workloads: unknown \"%s\" (one of "
-                   "schedule, crowd, stream, sqlite, mixed, isolation)\n",
+                   "schedule, crowd, stream, sqlite, mixed, isolation, auth)\n",
                    std::string(w).c_str());
       return 2;
     }
@@ -1448,24 +1519,43 @@ int Run() {
     return 1;
   }
   std::unique_ptr<client::ServerProcess> server;
+  std::string server_binary;
   std::string target = absl::GetFlag(FLAGS_server);
   pid_t server_pid = -1;
   char tmpl[] = "/tmp/noqueue-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl) ? tmpl : "/tmp";
   if (target.empty()) {
-    std::string binary = absl::GetFlag(FLAGS_server_binary);
+    std::string& binary = server_binary;
+    binary = absl::GetFlag(FLAGS_server_binary);
     if (binary.empty()) {
       binary = (std::filesystem::path(self).parent_path().parent_path() /
                 "server" / "noqueue-server")
                    .string();
     }
-    server = std::make_unique<client::ServerProcess>(binary, dir + "/bench.db");
+    // No rate limit: the bench measures what the server can carry.
+    server = std::make_unique<client::ServerProcess>(
+        binary, std::vector<std::string>{"--listen=127.0.0.1:0",
+                                         "--db=" + dir + "/bench.db",
+                                         "--key_rate=0", "--anonymous_rate=0"});
     if (server->port() == 0) {
       std::fprintf(stderr, "noqueue-bench: %s did not start\n", binary.c_str());
       return 1;
     }
     target = server->target();
     server_pid = server->pid();
+  }
+  const std::string key_file = !absl::GetFlag(FLAGS_key_file).empty()
+                                   ? absl::GetFlag(FLAGS_key_file)
+                               : server ? dir + "/admin.key"
+                                        : "";
+  if (!key_file.empty()) {
+    absl::StatusOr<std::string> key = client::ReadCredentialFile(key_file);
+    if (!key.ok()) {
+      std::fprintf(stderr, "noqueue-bench: --key_file: %s\n",
+                   std::string(key.status().message()).c_str());
+      return 2;
+    }
+    Credential() = *key;
   }
   std::printf(
       "# noqueue-bench%s: %d cores, %.1f s per point, concurrency %s\n\n",
@@ -1503,6 +1593,20 @@ int Run() {
   if (run("stream")) bench.Arrivals();
   if (run("sqlite")) bench.RawSqlite(dir, 256);
   if (run("mixed")) bench.Mixed();
+  if (run("auth") && server) {
+    // The same binary without access control, on a database of its own.
+    client::ServerProcess open(
+        server_binary,
+        std::vector<std::string>{"--listen=127.0.0.1:0",
+                                 "--db=" + dir + "/open.db", "--auth=none"});
+    if (open.port() == 0) {
+      std::fprintf(stderr,
+                   "noqueue-bench: the --auth=none server did not start\n");
+      return 1;
+    }
+    bench.AuthCost(open.target(), open.pid());
+    open.Stop(SIGTERM);
+  }
   if (run("isolation")) {
     bench.Isolation(absl::GetFlag(FLAGS_isolation_schedules),
                     absl::GetFlag(FLAGS_isolation_size));

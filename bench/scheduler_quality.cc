@@ -221,8 +221,8 @@ void PrintHeader() {
 
 int LegacyVenues(const Mode& mode) {
   const std::vector<Scenario> scenarios = {
-      {"museum", 240, 4, 1.5, ServiceDistribution::kLognormal, 0.5, 240.0,
-       2.0, 8.0, 2.0, 10.0, 0.02, 0.2, 0x4D55},
+      {"museum", 240, 4, 1.5, ServiceDistribution::kLognormal, 0.5, 240.0, 2.0,
+       8.0, 2.0, 10.0, 0.02, 0.2, 0x4D55},
       {"airport", 300, 5, 1.0, ServiceDistribution::kGamma, 0.7, 120.0, -10.0,
        10.0, 3.0, 12.0, 0.0, 0.06, 0xA1A1},
       {"station", 150, 3, 2.0, ServiceDistribution::kExponential, 1.0, 120.0,
@@ -381,7 +381,8 @@ model::ArrivalContext ContextAt(const BusyVenue& v, int day, double minute,
   ctx.local_hour = static_cast<int>(local / 60) % 24;
   ctx.local_weekday = day % 7;
   ctx.lead_days = lead_days;
-  ctx.at_minute = static_cast<int64_t>(28000000 + day * 1440 + local);
+  ctx.at = absl::FromUnixSeconds(
+      60 * static_cast<int64_t>(28000000 + day * 1440 + local));
   return ctx;
 }
 
@@ -859,9 +860,20 @@ int Timing(const Mode& mode) {
       "spread); heterogeneous habits, 5-min services, n / 48 desks, 4 h\n");
   std::vector<double> times;
   for (int n : {100, 1000, 10000}) {
-    Scenario s{"timing", n, std::max(1, n / 48), 5.0,
-               ServiceDistribution::kLognormal, 0.5, 240.0, 0.0, 8.0, 2.0,
-               10.0, 0.0, 0.2, 0x7117};
+    Scenario s{"timing",
+               n,
+               std::max(1, n / 48),
+               5.0,
+               ServiceDistribution::kLognormal,
+               0.5,
+               240.0,
+               0.0,
+               8.0,
+               2.0,
+               10.0,
+               0.0,
+               0.2,
+               0x7117};
     Population p = Draw(s);
     for (double budget : {kAutomaticBudget, 0.0}) {
       const int repeats =

@@ -20,8 +20,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -29,6 +31,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "clients/csv_io.h"
 #include "clients/demo_day.h"
 #include "clients/device_spool.h"
@@ -68,6 +71,21 @@ ABSL_FLAG(int, queue, -1, "report: people seen ahead in the queue");
 ABSL_FLAG(double, waited_min, -1.0, "report: minutes waited so far");
 ABSL_FLAG(bool, finished, false, "report: the wait is over (served)");
 ABSL_FLAG(std::string, token, "", "report: the reporter's anonymous token");
+ABSL_FLAG(std::string, key_file, "",
+          "file holding the API key to call with (default: $NOQUEUE_KEY_FILE; "
+          "none when neither is set)");
+ABSL_FLAG(std::string, attendee_token, "",
+          "me: the attendee token of a convocation (nqa_...)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS: the CA (PEM file) that signed the server's certificate");
+ABSL_FLAG(std::string, tls_cert, "",
+          "TLS: this client's certificate (PEM file), for servers that ask");
+ABSL_FLAG(std::string, tls_key, "", "TLS: this client's key (PEM file)");
+ABSL_FLAG(std::string, role, "",
+          "key create: ADMIN, VENUE_MANAGER, DEVICE or VIEWER");
+ABSL_FLAG(std::string, venues, "", "key create: comma-separated venue ids");
+ABSL_FLAG(std::string, description, "", "key create: a note for people");
+ABSL_FLAG(std::string, key_id, "", "key revoke: the key's id (key_...)");
 
 namespace {
 
@@ -342,6 +360,94 @@ int StatusCommand(NoQueueClient& client) {
   return 0;
 }
 
+int KeyCommand(NoQueueClient& client, const std::string& verb) {
+  if (verb == "list") {
+    auto keys = client.ListApiKeys();
+    if (!keys.ok()) return Fail(keys.status());
+    for (const v1::ApiKey& k : *keys) std::printf("%s\n", Json(k).c_str());
+    return 0;
+  }
+  if (verb == "revoke") {
+    auto key = client.RevokeApiKey(absl::GetFlag(FLAGS_key_id));
+    if (!key.ok()) return Fail(key.status());
+    std::printf("%s\n", Json(*key).c_str());
+    return 0;
+  }
+  if (verb != "create") return Usage();
+  v1::CreateApiKeyRequest request;
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  if (!v1::Role_Parse(absl::GetFlag(FLAGS_role), &role)) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--role: \"", absl::GetFlag(FLAGS_role),
+                     "\" is not ADMIN, VENUE_MANAGER, DEVICE or VIEWER")));
+  }
+  request.set_role(role);
+  for (absl::string_view v :
+       absl::StrSplit(absl::GetFlag(FLAGS_venues), ',', absl::SkipEmpty())) {
+    request.add_venue_ids(std::string(v));
+  }
+  request.set_description(absl::GetFlag(FLAGS_description));
+  auto created = client.CreateApiKey(request);
+  if (!created.ok()) return Fail(created.status());
+  std::printf("%s\n", Json(*created).c_str());
+  std::fprintf(stderr,
+               "noqueue: keep the secret now: the server stores only its "
+               "hash\n");
+  return 0;
+}
+
+int EraseCommand(NoQueueClient& client) {
+  auto erased = client.EraseAttendee(absl::GetFlag(FLAGS_venue),
+                                     absl::GetFlag(FLAGS_attendee));
+  if (!erased.ok()) return Fail(erased.status());
+  std::printf("%s\n", Json(*erased).c_str());
+  return 0;
+}
+
+int MeCommand(NoQueueClient& client) {
+  auto mine = client.GetMyConvocation();
+  if (!mine.ok()) return Fail(mine.status());
+  std::printf("%s\n", Json(*mine).c_str());
+  return 0;
+}
+
+// The connection the flags ask for: TLS files, and the credential (the
+// attendee token for `me`, else the key file).
+absl::StatusOr<noqueue::client::ClientOptions> ConnectionOptions(
+    const std::string& command) {
+  noqueue::client::ClientOptions options;
+  options.deadline = absl::GetFlag(FLAGS_deadline);
+  for (auto [flag, name, out] :
+       {std::tuple{absl::GetFlag(FLAGS_tls_ca), "--tls_ca",
+                   &options.tls_ca_pem},
+        std::tuple{absl::GetFlag(FLAGS_tls_cert), "--tls_cert",
+                   &options.tls_cert_pem},
+        std::tuple{absl::GetFlag(FLAGS_tls_key), "--tls_key",
+                   &options.tls_key_pem}}) {
+    if (flag.empty()) continue;
+    auto pem = noqueue::client::ReadFile(flag);
+    if (!pem.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", pem.status().message()));
+    }
+    *out = *std::move(pem);
+  }
+  if (command == "me") {
+    options.credential = absl::GetFlag(FLAGS_attendee_token);
+    return options;
+  }
+  std::string key_file = absl::GetFlag(FLAGS_key_file);
+  if (key_file.empty()) {
+    if (const char* env = std::getenv("NOQUEUE_KEY_FILE")) key_file = env;
+  }
+  if (!key_file.empty()) {
+    auto key = noqueue::client::ReadCredentialFile(key_file);
+    if (!key.ok()) return key.status();
+    options.credential = *std::move(key);
+  }
+  return options;
+}
+
 int PlanCommand() {
   auto text = noqueue::client::ReadFile(absl::GetFlag(FLAGS_instance));
   if (!text.ok()) return Fail(text.status());
@@ -379,6 +485,9 @@ int main(int argc, char** argv) {
       "  arrivals record       device       demo\n"
       "  plan --instance=FILE.json   (offline what-if planner, no server)\n"
       "  model info|explain\n"
+      "  key create --role=R --venues=A,B | key revoke --key_id=K | key list\n"
+      "  erase --venue=V --attendee=A    me --attendee_token=T\n"
+      "  (--key_file or $NOQUEUE_KEY_FILE: the API key; --tls_ca: TLS)\n"
       "  report --venue=V --token=T [--queue=N] [--waited_min=M] [--finished]\n"
       "  status --venue=V\n"
       "Run with --helpfull for every flag.");
@@ -387,8 +496,13 @@ int main(int argc, char** argv) {
   const std::string command = args[1];
   const std::string verb = args.size() > 2 ? args[2] : "";
   if (command == "plan") return PlanCommand();
-  auto client = NoQueueClient::Connect(absl::GetFlag(FLAGS_server),
-                                       absl::GetFlag(FLAGS_deadline));
+  auto options = ConnectionOptions(command);
+  if (!options.ok()) return Fail(options.status());
+  auto client =
+      NoQueueClient::Connect(absl::GetFlag(FLAGS_server), *std::move(options));
+  if (command == "key") return KeyCommand(*client, verb);
+  if (command == "erase") return EraseCommand(*client);
+  if (command == "me") return MeCommand(*client);
   if (command == "venue") return VenueCommand(*client, verb);
   if (command == "schedule") return ScheduleCommand(*client, verb);
   if (command == "arrivals" && verb == "record")

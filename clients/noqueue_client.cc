@@ -1,35 +1,75 @@
 #include "clients/noqueue_client.h"
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/grpc_status.h"
 
 namespace noqueue::client {
 
+absl::StatusOr<std::string> ReadCredentialFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("credential file ", path, ": cannot be read"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string credential(absl::StripAsciiWhitespace(text.str()));
+  if (credential.empty() ||
+      credential.find_first_of(" \t\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("credential file ", path, ": must hold one key or token"));
+  }
+  return credential;
+}
+
 NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
-                             absl::Duration deadline)
+                             ClientOptions options)
     : channel_(std::move(channel)),
-      deadline_(deadline),
+      options_(std::move(options)),
       venues_(v1::VenueService::NewStub(channel_)),
       scheduling_(v1::SchedulingService::NewStub(channel_)),
       arrivals_(v1::ArrivalService::NewStub(channel_)),
       model_(v1::ModelService::NewStub(channel_)),
-      crowd_(v1::CrowdService::NewStub(channel_)) {}
+      crowd_(v1::CrowdService::NewStub(channel_)),
+      access_(v1::AccessService::NewStub(channel_)),
+      attendee_(v1::AttendeeService::NewStub(channel_)) {}
 
 std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
-                                                      absl::Duration deadline) {
+                                                      ClientOptions options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_ca_pem;
+    ssl.pem_cert_chain = options.tls_cert_pem;
+    ssl.pem_private_key = options.tls_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
   return std::make_unique<NoQueueClient>(
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                args),
-      deadline);
+      grpc::CreateCustomChannel(target, credentials, args), std::move(options));
+}
+
+std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
+                                                      absl::Duration deadline) {
+  ClientOptions options;
+  options.deadline = deadline;
+  return Connect(target, std::move(options));
 }
 
 void NoQueueClient::Prepare(grpc::ClientContext* ctx) const {
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+  if (!options_.credential.empty()) {
+    ctx->AddMetadata("authorization", "Bearer " + options_.credential);
+  }
 }
 
 // One unary call under the client's deadline: the response, or the status.
@@ -134,6 +174,42 @@ absl::StatusOr<v1::VenueStatus> NoQueueClient::GetVenueStatus(
       Call(crowd_.get(), &v1::CrowdService::Stub::GetVenueStatus, request);
   if (!response.ok()) return response.status();
   return std::move(*response->mutable_status());
+}
+
+absl::StatusOr<v1::CreateApiKeyResponse> NoQueueClient::CreateApiKey(
+    const v1::CreateApiKeyRequest& request) {
+  return Call(access_.get(), &v1::AccessService::Stub::CreateApiKey, request);
+}
+
+absl::StatusOr<v1::ApiKey> NoQueueClient::RevokeApiKey(
+    const std::string& key_id) {
+  v1::RevokeApiKeyRequest request;
+  request.set_key_id(key_id);
+  auto response =
+      Call(access_.get(), &v1::AccessService::Stub::RevokeApiKey, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_key());
+}
+
+absl::StatusOr<std::vector<v1::ApiKey>> NoQueueClient::ListApiKeys() {
+  auto response = Call(access_.get(), &v1::AccessService::Stub::ListApiKeys,
+                       v1::ListApiKeysRequest());
+  if (!response.ok()) return response.status();
+  return std::vector<v1::ApiKey>(response->keys().begin(),
+                                 response->keys().end());
+}
+
+absl::StatusOr<v1::EraseAttendeeResponse> NoQueueClient::EraseAttendee(
+    const std::string& venue_id, const std::string& attendee_id) {
+  v1::EraseAttendeeRequest request;
+  request.set_venue_id(venue_id);
+  request.set_attendee_id(attendee_id);
+  return Call(access_.get(), &v1::AccessService::Stub::EraseAttendee, request);
+}
+
+absl::StatusOr<v1::GetMyConvocationResponse> NoQueueClient::GetMyConvocation() {
+  return Call(attendee_.get(), &v1::AttendeeService::Stub::GetMyConvocation,
+              v1::GetMyConvocationRequest());
 }
 
 absl::Status NoQueueClient::StreamArrivals(

@@ -1,8 +1,11 @@
 // NoQueueClient: a small C++ client of the noqueue.v1 API. Every call has a
-// deadline and returns absl::Status / StatusOr with the server's code and
+// deadline, carries the client's credential (an API key, or an attendee
+// token) and returns absl::Status / StatusOr with the server's code and
 // message.
 //
-//   auto client = NoQueueClient::Connect("127.0.0.1:50051");
+//   ClientOptions options;
+//   options.credential = *ReadCredentialFile("var/admin.key");
+//   auto client = NoQueueClient::Connect("127.0.0.1:50051", options);
 //   absl::StatusOr<v1::Schedule> s = client->CreateSchedule(request);
 #ifndef NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
 #define NOQUEUE_CLIENTS_NOQUEUE_CLIENT_H_
@@ -15,7 +18,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "noqueue/v1/access.grpc.pb.h"
 #include "noqueue/v1/arrival.grpc.pb.h"
+#include "noqueue/v1/attendee.grpc.pb.h"
 #include "noqueue/v1/crowd.grpc.pb.h"
 #include "noqueue/v1/model.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
@@ -25,11 +30,29 @@ namespace noqueue::client {
 
 namespace v1 = ::noqueue::v1;
 
+struct ClientOptions {
+  absl::Duration deadline = absl::Seconds(30);
+  // Sent as "authorization: Bearer <credential>" (empty: none).
+  std::string credential;
+  // TLS when set: the CA (PEM) that signed the server's certificate, and
+  // optionally this client's certificate chain and key (PEM) for servers
+  // that require them.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+};
+
+// The credential in a file (an API key or an attendee token, whitespace
+// around it ignored): NOT_FOUND / INVALID_ARGUMENT naming the file.
+absl::StatusOr<std::string> ReadCredentialFile(const std::string& path);
+
 class NoQueueClient {
  public:
-  NoQueueClient(std::shared_ptr<grpc::Channel> channel,
-                absl::Duration deadline);
-  // An insecure channel to `target` ("host:port").
+  NoQueueClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
+  // A channel to `target` ("host:port"), with TLS when options say so.
+  static std::unique_ptr<NoQueueClient> Connect(const std::string& target,
+                                                ClientOptions options);
+  // A plain channel without a credential.
   static std::unique_ptr<NoQueueClient> Connect(
       const std::string& target, absl::Duration deadline = absl::Seconds(30));
 
@@ -61,6 +84,17 @@ class NoQueueClient {
       const v1::ReportQueueRequest& request);
   absl::StatusOr<v1::VenueStatus> GetVenueStatus(const std::string& venue_id);
 
+  // Access control (an ADMIN key; EraseAttendee also a venue's manager).
+  absl::StatusOr<v1::CreateApiKeyResponse> CreateApiKey(
+      const v1::CreateApiKeyRequest& request);
+  absl::StatusOr<v1::ApiKey> RevokeApiKey(const std::string& key_id);
+  absl::StatusOr<std::vector<v1::ApiKey>> ListApiKeys();
+  absl::StatusOr<v1::EraseAttendeeResponse> EraseAttendee(
+      const std::string& venue_id, const std::string& attendee_id);
+
+  // The attendee's own convocation (the credential is its attendee token).
+  absl::StatusOr<v1::GetMyConvocationResponse> GetMyConvocation();
+
   grpc::Channel* channel() { return channel_.get(); }
 
  private:
@@ -73,12 +107,14 @@ class NoQueueClient {
       const Request& request) const;
 
   std::shared_ptr<grpc::Channel> channel_;
-  absl::Duration deadline_;
+  ClientOptions options_;
   std::unique_ptr<v1::VenueService::Stub> venues_;
   std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
   std::unique_ptr<v1::ArrivalService::Stub> arrivals_;
   std::unique_ptr<v1::ModelService::Stub> model_;
   std::unique_ptr<v1::CrowdService::Stub> crowd_;
+  std::unique_ptr<v1::AccessService::Stub> access_;
+  std::unique_ptr<v1::AttendeeService::Stub> attendee_;
 };
 
 }  // namespace noqueue::client

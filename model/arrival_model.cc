@@ -445,6 +445,21 @@ std::vector<std::string> ArrivalModel::VenueIds() const {
   return ids;
 }
 
+bool ArrivalModel::ForgetAttendee(const std::string& venue_id,
+                                  const std::string& attendee_id) {
+  return habits_.erase(HabitKey(venue_id, attendee_id)) > 0;
+}
+
+size_t ArrivalModel::ForgetAttendeesExcept(
+    const std::string& venue_id, const absl::flat_hash_set<std::string>& keep) {
+  const std::string prefix = HabitKey(venue_id, "");
+  return absl::erase_if(habits_, [&](const auto& kv) {
+    const std::string& key = kv.first;
+    return key.compare(0, prefix.size(), prefix) == 0 &&
+           !keep.contains(absl::string_view(key).substr(prefix.size()));
+  });
+}
+
 double ArrivalModel::BytesPerAttendee() const {
   if (habits_.empty()) return 0.0;
   // Each slot holds the key (a std::string, its text on the heap beyond

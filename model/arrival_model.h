@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "model/convocation_type.h"
@@ -144,6 +145,16 @@ class ArrivalModel {
   // Counts a tag that was stored but not learned from.
   void CountExclusion(const std::string& venue_id, ConvocationType type,
                       Exclusion reason);
+
+  // Forgets what was learned of one attendee at a venue (their habit and
+  // record); the population keeps what they taught it. False when nothing
+  // was known of them.
+  bool ForgetAttendee(const std::string& venue_id,
+                      const std::string& attendee_id);
+  // Forgets every attendee of `venue_id` whose id is not in `keep`; returns
+  // how many.
+  size_t ForgetAttendeesExcept(const std::string& venue_id,
+                               const absl::flat_hash_set<std::string>& keep);
 
   // The attendee's learned habit in minutes after shrinkage (0 when
   // unknown).

@@ -21,12 +21,12 @@ CostWeights DefaultCostWeights(model::ConvocationType type) {
 
 absl::Status ValidateCostWeights(const char* field, const CostWeights& w) {
   const std::string f(field);
-  for (auto [name, value] : {std::pair{".wait", w.wait},
-                             std::pair{".idle", w.idle},
-                             std::pair{".overtime", w.overtime}}) {
+  for (auto [name, value] :
+       {std::pair{".wait", w.wait}, std::pair{".idle", w.idle},
+        std::pair{".overtime", w.overtime}}) {
     if (!std::isfinite(value) || value < 0.0) {
-      return absl::InvalidArgumentError(
-          f + name + ": must be a finite number >= 0");
+      return absl::InvalidArgumentError(f + name +
+                                        ": must be a finite number >= 0");
     }
   }
   if (w.wait + w.idle + w.overtime <= 0.0) {

@@ -59,7 +59,8 @@ SlotKpis ExactSlotEvaluator::Evaluate(const std::vector<int>& counts) const {
       std::fill(next.begin(), next.end(), 0.0);
       for (int i = 0; i <= reachable; ++i) {
         if (present[i] == 0.0) continue;
-        for (int a = 0; a <= x; ++a) next[i + a] += present[i] * binomial_[x][a];
+        for (int a = 0; a <= x; ++a)
+          next[i + a] += present[i] * binomial_[x][a];
       }
       reachable += x;
       present.swap(next);

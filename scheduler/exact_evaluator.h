@@ -63,8 +63,8 @@ class ExactSlotEvaluator {
  private:
   SlotInstance instance_;
   int max_;
-  std::vector<double> poisson_;  // P(D = k), D ~ Poisson(slot / mean service)
-  std::vector<double> tail_;     // P(D >= k)
+  std::vector<double> poisson_;    // P(D = k), D ~ Poisson(slot / mean service)
+  std::vector<double> tail_;       // P(D >= k)
   std::vector<double> slot_wait_;  // expected wait in a slot, i present
   std::vector<double> slot_idle_;  // expected idle in a slot, i present
   std::vector<std::vector<double>> binomial_;  // [x][a]: a of x come

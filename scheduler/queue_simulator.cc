@@ -365,7 +365,8 @@ SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
         queue_events.emplace_back(s.arrival, +1);
         queue_events.emplace_back(s.start, -1);
         if (profile_points > 0) {
-          for (int p = std::max(0, static_cast<int>(std::ceil(s.arrival / step)));
+          for (int p =
+                   std::max(0, static_cast<int>(std::ceil(s.arrival / step)));
                p < profile_points && p * step < s.start; ++p) {
             result.expected_queue[p] += 1.0;
           }
@@ -430,8 +431,8 @@ SimulationResult SimulatedDays::Simulate(const std::vector<double>& conv,
     result.p90_wait_min = Quantile90(all_waits.begin(), all_waits.end());
     if (batch_p90.count >= 2) {
       ConfidenceInterval z = batch_p90.Interval(result.p90_wait_min);
-      const double half = (z.high - z.low) / 2.0 / kZ975 *
-                          StudentT975(batch_p90.count - 1);
+      const double half =
+          (z.high - z.low) / 2.0 / kZ975 * StudentT975(batch_p90.count - 1);
       result.p90_wait_ci = {result.p90_wait_min - half,
                             result.p90_wait_min + half};
     } else {

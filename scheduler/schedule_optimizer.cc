@@ -95,9 +95,10 @@ absl::Status ValidateDayPlan(const DayPlan& day) {
       }
     }
   }
-  const int holds = static_cast<int>(std::floor(
-      day.service.service_points * day.window_min / day.service.mean_service_min +
-      1e-9));
+  const int holds =
+      static_cast<int>(std::floor(day.service.service_points * day.window_min /
+                                      day.service.mean_service_min +
+                                  1e-9));
   if (fixed > holds) {
     return Invalid(
         "attendees",
@@ -281,9 +282,9 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
   }
 
   const CostWeights& w = options.weights;
-  const double quantile =
-      w.idle + w.wait > 0.0 ? std::clamp(w.idle / (w.idle + w.wait), 0.1, 0.9)
-                            : 0.5;
+  const double quantile = w.idle + w.wait > 0.0
+                              ? std::clamp(w.idle / (w.idle + w.wait), 0.1, 0.9)
+                              : 0.5;
   std::vector<double> conv = PlanConvocations(day, quantile);
   const size_t n = day.attendees.size();
   std::vector<size_t> free;
@@ -382,9 +383,8 @@ absl::StatusOr<OptimizedSchedule> OptimizeConvocations(
   if (options.should_stop && options.should_stop()) return Cancelled();
   out.order.resize(n);
   std::iota(out.order.begin(), out.order.end(), 0);
-  std::stable_sort(out.order.begin(), out.order.end(), [&](size_t a, size_t b) {
-    return conv[a] < conv[b];
-  });
+  std::stable_sort(out.order.begin(), out.order.end(),
+                   [&](size_t a, size_t b) { return conv[a] < conv[b]; });
   out.convocation_min = std::move(conv);
   return out;
 }

@@ -19,9 +19,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 cat var/server.log
+export NOQUEUE_KEY_FILE="$root/var/admin.key"
 build/clients/noqueue --server="$listen" demo --days="${NOQUEUE_DEMO_DAYS:-1}"
 if [[ ${1:-} == --demo-only ]]; then exit 0; fi
 echo
 echo "noqueue-server is serving on $listen (log: var/server.log); Ctrl-C stops it."
-echo "Try: build/clients/noqueue --server=$listen schedule list --venue=demo-clinic"
+echo "Try: NOQUEUE_KEY_FILE=var/admin.key build/clients/noqueue --server=$listen schedule list --venue=demo-clinic"
 wait $server

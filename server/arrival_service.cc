@@ -4,14 +4,32 @@
 
 namespace noqueue::server {
 
+namespace {
+
+// A stream refused before it starts.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck> {
+ public:
+  explicit RefusedStream(const absl::Status& status) {
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>*
-ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* /*ctx*/) {
-  return new ArrivalStream(store_, consumers_);
+ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* ctx) {
+  absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kStreamArrivals);
+  if (!caller.ok()) return new RefusedStream(caller.status());
+  return new ArrivalStream(store_, consumers_, caller->scope);
 }
 
 grpc::ServerUnaryReactor* ArrivalServiceImpl::RecordArrivals(
     grpc::CallbackServerContext* ctx, const v1::RecordArrivalsRequest* request,
     v1::RecordArrivalsResponse* response) {
+  absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kRecordArrivals);
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (absl::Status st = ValidateRecordArrivals(*request, limits_); !st.ok()) {
     reactor->Finish(ToGrpcStatus(st));
@@ -20,7 +38,7 @@ grpc::ServerUnaryReactor* ArrivalServiceImpl::RecordArrivals(
   std::vector<v1::ArrivalEvent> events(request->events().begin(),
                                        request->events().end());
   store_->RecordEvents(
-      std::move(events), /*atomic=*/true, absl::Now(),
+      std::move(events), /*atomic=*/true, absl::Now(), caller->scope,
       [reactor, request, response,
        consumers = consumers_](absl::StatusOr<std::vector<EventResult>> r) {
         if (r.ok()) {

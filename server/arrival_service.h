@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "noqueue/v1/arrival.grpc.pb.h"
+#include "server/access_control.h"
 #include "server/arrival_stream.h"
 #include "server/store.h"
 #include "server/validation.h"
@@ -15,8 +16,12 @@ namespace noqueue::server {
 
 class ArrivalServiceImpl final : public v1::ArrivalService::CallbackService {
  public:
-  ArrivalServiceImpl(Store* store, TagConsumers consumers, Limits limits)
-      : store_(store), consumers_(consumers), limits_(limits) {}
+  ArrivalServiceImpl(AccessControl* access, Store* store,
+                     TagConsumers consumers, Limits limits)
+      : access_(access),
+        store_(store),
+        consumers_(consumers),
+        limits_(limits) {}
   grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>* StreamArrivals(
       grpc::CallbackServerContext* ctx) override;
   grpc::ServerUnaryReactor* RecordArrivals(
@@ -25,6 +30,7 @@ class ArrivalServiceImpl final : public v1::ArrivalService::CallbackService {
       v1::RecordArrivalsResponse* response) override;
 
  private:
+  AccessControl* const access_;
   Store* const store_;
   const TagConsumers consumers_;
   const Limits limits_;

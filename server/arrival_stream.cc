@@ -25,8 +25,9 @@ v1::ArrivalAck ToAck(const std::string& event_id, const EventResult& r) {
   return ack;
 }
 
-ArrivalStream::ArrivalStream(Store* store, TagConsumers consumers)
-    : store_(store), consumers_(consumers) {
+ArrivalStream::ArrivalStream(Store* store, TagConsumers consumers,
+                             VenueScope scope)
+    : store_(store), consumers_(consumers), scope_(std::move(scope)) {
   StartRead(&incoming_);
 }
 
@@ -94,7 +95,7 @@ void ArrivalStream::StorePending() {
   ids.reserve(events.size());
   for (const v1::ArrivalEvent& e : events) ids.push_back(e.event_id());
   store_->RecordEvents(
-      std::move(events), /*atomic=*/false, absl::Now(),
+      std::move(events), /*atomic=*/false, absl::Now(), scope_,
       [this, indices = std::move(indices),
        ids = std::move(ids)](absl::StatusOr<std::vector<EventResult>> r) {
         Stored(indices, ids, std::move(r));

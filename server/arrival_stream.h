@@ -60,7 +60,8 @@ class ArrivalStream final
   // Tags read and not yet acknowledged before reading pauses.
   static constexpr uint64_t kMaxUnacked = 4096;
 
-  ArrivalStream(Store* store, TagConsumers consumers);
+  // Tags of schedules outside `scope` are refused (PERMISSION_DENIED acks).
+  ArrivalStream(Store* store, TagConsumers consumers, VenueScope scope);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -90,6 +91,7 @@ class ArrivalStream final
 
   Store* const store_;
   const TagConsumers consumers_;
+  const VenueScope scope_;
   v1::ArrivalEvent incoming_;  // touched by the read path only
   v1::ArrivalAck outgoing_;    // touched by the write path only
 

@@ -11,6 +11,8 @@ namespace noqueue::server {
 grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
     grpc::CallbackServerContext* ctx, const v1::ReportQueueRequest* request,
     v1::ReportQueueResponse* response) {
+  absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kReportQueue);
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time now = absl::Now();
   absl::Status st = ValidateReportQueue(*request, now);
@@ -50,6 +52,9 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
 grpc::ServerUnaryReactor* CrowdServiceImpl::GetVenueStatus(
     grpc::CallbackServerContext* ctx, const v1::GetVenueStatusRequest* request,
     v1::GetVenueStatusResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kGetVenueStatus, request->venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status st = ValidateId("venue_id", request->venue_id());
   absl::StatusOr<v1::Venue> venue;
@@ -62,9 +67,16 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::GetVenueStatus(
     return reactor;
   }
   const absl::Time now = absl::Now();
-  const model::VenueLiveStatus live = crowd_->Status(*venue, now);
-  v1::VenueStatus* out = response->mutable_status();
-  out->set_venue_id(request->venue_id());
+  FillVenueStatus(crowd_->Status(*venue, now), request->venue_id(), now,
+                  response->mutable_status());
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+void FillVenueStatus(const model::VenueLiveStatus& live,
+                     const std::string& venue_id, absl::Time now,
+                     v1::VenueStatus* out) {
+  out->set_venue_id(venue_id);
   out->set_state(live.known ? v1::STATUS_STATE_KNOWN
                             : v1::STATUS_STATE_UNKNOWN);
   if (live.known) {
@@ -77,8 +89,6 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::GetVenueStatus(
   out->set_tags_used(live.tags_used);
   out->set_service_rate_per_minute(live.service_rate_per_min);
   *out->mutable_as_of() = ToTimestamp(now);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
 }
 
 }  // namespace noqueue::server

@@ -5,15 +5,21 @@
 #include <grpcpp/grpcpp.h>
 
 #include "noqueue/v1/crowd.grpc.pb.h"
+#include "server/access_control.h"
 #include "server/crowd_loop.h"
 #include "server/store.h"
 
 namespace noqueue::server {
 
+// The wire form of a venue's live status at `now`.
+void FillVenueStatus(const model::VenueLiveStatus& live,
+                     const std::string& venue_id, absl::Time now,
+                     v1::VenueStatus* out);
+
 class CrowdServiceImpl final : public v1::CrowdService::CallbackService {
  public:
-  CrowdServiceImpl(Store* store, CrowdLoop* crowd)
-      : store_(store), crowd_(crowd) {}
+  CrowdServiceImpl(AccessControl* access, Store* store, CrowdLoop* crowd)
+      : access_(access), store_(store), crowd_(crowd) {}
   grpc::ServerUnaryReactor* ReportQueue(
       grpc::CallbackServerContext* ctx, const v1::ReportQueueRequest* request,
       v1::ReportQueueResponse* response) override;
@@ -23,6 +29,7 @@ class CrowdServiceImpl final : public v1::CrowdService::CallbackService {
       v1::GetVenueStatusResponse* response) override;
 
  private:
+  AccessControl* const access_;
   Store* const store_;
   CrowdLoop* const crowd_;
 };

@@ -25,8 +25,16 @@ absl::Status LearningLoop::Restore() {
   model::ArrivalModel m;
   int64_t last = 0;
   if (snap) {
-    ASSIGN_OR_RETURN(m, model::ArrivalModel::Deserialize(snap->bytes));
-    last = snap->last_seq;
+    // A snapshot that does not decode (corrupted, or of another format) is
+    // ignored: the log it summarised is replayed from the start instead.
+    if (absl::StatusOr<model::ArrivalModel> decoded =
+            model::ArrivalModel::Deserialize(snap->bytes);
+        decoded.ok()) {
+      m = *std::move(decoded);
+      last = snap->last_seq;
+    } else {
+      restored_from_log_ = true;
+    }
   }
   RETURN_IF_ERROR(store_->ReplayLearnable(last, [&](const LearnableEvent& e) {
     Apply(m, e);
@@ -93,17 +101,32 @@ std::string LearningLoop::SerializedModel() const {
   return model_.Serialize();
 }
 
-absl::Status LearningLoop::Flush() {
+void LearningLoop::SnapshotNow(Done<bool> done) {
   ModelSnapshot snapshot;
   {
     absl::MutexLock lock(&mu_);
     snapshot = ModelSnapshot{last_seq_, model_.Serialize()};
+    last_snapshot_bytes_ = snapshot.bytes.size();
     since_snapshot_ = 0;
   }
+  store_->SaveSnapshot(std::move(snapshot), std::move(done));
+}
+
+bool LearningLoop::ForgetAttendee(const std::string& venue_id,
+                                  const std::string& attendee_id) {
+  absl::MutexLock lock(&mu_);
+  return model_.ForgetAttendee(venue_id, attendee_id);
+}
+
+size_t LearningLoop::ForgetAttendeesExcept(
+    const std::string& venue_id, const absl::flat_hash_set<std::string>& keep) {
+  absl::MutexLock lock(&mu_);
+  return model_.ForgetAttendeesExcept(venue_id, keep);
+}
+
+absl::Status LearningLoop::Flush() {
   std::promise<absl::Status> saved;
-  store_->SaveSnapshot(std::move(snapshot), [&](absl::StatusOr<bool> r) {
-    saved.set_value(r.status());
-  });
+  SnapshotNow([&](absl::StatusOr<bool> r) { saved.set_value(r.status()); });
   return saved.get_future().get();
 }
 

@@ -23,8 +23,10 @@ class LearningLoop {
   // Snapshots every `snapshot_every` learned events (0: only on Flush).
   LearningLoop(Store* store, int snapshot_every);
 
-  // Loads the last snapshot and replays the events after it.
+  // Loads the last snapshot and replays the events after it; when the
+  // snapshot does not decode, replays the whole log (restored_from_log()).
   absl::Status Restore();
+  bool restored_from_log() const { return restored_from_log_; }
 
   // Learns committed events. Callers pass events in seq order (the store's
   // writer thread does).
@@ -51,6 +53,15 @@ class LearningLoop {
 
   // Writes a snapshot now and waits for it to commit.
   absl::Status Flush();
+  // Writes a snapshot now; `done` runs once it has committed (on the
+  // store's completion thread: what may call it cannot wait for it).
+  void SnapshotNow(Done<bool> done);
+
+  // Personal data: see ArrivalModel::ForgetAttendee / ForgetAttendeesExcept.
+  bool ForgetAttendee(const std::string& venue_id,
+                      const std::string& attendee_id);
+  size_t ForgetAttendeesExcept(const std::string& venue_id,
+                               const absl::flat_hash_set<std::string>& keep);
 
   // A fresh model fed the whole event log.
   static absl::StatusOr<model::ArrivalModel> RebuildFromLog(Store* store);
@@ -60,6 +71,7 @@ class LearningLoop {
 
   Store* const store_;
   const int snapshot_every_;
+  bool restored_from_log_ = false;
   mutable absl::Mutex mu_;
   model::ArrivalModel model_ ABSL_GUARDED_BY(mu_);
   int64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;

@@ -20,6 +20,23 @@ ABSL_FLAG(std::string, db, "var/noqueue.db",
 ABSL_FLAG(int, snapshot_every, 1000,
           "snapshot the model every this many learned events");
 ABSL_FLAG(int, max_attendees, 20000, "largest schedule accepted");
+ABSL_FLAG(std::string, auth, "keys",
+          "keys: every call needs an API key or attendee token; none: no "
+          "access control (refused unless --listen is a loopback address)");
+ABSL_FLAG(std::string, admin_key_file, "",
+          "where the first ADMIN key is written on an empty database "
+          "(default: admin.key beside --db)");
+ABSL_FLAG(double, key_rate, 100,
+          "calls per second per API key (burst: twice that); 0: no limit");
+ABSL_FLAG(double, anonymous_rate, 5,
+          "anonymous crowd reports per second per peer address (burst: six "
+          "times that); 0: no limit");
+ABSL_FLAG(std::string, tls_cert, "", "TLS certificate chain (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "TLS private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA of the client certificates to require (PEM; needs --tls_cert)");
+ABSL_FLAG(absl::Duration, retention_check_every, absl::Hours(1),
+          "how often attendee ids past their venue's retention are purged");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -38,11 +55,32 @@ int main(int argc, char** argv) {
   options.db_path = absl::GetFlag(FLAGS_db);
   options.snapshot_every = absl::GetFlag(FLAGS_snapshot_every);
   options.limits.max_attendees = absl::GetFlag(FLAGS_max_attendees);
+  const std::string auth = absl::GetFlag(FLAGS_auth);
+  if (auth != "keys" && auth != "none") {
+    std::fprintf(stderr, "noqueue-server: --auth: must be keys or none\n");
+    return 2;
+  }
+  options.access.enabled = auth == "keys";
+  options.access.key_rate = absl::GetFlag(FLAGS_key_rate);
+  options.access.key_burst = 2 * options.access.key_rate;
+  options.access.anonymous_rate = absl::GetFlag(FLAGS_anonymous_rate);
+  options.access.anonymous_burst = 6 * options.access.anonymous_rate;
+  options.admin_key_file = absl::GetFlag(FLAGS_admin_key_file);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.retention_check_every = absl::GetFlag(FLAGS_retention_check_every);
   auto server = noqueue::server::NoQueueServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "noqueue-server: %s\n",
                  std::string(server.status().message()).c_str());
     return 1;
+  }
+  if (!(*server)->admin_key_file().empty()) {
+    std::printf(
+        "noqueue-server: made the first ADMIN key and wrote it to %s (mode "
+        "0600); give it to the CLI with --key_file or NOQUEUE_KEY_FILE\n",
+        (*server)->admin_key_file().c_str());
   }
   std::printf(
       "noqueue-server listening on port %d (db %s, %lld events learned)\n",

@@ -35,6 +35,9 @@ void FillMetrics(const model::PrequentialMetrics& m, v1::ModelMetrics* out) {
 grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
     grpc::CallbackServerContext* ctx, const v1::GetModelInfoRequest* request,
     v1::GetModelInfoResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kGetModelInfo, request->venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (!request->venue_id().empty()) {
     absl::Status st = ValidateId("venue_id", request->venue_id());
@@ -78,6 +81,9 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ExplainPrediction(
     grpc::CallbackServerContext* ctx,
     const v1::ExplainPredictionRequest* request,
     v1::ExplainPredictionResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kExplainPrediction, request->venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto fail = [reactor](const absl::Status& st) {
     reactor->Finish(ToGrpcStatus(st));

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "noqueue/v1/model.grpc.pb.h"
+#include "server/access_control.h"
 #include "server/crowd_loop.h"
 #include "server/learning_loop.h"
 #include "server/store.h"
@@ -15,8 +16,9 @@ namespace noqueue::server {
 
 class ModelServiceImpl final : public v1::ModelService::CallbackService {
  public:
-  ModelServiceImpl(Store* store, const LearningLoop* learning, CrowdLoop* crowd)
-      : store_(store), learning_(learning), crowd_(crowd) {}
+  ModelServiceImpl(AccessControl* access, Store* store,
+                   const LearningLoop* learning, CrowdLoop* crowd)
+      : access_(access), store_(store), learning_(learning), crowd_(crowd) {}
   grpc::ServerUnaryReactor* GetModelInfo(
       grpc::CallbackServerContext* ctx, const v1::GetModelInfoRequest* request,
       v1::GetModelInfoResponse* response) override;
@@ -26,6 +28,7 @@ class ModelServiceImpl final : public v1::ModelService::CallbackService {
       v1::ExplainPredictionResponse* response) override;
 
  private:
+  AccessControl* const access_;
   Store* const store_;
   const LearningLoop* const learning_;
   CrowdLoop* const crowd_;

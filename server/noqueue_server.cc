@@ -1,19 +1,120 @@
 #include "server/noqueue_server.h"
 
+#include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/status_macros.h"
 
 namespace noqueue::server {
 
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const char* flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(flag, ": cannot read ", path));
+  }
+  if (text.str().find("-----BEGIN") == std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(flag, ": ", path, " is not a PEM file"));
+  }
+  return text.str();
+}
+
+// The listening credentials: TLS (requiring client certificates signed by
+// tls_client_ca, when given) or plain.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key: give both or neither");
+  }
+  if (options.tls_cert.empty()) {
+    if (!options.tls_client_ca.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca: needs --tls_cert and --tls_key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  ASSIGN_OR_RETURN(std::string cert, ReadPem("--tls_cert", options.tls_cert));
+  ASSIGN_OR_RETURN(std::string key, ReadPem("--tls_key", options.tls_key));
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  if (!options.tls_client_ca.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                     ReadPem("--tls_client_ca", options.tls_client_ca));
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Writes `secret` to `path` with mode 0600, atomically.
+absl::Status WriteKeyFile(const std::string& path, const std::string& secret) {
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot write the admin key to ", path, ": ", std::strerror(errno)));
+  }
+  const std::string line = secret + "\n";
+  const bool written = write(fd, line.data(), line.size()) ==
+                           static_cast<ssize_t>(line.size()) &&
+                       fchmod(fd, 0600) == 0 && fsync(fd) == 0;
+  close(fd);
+  if (!written || rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot write the admin key to ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsLoopback(absl::string_view listen) {
+  absl::string_view host = listen;
+  if (absl::StartsWith(host, "[")) {
+    host = host.substr(1, host.find(']') - 1);
+  } else if (const size_t colon = host.rfind(':');
+             colon != absl::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+std::string AdminKeyPath(const ServerOptions& options) {
+  if (!options.admin_key_file.empty()) return options.admin_key_file;
+  const std::filesystem::path db(options.db_path);
+  return (db.has_parent_path() ? db.parent_path() / "admin.key"
+                               : std::filesystem::path("admin.key"))
+      .string();
+}
+
 absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     const ServerOptions& options) {
+  if (!options.access.enabled && !IsLoopback(options.listen)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--auth=none: refused on ", options.listen,
+        ", which is not a loopback address (127.0.0.1, [::1], localhost)"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   Credentials(options));
   std::filesystem::path db(options.db_path);
   if (db.has_parent_path()) {
     std::error_code ec;
@@ -26,11 +127,21 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   }
   std::unique_ptr<NoQueueServer> s(new NoQueueServer());
   ASSIGN_OR_RETURN(s->store_, SqliteStore::Open(options.db_path));
+  std::string bootstrap_secret;
+  ASSIGN_OR_RETURN(s->access_,
+                   AccessControl::Create(s->store_.get(), options.access,
+                                         &bootstrap_secret));
+  if (!bootstrap_secret.empty()) {
+    s->admin_key_file_ = AdminKeyPath(options);
+    RETURN_IF_ERROR(WriteKeyFile(s->admin_key_file_, bootstrap_secret));
+  }
   s->learning_ =
       std::make_unique<LearningLoop>(s->store_.get(), options.snapshot_every);
   RETURN_IF_ERROR(s->learning_->Restore());
   s->crowd_loop_ = std::make_unique<CrowdLoop>(s->store_.get());
   RETURN_IF_ERROR(s->crowd_loop_->Restore());
+  s->personal_data_ = std::make_unique<PersonalData>(
+      s->store_.get(), s->learning_.get(), options.retention_check_every);
 
   const int planning_threads =
       options.planning_threads > 0
@@ -39,24 +150,28 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
                                                   options.max_queued_plans);
 
-  s->venues_ =
-      std::make_unique<VenueServiceImpl>(s->store_.get(), s->crowd_loop_.get());
+  AccessControl* access = s->access_.get();
+  s->venues_ = std::make_unique<VenueServiceImpl>(access, s->store_.get(),
+                                                  s->crowd_loop_.get());
   s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
-      s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
+      access, s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
       s->planner_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
-      s->store_.get(), TagConsumers{s->learning_.get(), s->crowd_loop_.get()},
-      options.limits);
-  s->crowd_ =
-      std::make_unique<CrowdServiceImpl>(s->store_.get(), s->crowd_loop_.get());
+      access, s->store_.get(),
+      TagConsumers{s->learning_.get(), s->crowd_loop_.get()}, options.limits);
+  s->crowd_ = std::make_unique<CrowdServiceImpl>(access, s->store_.get(),
+                                                 s->crowd_loop_.get());
   s->model_ = std::make_unique<ModelServiceImpl>(
-      s->store_.get(), s->learning_.get(), s->crowd_loop_.get());
+      access, s->store_.get(), s->learning_.get(), s->crowd_loop_.get());
+  s->access_service_ = std::make_unique<AccessServiceImpl>(
+      access, s->store_.get(), s->personal_data_.get());
+  s->attendees_ = std::make_unique<AttendeeServiceImpl>(access, s->store_.get(),
+                                                        s->crowd_loop_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &s->port_);
+  builder.AddListeningPort(options.listen, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(s->venues_.get());
@@ -64,6 +179,8 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   builder.RegisterService(s->arrivals_.get());
   builder.RegisterService(s->model_.get());
   builder.RegisterService(s->crowd_.get());
+  builder.RegisterService(s->access_service_.get());
+  builder.RegisterService(s->attendees_.get());
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_ || s->port_ == 0) {
     return absl::UnavailableError(
@@ -84,6 +201,7 @@ void NoQueueServer::Shutdown(absl::Duration grace) {
   }
   // Planning that gRPC's shutdown cancelled ends now; nothing new comes.
   if (planner_) planner_->Shutdown();
+  if (personal_data_) personal_data_->Stop();
   if (learning_ && store_) learning_->Flush().IgnoreError();
   if (store_) store_->Close();
 }

@@ -18,12 +18,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/access_control.h"
+#include "server/access_service.h"
 #include "server/arrival_service.h"
+#include "server/attendee_service.h"
 #include "server/crowd_loop.h"
 #include "server/crowd_service.h"
 #include "server/executor.h"
 #include "server/learning_loop.h"
 #include "server/model_service.h"
+#include "server/personal_data.h"
 #include "server/scheduling_service.h"
 #include "server/sqlite_store.h"
 #include "server/validation.h"
@@ -42,7 +46,25 @@ struct ServerOptions {
   // RESOURCE_EXHAUSTED.
   int planning_threads = 0;
   size_t max_queued_plans = 64;
+  // Access control (AccessOptions::enabled false is refused unless `listen`
+  // is a loopback address).
+  AccessOptions access;
+  // Where the first ADMIN key is written on an empty database (default:
+  // admin.key beside the database).
+  std::string admin_key_file;
+  // TLS: the server's certificate chain and key (PEM files), and the CA
+  // that client certificates must be signed by (then required).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // How often attendee ids past retention are purged (<= 0: never).
+  absl::Duration retention_check_every = absl::Hours(1);
 };
+
+// Whether `listen` ("host:port") is on a loopback address.
+bool IsLoopback(absl::string_view listen);
+// Where the first ADMIN key goes for `options`.
+std::string AdminKeyPath(const ServerOptions& options);
 
 class NoQueueServer {
  public:
@@ -56,6 +78,11 @@ class NoQueueServer {
   CrowdLoop& crowd() { return *crowd_loop_; }
   SqliteStore& store() { return *store_; }
   BoundedExecutor& planner() { return *planner_; }
+  AccessControl& access() { return *access_; }
+  PersonalData& personal_data() { return *personal_data_; }
+  // The file the first ADMIN key was written to by this start ("" when the
+  // database already had keys).
+  const std::string& admin_key_file() const { return admin_key_file_; }
 
   // Stops accepting RPCs, lets running ones finish for up to `grace`, then
   // snapshots the model and closes the store. Idempotent.
@@ -67,7 +94,10 @@ class NoQueueServer {
   NoQueueServer() = default;
 
   std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<AccessControl> access_;
+  std::string admin_key_file_;
   std::unique_ptr<LearningLoop> learning_;
+  std::unique_ptr<PersonalData> personal_data_;
   std::unique_ptr<CrowdLoop> crowd_loop_;
   std::unique_ptr<BoundedExecutor> planner_;
   std::unique_ptr<VenueServiceImpl> venues_;
@@ -75,6 +105,8 @@ class NoQueueServer {
   std::unique_ptr<ArrivalServiceImpl> arrivals_;
   std::unique_ptr<ModelServiceImpl> model_;
   std::unique_ptr<CrowdServiceImpl> crowd_;
+  std::unique_ptr<AccessServiceImpl> access_service_;
+  std::unique_ptr<AttendeeServiceImpl> attendees_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex shutdown_mu_;

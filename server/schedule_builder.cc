@@ -127,7 +127,7 @@ scheduler::OptimizerOptions OptimizerOf(const Request& r,
   o.time_budget_ms =
       planning.has_time_budget()
           ? absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()))
-          : scheduler::DefaultTimeBudgetMs(r.size());
+          : scheduler::kAutomaticBudget;
   o.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
                    ? scheduler::OverflowPolicy::kRefuse
                    : scheduler::OverflowPolicy::kRunOver;

@@ -28,6 +28,9 @@ absl::Status CallStopped(grpc::CallbackServerContext* ctx) {
 grpc::ServerUnaryReactor* SchedulingServiceImpl::CreateSchedule(
     grpc::CallbackServerContext* ctx, const v1::CreateScheduleRequest* request,
     v1::CreateScheduleResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kCreateSchedule, request->venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status valid = ValidateCreateSchedule(*request, limits_);
   if (!valid.ok()) {
@@ -61,6 +64,7 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
     if (!existing.ok()) return finish(existing.status());
     if (existing->has_value()) {
       *response->mutable_schedule() = std::move(**existing);
+      access_->AddTokens(response->mutable_schedule());
       return finish(absl::OkStatus());
     }
   }
@@ -74,25 +78,33 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
     absl::Status stopped = CallStopped(ctx);
     return finish(stopped.ok() ? built.status() : stopped);
   }
-  store_->InsertSchedule(std::move(*built),
-                         [reactor, response](absl::StatusOr<v1::Schedule> r) {
-                           if (r.ok()) {
-                             *response->mutable_schedule() = *std::move(r);
-                           }
-                           reactor->Finish(ToGrpcStatus(r.status()));
-                         });
+  store_->InsertSchedule(
+      std::move(*built),
+      [this, reactor, response](absl::StatusOr<v1::Schedule> r) {
+        if (r.ok()) {
+          *response->mutable_schedule() = *std::move(r);
+          access_->AddTokens(response->mutable_schedule());
+        }
+        reactor->Finish(ToGrpcStatus(r.status()));
+      });
 }
 
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
     grpc::CallbackServerContext* ctx, const v1::GetScheduleRequest* request,
     v1::GetScheduleResponse* response) {
+  absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kGetSchedule);
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status st = ValidateId("schedule_id", request->schedule_id());
   if (st.ok()) {
     absl::StatusOr<v1::Schedule> s =
         store_->GetSchedule(request->schedule_id());
-    if (s.ok()) *response->mutable_schedule() = *std::move(s);
-    st = s.status();
+    st = access_->Reveal(*caller, s.status(), s.ok() ? s->venue_id() : "",
+                         "schedule_id");
+    if (st.ok()) {
+      *response->mutable_schedule() = *std::move(s);
+      access_->AddTokens(response->mutable_schedule());
+    }
   }
   reactor->Finish(ToGrpcStatus(st));
   return reactor;
@@ -101,6 +113,9 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
 grpc::ServerUnaryReactor* SchedulingServiceImpl::ListSchedules(
     grpc::CallbackServerContext* ctx, const v1::ListSchedulesRequest* request,
     v1::ListSchedulesResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kListSchedules, request->venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto finish = [reactor](const absl::Status& st) {
     reactor->Finish(ToGrpcStatus(st));

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "noqueue/v1/scheduling.grpc.pb.h"
+#include "server/access_control.h"
 #include "server/crowd_loop.h"
 #include "server/executor.h"
 #include "server/learning_loop.h"
@@ -19,10 +20,11 @@ namespace noqueue::server {
 class SchedulingServiceImpl final
     : public v1::SchedulingService::CallbackService {
  public:
-  SchedulingServiceImpl(Store* store, const LearningLoop* learning,
-                        CrowdLoop* crowd, BoundedExecutor* planner,
-                        Limits limits)
-      : store_(store),
+  SchedulingServiceImpl(AccessControl* access, Store* store,
+                        const LearningLoop* learning, CrowdLoop* crowd,
+                        BoundedExecutor* planner, Limits limits)
+      : access_(access),
+        store_(store),
         learning_(learning),
         crowd_(crowd),
         planner_(planner),
@@ -45,6 +47,7 @@ class SchedulingServiceImpl final
             v1::CreateScheduleResponse* response,
             grpc::ServerUnaryReactor* reactor);
 
+  AccessControl* const access_;
   Store* const store_;
   const LearningLoop* const learning_;
   CrowdLoop* const crowd_;

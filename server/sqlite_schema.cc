@@ -151,6 +151,42 @@ CREATE INDEX arrival_events_by_conv
     R"sql(
 UPDATE convocations SET convocation_type = convocation_type + 1;
 )sql",
+    // 6: access control (API keys scoped to venues, stored as the SHA-256 of
+    // their secret; the audit log; the server's secrets), each venue's
+    // personal data retention, and when a schedule's attendee ids were
+    // purged.
+    R"sql(
+CREATE TABLE api_keys (
+  key_id TEXT PRIMARY KEY,
+  role INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  secret_sha256 BLOB NOT NULL,
+  create_us INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoke_us INTEGER
+);
+CREATE TABLE api_key_venues (
+  key_id TEXT NOT NULL REFERENCES api_keys(key_id),
+  venue_id TEXT NOT NULL,
+  PRIMARY KEY (key_id, venue_id)
+) WITHOUT ROWID;
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE TABLE server_secrets (
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+ALTER TABLE venues ADD COLUMN retention_days INTEGER;
+ALTER TABLE schedules ADD COLUMN purged_us INTEGER;
+CREATE INDEX schedules_to_purge ON schedules(window_end_us)
+  WHERE purged_us IS NULL;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);

@@ -55,7 +55,7 @@ class SqliteStore final : public Store {
                                              int64_t after, int limit) override;
   void InsertSchedule(NewSchedule schedule, Done<v1::Schedule> done) override;
   void RecordEvents(std::vector<v1::ArrivalEvent> events, bool atomic,
-                    absl::Time now,
+                    absl::Time now, VenueScope scope,
                     Done<std::vector<EventResult>> done) override;
   absl::Status ReplayLearnable(
       int64_t after_seq,
@@ -66,6 +66,20 @@ class SqliteStore final : public Store {
       const std::function<void(const ServiceObservation&)>& service) override;
   void SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) override;
   absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() override;
+  // Access control and personal data (sqlite_store_access.cc).
+  absl::StatusOr<std::vector<StoredApiKey>> ListApiKeys() override;
+  void InsertApiKey(StoredApiKey key, AuditEntry audit,
+                    Done<bool> done) override;
+  void RevokeApiKey(std::string key_id, absl::Time at, AuditEntry audit,
+                    Done<StoredApiKey> done) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq,
+                                                    int limit) override;
+  absl::StatusOr<std::string> Secret(const std::string& name,
+                                     size_t bytes) override;
+  void EraseAttendee(std::string venue_id, std::string attendee_id,
+                     AuditEntry audit, Done<EraseResult> done) override;
+  void PurgeExpired(absl::Time now, Done<PurgeResult> done) override;
+  void TruncateLog(Done<bool> done) override;
   void Close() override;
 
   // The schema version of the open database.
@@ -97,9 +111,12 @@ class SqliteStore final : public Store {
               std::unique_ptr<SqliteDb> writer);
   // The tagged convocation of `e`, from the writer's cache or the database;
   // NOT_FOUND (naming events[index]) for an unknown schedule or attendee.
+  // PERMISSION_DENIED for a schedule outside `scope` (or, for a scoped
+  // caller, an unknown one).
   absl::StatusOr<TaggedConvocation*> FindConvocation(SqliteDb& db,
                                                      const v1::ArrivalEvent& e,
-                                                     size_t index);
+                                                     size_t index,
+                                                     const VenueScope& scope);
   // Reads a convocation's TagHistory from its stored tags.
   absl::Status ReadHistory(SqliteDb& db, TaggedConvocation& c);
   void RememberTagged(const v1::ArrivalEvent& e, TaggedConvocation c,
@@ -114,10 +131,14 @@ class SqliteStore final : public Store {
   absl::StatusOr<EventResult> StoreEvent(SqliteDb& db,
                                          const v1::ArrivalEvent& event,
                                          size_t index, absl::Time now,
-                                         bool* wrote);
+                                         const VenueScope& scope, bool* wrote);
+  // Pseudonymises one schedule's attendees; returns how many.
+  absl::StatusOr<int64_t> PurgeSchedule(SqliteDb& db,
+                                        const std::string& schedule_id,
+                                        absl::Time now);
   absl::StatusOr<std::vector<EventResult>> StoreEvents(
       SqliteDb& db, const std::vector<v1::ArrivalEvent>& events, bool atomic,
-      absl::Time now);
+      absl::Time now, const VenueScope& scope);
 
   const SqliteStoreOptions options_;
   SqliteReaderPool readers_;

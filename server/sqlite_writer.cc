@@ -54,15 +54,24 @@ void SqliteWriter::Close() {
 
 void SqliteWriter::Submit(std::function<absl::Status(SqliteDb&)> run,
                           std::function<void(absl::Status)> finish) {
+  Enqueue(Job{std::move(run), std::move(finish), /*alone=*/false});
+}
+
+void SqliteWriter::SubmitAlone(std::function<absl::Status(SqliteDb&)> run,
+                               std::function<void(absl::Status)> finish) {
+  Enqueue(Job{std::move(run), std::move(finish), /*alone=*/true});
+}
+
+void SqliteWriter::Enqueue(Job job) {
   {
     absl::MutexLock lock(&queue_mu_);
     if (!closing_) {
-      queue_.push_back(Job{std::move(run), std::move(finish)});
+      queue_.push_back(std::move(job));
       queue_cv_.Signal();
       return;
     }
   }
-  finish(absl::UnavailableError("store is closed"));
+  job.finish(absl::UnavailableError("store is closed"));
 }
 
 void SqliteWriter::WriterLoop() {
@@ -73,12 +82,20 @@ void SqliteWriter::WriterLoop() {
       absl::MutexLock lock(&queue_mu_);
       while (!closing_ && queue_.empty()) queue_cv_.Wait(&queue_mu_);
       if (queue_.empty()) break;  // closing and drained
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
+      // A job that runs alone makes a batch of its own.
+      while (!queue_.empty() && batch.size() < kMaxBatch &&
+             !queue_.front().alone) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (batch.empty()) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    std::vector<absl::Status> results = RunBatch(batch);
+    std::vector<absl::Status> results =
+        batch.front().alone ? std::vector<absl::Status>{batch.front().run(*db_)}
+                            : RunBatch(batch);
     {
       absl::MutexLock lock(&done_mu_);
       done_.push_back(Finished{std::move(batch), std::move(results)});

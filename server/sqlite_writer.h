@@ -77,6 +77,11 @@ class SqliteWriter {
         });
   }
 
+  // Queues `run` to run alone, outside any transaction, after what was
+  // queued before it has committed (a checkpoint, say).
+  void SubmitAlone(std::function<absl::Status(SqliteDb&)> run,
+                   std::function<void(absl::Status)> finish);
+
   // Commits what is queued and stops the threads; later jobs fail with
   // UNAVAILABLE. Idempotent. Must not be called from a `finish` callback.
   void Close();
@@ -85,7 +90,9 @@ class SqliteWriter {
   struct Job {
     std::function<absl::Status(SqliteDb&)> run;
     std::function<void(absl::Status)> finish;
+    bool alone = false;  // outside any transaction
   };
+  void Enqueue(Job job);
   // A committed (or failed) batch whose callbacks are still to run.
   struct Finished {
     std::vector<Job> jobs;

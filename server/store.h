@@ -16,10 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "model/arrival_model.h"
+#include "noqueue/v1/access.pb.h"
 #include "noqueue/v1/arrival.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
@@ -90,6 +93,45 @@ struct SchedulePage {
   int64_t next_after = 0;               // 0 when there is no more
 };
 
+// The venues a caller may act on: all of them, or a list.
+struct VenueScope {
+  bool all = true;
+  absl::flat_hash_set<std::string> venues;
+  bool Allows(absl::string_view venue_id) const {
+    return all || venues.contains(venue_id);
+  }
+};
+
+// An API key as stored: its public part and the SHA-256 of its secret.
+struct StoredApiKey {
+  v1::ApiKey key;
+  std::string secret_sha256;
+};
+
+// Who did what, when: key management and erasures.
+struct AuditEntry {
+  int64_t seq = 0;  // set by the store
+  absl::Time at;
+  std::string actor;   // a key id, or "bootstrap"
+  std::string action;  // "create_key", "revoke_key", "erase_attendee"...
+  std::string target;  // a key id, a venue id; never an attendee id
+  std::string detail;
+};
+
+struct EraseResult {
+  int64_t convocations = 0;
+  int64_t tags = 0;
+};
+
+// What a retention purge did.
+struct PurgeResult {
+  int64_t schedules = 0;
+  int64_t convocations = 0;
+  // For each venue purged: the attendee ids it still holds (of schedules
+  // not yet purged), so that the model can forget the others.
+  std::vector<std::pair<std::string, absl::flat_hash_set<std::string>>> venues;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -120,8 +162,11 @@ class Store {
   // rules against what was stored before them. With `atomic`, the first tag
   // that cannot be stored fails the whole call and nothing is stored;
   // otherwise each tag gets its own result.
+  // Tags of schedules outside `scope` are refused with PERMISSION_DENIED (and
+  // so are tags of unknown schedules, when the scope is not all venues: a
+  // caller learns nothing of other venues' schedules).
   virtual void RecordEvents(std::vector<v1::ArrivalEvent> events, bool atomic,
-                            absl::Time now,
+                            absl::Time now, VenueScope scope,
                             Done<std::vector<EventResult>> done) = 0;
 
   // Calls `fn` for every outcome event (learned or excluded) with
@@ -140,6 +185,35 @@ class Store {
 
   virtual void SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) = 0;
   virtual absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() = 0;
+
+  // Access control. Every API key, revoked ones included, oldest first.
+  virtual absl::StatusOr<std::vector<StoredApiKey>> ListApiKeys() = 0;
+  virtual void InsertApiKey(StoredApiKey key, AuditEntry audit,
+                            Done<bool> done) = 0;
+  // Marks the key revoked at `at` (kept when already revoked); NOT_FOUND for
+  // an unknown key.
+  virtual void RevokeApiKey(std::string key_id, absl::Time at, AuditEntry audit,
+                            Done<StoredApiKey> done) = 0;
+  // The audit log after `after_seq`, oldest first, at most `limit` entries.
+  virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq,
+                                                            int limit) = 0;
+  // The server's secret called `name`, made of `bytes` fresh random bytes
+  // (and stored) the first time it is asked for. Blocks until committed.
+  virtual absl::StatusOr<std::string> Secret(const std::string& name,
+                                             size_t bytes) = 0;
+
+  // Removes an attendee's personal data at a venue: their convocations
+  // (from the schedules that name them and from their rows) and their tags;
+  // audited. Idempotent.
+  virtual void EraseAttendee(std::string venue_id, std::string attendee_id,
+                             AuditEntry audit, Done<EraseResult> done) = 0;
+  // Replaces the attendee ids of schedules whose window ended more than
+  // their venue's retention before `now` with pseudonyms (anonymous tags
+  // and convocations stay, for learning).
+  virtual void PurgeExpired(absl::Time now, Done<PurgeResult> done) = 0;
+  // Copies the whole log into the database and empties it (a TRUNCATE
+  // checkpoint), so that what was deleted is gone from the files' bytes.
+  virtual void TruncateLog(Done<bool> done) = 0;
 
   // Commits what is queued and stops the writer; later writes fail with
   // UNAVAILABLE.

@@ -119,6 +119,12 @@ absl::Status ValidateVenue(const v1::Venue& venue) {
     return Invalid("venue.mean_service_time",
                    "must be between 1 second and 24 hours");
   }
+  if (venue.has_personal_data_retention_days() &&
+      (venue.personal_data_retention_days() < 1 ||
+       venue.personal_data_retention_days() > 3650)) {
+    return Invalid("venue.personal_data_retention_days",
+                   "must be between 1 and 3650 days (unset: 90)");
+  }
   return absl::OkStatus();
 }
 
@@ -281,6 +287,49 @@ absl::Status ValidateExplainPrediction(const v1::ExplainPredictionRequest& r) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateCreateApiKey(const v1::CreateApiKeyRequest& r) {
+  if (r.role() == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(r.role())) {
+    return Invalid("role", "must be ADMIN, VENUE_MANAGER, DEVICE or VIEWER");
+  }
+  if (r.role() == v1::ADMIN) {
+    if (r.venue_ids_size() > 0) {
+      return Invalid("venue_ids",
+                     "must be empty for an ADMIN key (all venues)");
+    }
+  } else if (r.venue_ids_size() < 1 || r.venue_ids_size() > 100) {
+    return Invalid("venue_ids", "must name 1 to 100 venues");
+  }
+  absl::flat_hash_map<std::string, int> seen;
+  for (int i = 0; i < r.venue_ids_size(); ++i) {
+    const std::string field = absl::StrCat("venue_ids[", i, "]");
+    RETURN_IF_ERROR(ValidateId(field, r.venue_ids(i)));
+    auto [it, inserted] = seen.emplace(r.venue_ids(i), i);
+    if (!inserted) {
+      return Invalid(field,
+                     absl::StrCat("duplicate of venue_ids[", it->second, "]"));
+    }
+  }
+  if (r.description().size() > 200) {
+    return Invalid("description", "must be at most 200 characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateKeyId(const std::string& field, const std::string& value) {
+  bool ok = value.size() == 16 && value.rfind("key_", 0) == 0;
+  for (size_t i = 4; ok && i < value.size(); ++i) {
+    const char c = value[i];
+    ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  if (!ok) return Invalid(field, "must be \"key_\" and 12 hex digits");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEraseAttendee(const v1::EraseAttendeeRequest& r) {
+  RETURN_IF_ERROR(ValidateId("venue_id", r.venue_id()));
+  return ValidateId("attendee_id", r.attendee_id());
 }
 
 absl::Status ValidateReportQueue(const v1::ReportQueueRequest& r,

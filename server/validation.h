@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "noqueue/v1/access.pb.h"
 #include "noqueue/v1/arrival.pb.h"
 #include "noqueue/v1/crowd.pb.h"
 #include "noqueue/v1/model.pb.h"
@@ -42,6 +43,12 @@ absl::Status ValidateRecordArrivals(const v1::RecordArrivalsRequest& request,
                                     const Limits& limits);
 absl::Status ValidateExplainPrediction(
     const v1::ExplainPredictionRequest& request);
+
+// Key management and erasure.
+absl::Status ValidateCreateApiKey(const v1::CreateApiKeyRequest& request);
+// Key ids: "key_" and 12 lower-case hex digits.
+absl::Status ValidateKeyId(const std::string& field, const std::string& value);
+absl::Status ValidateEraseAttendee(const v1::EraseAttendeeRequest& request);
 
 // A crowd report received at `now`: observed_at not in the future (5 min of
 // clock skew allowed) nor more than 24 h ago; queue_length 0..100000 and/or

@@ -8,6 +8,9 @@ namespace noqueue::server {
 grpc::ServerUnaryReactor* VenueServiceImpl::UpsertVenue(
     grpc::CallbackServerContext* ctx, const v1::UpsertVenueRequest* request,
     v1::UpsertVenueResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kUpsertVenue, request->venue().venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (absl::Status valid = ValidateUpsertVenue(*request); !valid.ok()) {
     reactor->Finish(ToGrpcStatus(valid));
@@ -32,6 +35,9 @@ grpc::ServerUnaryReactor* VenueServiceImpl::UpsertVenue(
 grpc::ServerUnaryReactor* VenueServiceImpl::GetVenue(
     grpc::CallbackServerContext* ctx, const v1::GetVenueRequest* request,
     v1::GetVenueResponse* response) {
+  absl::StatusOr<Caller> caller =
+      access_->Admit(*ctx, Rpc::kGetVenue, request->venue_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status st = ValidateId("venue_id", request->venue_id());
   if (st.ok()) {

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "noqueue/v1/venue.grpc.pb.h"
+#include "server/access_control.h"
 #include "server/crowd_loop.h"
 #include "server/store.h"
 
@@ -12,8 +13,8 @@ namespace noqueue::server {
 
 class VenueServiceImpl final : public v1::VenueService::CallbackService {
  public:
-  VenueServiceImpl(Store* store, CrowdLoop* crowd)
-      : store_(store), crowd_(crowd) {}
+  VenueServiceImpl(AccessControl* access, Store* store, CrowdLoop* crowd)
+      : access_(access), store_(store), crowd_(crowd) {}
   grpc::ServerUnaryReactor* UpsertVenue(
       grpc::CallbackServerContext* ctx, const v1::UpsertVenueRequest* request,
       v1::UpsertVenueResponse* response) override;
@@ -22,6 +23,7 @@ class VenueServiceImpl final : public v1::VenueService::CallbackService {
                                      v1::GetVenueResponse* response) override;
 
  private:
+  AccessControl* const access_;
   Store* const store_;
   CrowdLoop* const crowd_;  // told of every venue stored
 };

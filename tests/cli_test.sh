@@ -29,6 +29,11 @@ start_server() {  # starts on port $1 (0 = any), sets $port; fails if taken
 stop_server() { kill -TERM "$server_pid"; wait "$server_pid"; server_pid=; }
 
 start_server 0 || fail "server did not start: $(cat "$work/server.log")"
+grep -q "made the first ADMIN key and wrote it to $work/var/admin.key" \
+  "$work/server.log" || fail "no bootstrap key message: $(cat "$work/server.log")"
+[[ $(stat -c %a "$work/var/admin.key") == 600 ]] || fail "admin.key is not mode 0600"
+grep -q "$(cat "$work/var/admin.key")" "$work/server.log" && fail "the key was printed"
+export NOQUEUE_KEY_FILE="$work/var/admin.key"
 nq() { "$cli" --server="127.0.0.1:$port" --deadline=10s "$@"; }
 
 nq venue upsert --venue=museum-1 --name="City museum" --type=MUSEUM \

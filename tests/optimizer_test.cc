@@ -68,9 +68,8 @@ TEST_CASE(
   CHECK(k.overtime_min == 0.0);
 }
 
-TEST_CASE(
-    "ExactSlotEvaluator balances idle time with busy time and overtime",
-    "[exact]") {
+TEST_CASE("ExactSlotEvaluator balances idle time with busy time and overtime",
+          "[exact]") {
   // Busy time is attendance x mean service; the day ends at the session's
   // end plus overtime, so idle = session + overtime - busy, exactly.
   ExactSlotEvaluator eval({12, 5.0, 7.0, 0.2}, 9);
@@ -148,10 +147,9 @@ TEST_CASE(
   };
   // The last instance has 20 slots (177100 schedules), above what the full
   // neighbourhood enumerates: single moves alone must reach the optimum.
-  for (const Case& c : {Case{{6, 10.0, 10.0, 0.1}, 5},
-                        Case{{8, 5.0, 9.0, 0.0}, 6},
-                        Case{{8, 5.0, 9.0, 0.3}, 7},
-                        Case{{20, 5.0, 9.0, 0.15}, 6}}) {
+  for (const Case& c :
+       {Case{{6, 10.0, 10.0, 0.1}, 5}, Case{{8, 5.0, 9.0, 0.0}, 6},
+        Case{{8, 5.0, 9.0, 0.3}, 7}, Case{{20, 5.0, 9.0, 0.15}, 6}}) {
     ExactSlotEvaluator eval(c.instance, c.n);
     SlotSearchResult found = SlotLocalSearch(eval, c.n, kKaandorpKoole);
     const double optimum = BruteForceOptimum(eval, c.n, kKaandorpKoole);
@@ -205,7 +203,8 @@ TEST_CASE(
     const double sd = half / 1.959964 * std::sqrt(40000.0);
     INFO("distribution " << static_cast<int>(c.dist));
     CHECK(r.overtime_min == Approx(6.0).epsilon(0.02));
-    CHECK(sd / r.overtime_min == Approx(c.expected_cv).margin(0.05 * c.expected_cv + 1e-6));
+    CHECK(sd / r.overtime_min ==
+          Approx(c.expected_cv).margin(0.05 * c.expected_cv + 1e-6));
   }
 }
 
@@ -218,8 +217,8 @@ TEST_CASE(
   // then 1 waits 50); by convocation 1 goes first (waits 20, 0 waits 58).
   std::vector<PlannedAttendee> people = {Attendee(-18, -18, -18),
                                          Attendee(0, 0, 0), Attendee(0, 0, 0)};
-  DayPlan day = Day(120.0, 1, 30.0, ServiceDistribution::kDeterministic, 0.0,
-                    people);
+  DayPlan day =
+      Day(120.0, 1, 30.0, ServiceDistribution::kDeterministic, 0.0, people);
   const std::vector<double> conv = {20.0, 10.0, 0.0};
   SimulationResult by_arrival = SimulateDay(day, conv, Options(3));
   CHECK(by_arrival.expected_wait_min == std::vector<double>{28.0, 50.0, 0.0});
@@ -345,9 +344,8 @@ TEST_CASE(
   CHECK(optimised < 0.95 * constructive);
 }
 
-TEST_CASE(
-    "OptimizeConvocations stops with CANCELLED once should_stop says so",
-    "[optimizer]") {
+TEST_CASE("OptimizeConvocations stops with CANCELLED once should_stop says so",
+          "[optimizer]") {
   DayPlan day = Day(240.0, 3, 12.0, ServiceDistribution::kGamma, 0.6,
                     Population(60, 0x5EED0401));
   OptimizerOptions options = Budget(3000);
@@ -440,12 +438,14 @@ TEST_CASE("OptimizeConvocations refuses each bad day with the field and rule",
   expect(good, Budget(5, {-1.0, 1.0, 1.0}), "weights.wait: must be a finite");
   d = good;
   d.granularity_min = 90.0;
-  expect(d, Budget(5), "granularity_min: 90 is larger than the window (60 min)");
+  expect(d, Budget(5),
+         "granularity_min: 90 is larger than the window (60 min)");
   // 2 points x 60 min / 10 min holds 12 appointments: 13 fixed ones do not fit.
   d = good;
   d.attendees.assign(13, Attendee(0, 0, 0));
   for (int i = 0; i < 13; ++i) d.attendees[i].fixed_min = 4.0 * i;
-  expect(d, Budget(5), "attendees: 13 fixed appointments are more than the window holds (12");
+  expect(d, Budget(5),
+         "attendees: 13 fixed appointments are more than the window holds (12");
   d.attendees.pop_back();
   CHECK(OptimizeConvocations(d, Budget(5)).ok());
 }
@@ -460,15 +460,15 @@ TEST_CASE(
   const SlotInstance instance{24, 5.0, 9.0, 0.1};
   ExactSlotEvaluator eval(instance, 12);
   const double reference = SlotLocalSearch(eval, 12, kKaandorpKoole).cost;
-  DayPlan day = Day(120.0, 1, 9.0, ServiceDistribution::kExponential, 1.0,
-                    std::vector<PlannedAttendee>(12, Attendee(0, 0, 0, 0.1)),
-                    5.0);
+  DayPlan day =
+      Day(120.0, 1, 9.0, ServiceDistribution::kExponential, 1.0,
+          std::vector<PlannedAttendee>(12, Attendee(0, 0, 0, 0.1)), 5.0);
   OptimizerOptions o = Budget(4000, kKaandorpKoole);
   o.replications = 800;
   auto s = OptimizeConvocations(day, o);
   REQUIRE(s.ok());
-  const double cost =
-      eval.Cost(CountsFromMinutes(instance, s->convocation_min), kKaandorpKoole);
+  const double cost = eval.Cost(CountsFromMinutes(instance, s->convocation_min),
+                                kKaandorpKoole);
   INFO("optimiser " << cost << " Kaandorp-Koole " << reference);
   CHECK(cost <= 1.02 * reference);
 }

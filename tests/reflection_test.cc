@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "clients/noqueue_client.h"
 #include "clients/server_process.h"
 #include "reflection_v1alpha.grpc.pb.h"
 #include "tests/test_util.h"
@@ -122,7 +123,8 @@ struct CallResult {
 
 CallResult CallJson(grpc::Channel* channel, const pb::DescriptorPool& pool,
                     const std::string& service, const std::string& method,
-                    const std::string& request_json) {
+                    const std::string& request_json,
+                    const std::string& credential) {
   const pb::ServiceDescriptor* sd = pool.FindServiceByName(service);
   REQUIRE(sd != nullptr);
   const pb::MethodDescriptor* md = sd->FindMethodByName(method);
@@ -140,6 +142,9 @@ CallResult CallJson(grpc::Channel* channel, const pb::DescriptorPool& pool,
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(channel, [](auto*) {}));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!credential.empty()) {
+    ctx.AddMetadata("authorization", "Bearer " + credential);
+  }
   std::promise<grpc::Status> done;
   stub.UnaryCall(&ctx, "/" + service + "/" + method, grpc::StubOptions(), &in,
                  &out, [&](grpc::Status st) { done.set_value(st); });
@@ -164,6 +169,10 @@ TEST_CASE(
   REQUIRE(server.port() > 0);
   auto channel =
       grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
+  // The ADMIN key the server made at its first start, beside the database.
+  const auto read_key = client::ReadCredentialFile(dir.file("var/admin.key"));
+  REQUIRE(read_key.ok());
+  const std::string key = *read_key;
 
   std::string venue_json, schedule_json, got_json;
   {
@@ -184,7 +193,9 @@ TEST_CASE(
                  "UpsertVenue",
                  R"({"venue": {"venue_id": "louvre", "display_name": "Louvre",
             "convocation_type": "MUSEUM", "time_zone": "Europe/Paris",
-            "service_points": 4, "mean_service_time": "90s"}})");
+            "service_points": 4, "mean_service_time": "90s"}})",
+                 key);
+    INFO(venue.status.error_message());
     REQUIRE(venue.status.ok());
     venue_json = venue.json;
 
@@ -194,7 +205,8 @@ TEST_CASE(
         R"({"venue_id": "louvre", "window_start": "2026-03-02T09:00:00Z",
             "window_end": "2026-03-02T10:00:00Z",
             "attendees": [{"attendee_id": "ana"}, {"attendee_id": "ben",
-                           "party_size": 2}]})");
+                           "party_size": 2}]})",
+        key);
     REQUIRE(schedule.status.ok());
     schedule_json = schedule.json;
     const size_t at = schedule_json.find("\"schedule_id\":\"");
@@ -204,7 +216,7 @@ TEST_CASE(
 
     CallResult got = CallJson(channel.get(), reflection.pool(),
                               "noqueue.v1.SchedulingService", "GetSchedule",
-                              R"({"schedule_id": ")" + id + R"("})");
+                              R"({"schedule_id": ")" + id + R"("})", key);
     REQUIRE(got.status.ok());
     got_json = got.json;
 
@@ -213,9 +225,37 @@ TEST_CASE(
         "CreateSchedule",
         R"({"venue_id": "louvre", "window_start": "2026-03-02T10:00:00Z",
             "window_end": "2026-03-02T09:00:00Z",
-            "attendees": [{"attendee_id": "ana"}]})");
+            "attendees": [{"attendee_id": "ana"}]})",
+        key);
     CHECK(bad.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(bad.status.error_message().find("window_end") != std::string::npos);
+
+    // Every unary method of every noqueue service the server lists refuses a
+    // call without a credential, but anonymous crowd reports (whose empty
+    // request is then invalid).
+    int methods = 0;
+    for (const auto& name : services) {
+      if (name.rfind("noqueue.", 0) != 0) continue;
+      const pb::ServiceDescriptor* sd =
+          reflection.pool().FindServiceByName(name);
+      REQUIRE(sd != nullptr);
+      for (int m = 0; m < sd->method_count(); ++m) {
+        const pb::MethodDescriptor* md = sd->method(m);
+        if (md->client_streaming() || md->server_streaming()) continue;
+        ++methods;
+        INFO(md->full_name());
+        CallResult refused = CallJson(channel.get(), reflection.pool(), name,
+                                      md->name(), "{}", "");
+        if (md->full_name() == "noqueue.v1.CrowdService.ReportQueue") {
+          CHECK(refused.status.error_code() ==
+                grpc::StatusCode::INVALID_ARGUMENT);
+        } else {
+          CHECK(refused.status.error_code() ==
+                grpc::StatusCode::UNAUTHENTICATED);
+        }
+      }
+    }
+    CHECK(methods >= 15);
   }
   CHECK(venue_json.find("\"created\":true") != std::string::npos);
   CHECK(schedule_json.find("\"attendee_id\":\"ana\"") != std::string::npos);
@@ -235,7 +275,7 @@ TEST_CASE(
   reflection2.LoadSymbol("noqueue.v1.VenueService");
   CallResult venue =
       CallJson(channel2.get(), reflection2.pool(), "noqueue.v1.VenueService",
-               "GetVenue", R"({"venue_id": "louvre"})");
+               "GetVenue", R"({"venue_id": "louvre"})", key);
   REQUIRE(venue.status.ok());
   CHECK(venue.json.find("Louvre") != std::string::npos);
 }

@@ -44,8 +44,8 @@ DayPlan PinnedDay(ServiceDistribution dist) {
 std::vector<PlannedAttendee> Newcomers(int n, double mean, double spread,
                                        double no_show) {
   return std::vector<PlannedAttendee>(
-      n, Attendee(mean - 1.2816 * spread, mean, mean + 1.2816 * spread,
-                  no_show));
+      n,
+      Attendee(mean - 1.2816 * spread, mean, mean + 1.2816 * spread, no_show));
 }
 
 // `day` with every forecast moved by `shift` minutes and no uncertainty: a
@@ -85,14 +85,12 @@ TEST_CASE(
   };
   for (const Pinned& p :
        {Pinned{ServiceDistribution::kLognormal, 0.66515811410489856,
-               2.1599906564973743, 116.70513847873639, 7.222007521683885,
-               5.96},
+               2.1599906564973743, 116.70513847873639, 7.222007521683885, 5.96},
         Pinned{ServiceDistribution::kGamma, 0.73202141101820695,
                2.3334730141899911, 114.42630329185533, 8.1540232719301819,
                5.68},
         Pinned{ServiceDistribution::kExponential, 1.0072582078957677,
-               3.0593397446667083, 110.4386004648217, 7.6019943640907286,
-               6.8},
+               3.0593397446667083, 110.4386004648217, 7.6019943640907286, 6.8},
         Pinned{ServiceDistribution::kDeterministic, 0.55466481082545105,
                1.6188769856955147, 110.44254785343583, 6.8275159511452737,
                4.88}}) {
@@ -249,8 +247,7 @@ TEST_CASE(
   const double covered =
       Coverage(day, conv, promise.mean_wait_pi90, 1000, 50000);
   INFO("interval [" << promise.mean_wait_pi90.low << ", "
-                    << promise.mean_wait_pi90.high << "] covered "
-                    << covered);
+                    << promise.mean_wait_pi90.high << "] covered " << covered);
   CHECK(covered >= 0.84);
   CHECK(covered <= 0.96);
   // The confidence interval of the expectation is much narrower: it is not
@@ -296,9 +293,8 @@ TEST_CASE(
 // ---------------------------------------------------------------------------
 // A service that varies over the day
 
-TEST_CASE(
-    "SimulateDay gives each service the mean of the period it starts in",
-    "[service]") {
+TEST_CASE("SimulateDay gives each service the mean of the period it starts in",
+          "[service]") {
   // Fixed services of 5 minutes, then of 12 from minute 30: the attendee
   // convoked at 0 is served 0..5, the one at 40 40..52, the one at 28
   // 28..33 (started before the change). Busy 22 in a 60-minute window on

@@ -14,20 +14,46 @@
 
 namespace noqueue::testing {
 
+// Options of a test server on a free port, its database under `dir`, with
+// no rate limit on keys (tests call fast).
+inline server::ServerOptions TestOptions(const TempDir& dir,
+                                         int max_attendees = 500) {
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = dir.file("var/noqueue.db");
+  options.snapshot_every = 50;
+  options.limits.max_attendees = max_attendees;
+  options.access.key_rate = 0;
+  options.access.anonymous_rate = 0;
+  return options;
+}
+
+// A client of `server` calling with `credential`.
+inline std::unique_ptr<client::NoQueueClient> ClientOf(
+    const server::NoQueueServer& server, const std::string& credential,
+    absl::Duration deadline = absl::Seconds(20)) {
+  client::ClientOptions options;
+  options.deadline = deadline;
+  options.credential = credential;
+  return client::NoQueueClient::Connect(
+      "127.0.0.1:" + std::to_string(server.port()), options);
+}
+
 struct Running {
-  explicit Running(const TempDir& dir, int max_attendees = 500) {
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.db_path = dir.file("var/noqueue.db");
-    options.snapshot_every = 50;
-    options.limits.max_attendees = max_attendees;
+  explicit Running(const TempDir& dir, int max_attendees = 500)
+      : Running(TestOptions(dir, max_attendees)) {}
+  explicit Running(const server::ServerOptions& options) {
     auto started = server::NoQueueServer::Start(options);
     REQUIRE(started.ok());
     server = *std::move(started);
-    client = client::NoQueueClient::Connect(
-        "127.0.0.1:" + std::to_string(server->port()), absl::Seconds(20));
+    auto key = client::ReadCredentialFile(server::AdminKeyPath(options));
+    REQUIRE(key.ok());
+    admin_key = *key;
+    client = ClientOf(*server, admin_key);
   }
   std::unique_ptr<server::NoQueueServer> server;
+  std::string admin_key;
+  // Calls with the ADMIN key made at the first start.
   std::unique_ptr<client::NoQueueClient> client;
 };
 

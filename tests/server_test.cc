@@ -110,7 +110,12 @@ TEST_CASE(
 
   auto again = s.client->GetSchedule(schedule->schedule_id());
   REQUIRE(again.ok());
-  CHECK(again->SerializeAsString() == schedule->SerializeAsString());
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differ;
+  differ.ReportDifferencesToString(&diff);
+  CHECK(differ.Compare(*again, *schedule));
+  INFO(diff);
+  CHECK(diff.empty());
 }
 
 TEST_CASE("A retried schedule request returns the first schedule") {
@@ -270,16 +275,12 @@ TEST_CASE(
     "Schedules are planned on a bounded planner: a busy one refuses at "
     "once, cheap calls still answer, an expired call stops planning") {
   TempDir dir;
-  server::ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.db_path = dir.file("var/noqueue.db");
+  server::ServerOptions options = testing::TestOptions(dir, 20000);
   options.planning_threads = 1;
   options.max_queued_plans = 0;  // one plan at a time
-  auto started = server::NoQueueServer::Start(options);
-  REQUIRE(started.ok());
-  std::unique_ptr<server::NoQueueServer> server = *std::move(started);
-  const std::string target = "127.0.0.1:" + std::to_string(server->port());
-  auto client = client::NoQueueClient::Connect(target, absl::Seconds(20));
+  Running s(options);
+  server::NoQueueServer* server = s.server.get();
+  auto& client = s.client;
   REQUIRE(client->UpsertVenue(testing::ClinicVenue()).ok());
 
   // 5,000 attendees searched for up to 10 s, under a 2 s deadline.
@@ -287,7 +288,7 @@ TEST_CASE(
   slow.mutable_planning()->mutable_time_budget()->set_seconds(10);
   absl::Status slow_status;
   std::thread caller([&] {
-    auto impatient = client::NoQueueClient::Connect(target, absl::Seconds(2));
+    auto impatient = testing::ClientOf(*server, s.admin_key, absl::Seconds(2));
     slow_status = impatient->CreateSchedule(slow).status();
   });
   const absl::Time give_up = absl::Now() + absl::Seconds(10);

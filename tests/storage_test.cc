@@ -67,7 +67,8 @@ absl::StatusOr<v1::Schedule> Insert(SqliteStore& store, NewSchedule s) {
 absl::StatusOr<std::vector<EventResult>> Record(
     SqliteStore& store, std::vector<v1::ArrivalEvent> events, bool atomic) {
   return Await<std::vector<EventResult>>([&](auto done) {
-    store.RecordEvents(std::move(events), atomic, Now(), done);
+    store.RecordEvents(std::move(events), atomic, Now(), server::VenueScope{},
+                       done);
   });
 }
 
@@ -403,8 +404,9 @@ TEST_CASE(
     REQUIRE(before.size() == 4);
   }
   // Back to version 3: convocations keyed by (schedule, attendee) without
-  // measures, the index of tags by convocation, and the model's 0-based
-  // convocation type (version 5 stores the wire's).
+  // measures, the index of tags by convocation, the model's 0-based
+  // convocation type (version 5 stores the wire's), no access control nor
+  // retention (version 6).
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("n.db").c_str(), &db);
   REQUIRE(sqlite3_exec(
@@ -432,6 +434,11 @@ TEST_CASE(
               "ALTER TABLE arrival_events DROP COLUMN conv_seq;"
               "CREATE INDEX arrival_events_by_convocation ON "
               "arrival_events(schedule_id, attendee_id, kind, seq);"
+              "DROP TABLE api_key_venues; DROP TABLE api_keys;"
+              "DROP TABLE audit_log; DROP TABLE server_secrets;"
+              "ALTER TABLE venues DROP COLUMN retention_days;"
+              "DROP INDEX schedules_to_purge;"
+              "ALTER TABLE schedules DROP COLUMN purged_us;"
               "PRAGMA user_version = 3;",
               nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);

@@ -4,6 +4,7 @@
 #ifndef NOQUEUE_PROTO_BASE_GRPC_STATUS_H_
 #define NOQUEUE_PROTO_BASE_GRPC_STATUS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <grpcpp/support/status.h>
 
 #include <string>
@@ -22,6 +23,14 @@ inline absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
+}
+
+// A unary call's reactor, finished at once with `status`.
+inline grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
+                                             const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 }  // namespace noqueue
