@@ -5,7 +5,7 @@ packages=(
   build-essential cmake pkg-config tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libeigen3-dev libsqlite3-dev sqlite3 catch2 zlib1g-dev
-  libssl-dev openssl
+  libssl-dev openssl clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Checks that every C++ file of the repository is formatted by clang-format
+# (.clang-format: Google style); prints the files that are not.
+# Usage: scripts/check-format.sh [repository root]
+set -euo pipefail
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root"
+if ! command -v clang-format >/dev/null; then
+  echo "check-format: clang-format is not installed (scripts/install-deps.sh)" >&2
+  exit 1
+fi
+mapfile -t files < <(git ls-files '*.cc' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.h')
+bad=()
+for f in "${files[@]}"; do
+  [[ -f $f ]] || continue
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
+done
+if ((${#bad[@]})); then
+  echo "check-format: not formatted (run clang-format -i on them):"
+  printf '  %s\n' "${bad[@]}"
+  exit 1
+fi
+echo "check-format: ${#files[@]} files formatted"
