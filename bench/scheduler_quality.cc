@@ -444,9 +444,9 @@ LearnedVenue Learn(const BusyVenue& v) {
     out.forecast.attendees.push_back({f, std::nullopt});
   }
   // What the server knows of the venue's level after these arrivals (see
-  // PlanUncertainty): a prior sd of 10 min shrunk by them.
+  // PlanUncertainty), as the server says it.
   out.forecast.uncertainty.offset_shift_sd_min =
-      10.0 / std::sqrt(1.0 + out.arrivals_learned / 20.0);
+      VenueLevelSdMin(out.arrivals_learned);
   return out;
 }
 
@@ -692,7 +692,7 @@ int FirstDay(const Mode& mode, CoverageTally& coverage) {
       {"clinic", model::ConvocationType::kMedical, 30, 2, 10.0, 0.5, 180.0},
       {"sale", model::ConvocationType::kSale, 150, 3, 3.0, 0.9, 180.0},
   };
-  const double kLevelSd = 10.0;  // ArrivalModel's prior sd of a type's level
+  const double kLevelSd = kNewVenueLevelSdMin;
   std::printf(
       "\n4. The first day of a new venue: forecasts from a model with no "
       "history (the type's prior), venue level uncertain by %.0f min; cost "

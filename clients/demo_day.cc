@@ -73,8 +73,12 @@ struct Truth {
 struct Outcome {
   std::vector<double> arrival, start, end;  // minutes from window start
   double mean_wait = 0.0;
+  double total_wait = 0.0;
+  double idle = 0.0;  // doctors' idle minutes until the day ends
   double overtime = 0.0;
   int came = 0;
+  // The clinic's cost (its default weights): wait + idle + 1.5 x overtime.
+  double Cost() const { return total_wait + idle + 1.5 * overtime; }
 };
 
 std::vector<Truth> DrawTruth(const DemoOptions& o, int day,
@@ -115,18 +119,21 @@ Outcome Play(const std::vector<const Patient*>& patients,
   std::priority_queue<double, std::vector<double>, std::greater<double>>
       free_at;
   for (int d = 0; d < kDoctors; ++d) free_at.push(0.0);
-  double wait = 0.0, last = 0.0;
+  double wait = 0.0, last = 0.0, busy = 0.0;
   for (size_t i : order) {
     out.start[i] = std::max({out.arrival[i], free_at.top(), 0.0});
     free_at.pop();
     out.end[i] = out.start[i] + truth[i].service_min;
     free_at.push(out.end[i]);
     wait += out.start[i] - out.arrival[i];
+    busy += truth[i].service_min;
     last = std::max(last, out.end[i]);
   }
   out.came = static_cast<int>(order.size());
+  out.total_wait = wait;
   out.mean_wait = order.empty() ? 0.0 : wait / order.size();
   out.overtime = std::max(0.0, last - window_min);
+  out.idle = kDoctors * std::max(window_min, last) - busy;
   return out;
 }
 
@@ -243,9 +250,19 @@ DemoDay Score(const DemoOptions& o, int day, const v1::Schedule& schedule,
   d.naive_actual_wait_min = base.mean_wait;
   d.actual_overtime_min = real.overtime;
   d.naive_actual_overtime_min = base.overtime;
-  d.promised_wait_min = schedule.kpis().expected_mean_wait().seconds() / 60.0;
+  d.actual_idle_min = real.idle;
+  d.naive_actual_idle_min = base.idle;
+  d.actual_cost = real.Cost();
+  d.naive_actual_cost = base.Cost();
+  auto minutes = [](const google::protobuf::Duration& m) {
+    return absl::ToDoubleMinutes(ToDuration(m));
+  };
+  d.promised_wait_min = minutes(schedule.kpis().expected_mean_wait());
+  d.promised_wait_low_min = minutes(schedule.kpis().mean_wait_range90().low());
+  d.promised_wait_high_min =
+      minutes(schedule.kpis().mean_wait_range90().high());
   d.naive_promised_wait_min =
-      schedule.naive_kpis().expected_mean_wait().seconds() / 60.0;
+      minutes(schedule.naive_kpis().expected_mean_wait());
   return d;
 }
 
@@ -293,26 +310,29 @@ absl::StatusOr<std::vector<DemoDay>> RunDemo(NoQueueClient& client,
 
 std::string FormatDemoTable(const std::vector<DemoDay>& days) {
   std::string out = absl::StrFormat(
-      "%-4s %-10s %5s %4s | %-22s | %-29s | %-15s\n", "day", "date", "conv",
-      "came", "arrival error (min)", "mean wait (min)", "overtime (min)");
+      "%-4s %-10s %4s %4s | %-15s | %-29s | %-13s | %-13s | %-13s\n", "day",
+      "date", "conv", "came", "arrival error", "mean wait (min)", "idle (min)",
+      "overtime (min)", "cost");
   absl::StrAppend(
       &out, absl::StrFormat(
-                "%-4s %-10s %5s %4s | %10s %11s | %7s %7s %6s %6s | %7s %7s\n",
-                "", "", "", "", "NoQueue", "punctual", "promise", "actual",
-                "naive", "naive", "NoQueue", "naive"));
-  absl::StrAppend(
-      &out, absl::StrFormat(
-                "%-4s %-10s %5s %4s | %10s %11s | %7s %7s %6s %6s | %7s %7s\n",
-                "", "", "", "", "", "", "", "", "promise", "actual", "", ""));
+                "%-4s %-10s %4s %4s | %7s %7s | %-14s %6s %6s | %6s "
+                "%6s | %6s %6s | %6s %6s\n",
+                "", "", "", "", "NoQueue", "punct.", "promised (90%)", "actual",
+                "naive", "NoQ.", "naive", "NoQ.", "naive", "NoQ.", "naive"));
   for (const DemoDay& d : days) {
+    const std::string promise =
+        absl::StrFormat("%.1f [%.1f-%.1f]", d.promised_wait_min,
+                        d.promised_wait_low_min, d.promised_wait_high_min);
     absl::StrAppend(
-        &out, absl::StrFormat(
-                  "%-4d %-10s %5d %4d | %10.1f %11.1f | %7.1f %7.1f %6.1f "
-                  "%6.1f | %7.1f %7.1f\n",
-                  d.day, d.date, d.convoked, d.came, d.offset_error_min,
-                  d.punctual_error_min, d.promised_wait_min, d.actual_wait_min,
-                  d.naive_promised_wait_min, d.naive_actual_wait_min,
-                  d.actual_overtime_min, d.naive_actual_overtime_min));
+        &out,
+        absl::StrFormat("%-4d %-10s %4d %4d | %7.1f %7.1f | %-14s %6.1f %6.1f "
+                        "| %6.0f %6.0f | %6.1f %6.1f | %6.0f %6.0f\n",
+                        d.day, d.date, d.convoked, d.came, d.offset_error_min,
+                        d.punctual_error_min, promise, d.actual_wait_min,
+                        d.naive_actual_wait_min, d.actual_idle_min,
+                        d.naive_actual_idle_min, d.actual_overtime_min,
+                        d.naive_actual_overtime_min, d.actual_cost,
+                        d.naive_actual_cost));
   }
   return out;
 }

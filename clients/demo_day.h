@@ -47,6 +47,15 @@ struct DemoDay {
   double naive_actual_wait_min = 0.0;
   double actual_overtime_min = 0.0;
   double naive_actual_overtime_min = 0.0;
+  // The 90% range the schedule promised for the day's mean wait.
+  double promised_wait_low_min = 0.0;
+  double promised_wait_high_min = 0.0;
+  // Doctors' idle minutes, and the clinic's cost (wait + idle + 1.5 x
+  // overtime), of NoQueue's times and of the naive spread.
+  double actual_idle_min = 0.0;
+  double naive_actual_idle_min = 0.0;
+  double actual_cost = 0.0;
+  double naive_actual_cost = 0.0;
 };
 
 // Plays options.days new days, then returns every day played so far at the

@@ -468,8 +468,9 @@ int DemoCommand(NoQueueClient& client) {
   std::printf(
       "NoQueue demo: clinic \"%s\", %d patients with hidden habits, "
       "%d convoked per day, 3 doctors x 12 min, 08:00-12:00.\n"
-      "arrival error: mean |predicted median offset - hidden habit|; "
-      "waits: NoQueue's times vs the naive even spread, on the same "
+      "arrival error: mean |predicted median offset - hidden habit|, "
+      "minutes; waits, idle doctors, overtime and cost (wait + idle + 1.5 x "
+      "overtime): NoQueue's times vs the naive even spread, on the same "
       "simulated people.\n\n%s",
       options.venue_id.c_str(), options.population, options.patients_per_day,
       noqueue::client::FormatDemoTable(*days).c_str());

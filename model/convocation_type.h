@@ -31,17 +31,20 @@ struct TypePrior {
   double mean_offset_min;    // arrival - convocation
   double offset_spread_min;  // standard deviation of the offset
   double no_show_rate;
+  // Coefficient of variation of service times, until a venue's own services
+  // (or its declaration) say otherwise.
+  double service_cv;
 };
 
 // Returns the prior of `type`.
 inline const TypePrior& PriorFor(ConvocationType type) {
   static constexpr std::array<TypePrior, kConvocationTypeCount> kPriors = {{
-      {0.0, 10.0, 0.10},    // museum: timed entry, mostly on time
-      {-5.0, 15.0, 0.03},   // airport security: passengers rarely skip
-      {-5.0, 10.0, 0.03},   // train station
-      {-10.0, 15.0, 0.15},  // sale or event: eager early birds
-      {-20.0, 15.0, 0.20},  // medical: patients come early, 23% no-shows
-      {0.0, 15.0, 0.15},    // other
+      {0.0, 10.0, 0.10, 0.5},    // museum: timed entry, mostly on time
+      {-5.0, 15.0, 0.03, 0.7},   // airport security: passengers rarely skip
+      {-5.0, 10.0, 0.03, 0.8},   // train station: tickets, questions
+      {-10.0, 15.0, 0.15, 0.6},  // sale or event: eager early birds
+      {-20.0, 15.0, 0.20, 0.5},  // medical: come early, 23% no-shows
+      {0.0, 15.0, 0.15, 0.5},    // other
   }};
   return kPriors[static_cast<int>(type)];
 }

@@ -3,6 +3,8 @@
 #ifndef NOQUEUE_SCHEDULER_DAY_PLAN_H_
 #define NOQUEUE_SCHEDULER_DAY_PLAN_H_
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <vector>
 
@@ -70,6 +72,19 @@ struct PlanUncertainty {
   // (rates across venues of one type vary from a few percent to a third).
   double no_show_logit_sd = 0.0;
 };
+
+// How far a new venue's level (its attendees' mean arrival offset) may sit
+// from its convocation type's prior, as a standard deviation in minutes: the
+// literature's clinics span about -20 to -25 minutes; two sds of 5 minutes
+// cover twice that.
+inline constexpr double kNewVenueLevelSdMin = 5.0;
+
+// What is left of that uncertainty once `arrivals` of the venue have been
+// learned (ArrivalModel shrinks a venue's level as if 20 arrivals said
+// zero).
+inline double VenueLevelSdMin(double arrivals) {
+  return kNewVenueLevelSdMin / std::sqrt(1.0 + std::max(0.0, arrivals) / 20.0);
+}
 
 struct PlannedAttendee {
   model::ArrivalForecast forecast;

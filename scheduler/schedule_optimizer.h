@@ -52,12 +52,11 @@ namespace noqueue::scheduler {
 enum class OverflowPolicy { kRunOver, kRefuse };
 
 // The venue level's uncertainty (PlanUncertainty::offset_shift_sd_min) from
-// which OptimizerOptions::guard_against_naive acts: a new venue. With the
-// server's sd0 / sqrt(1 + arrivals / 20) and sd0 = 10 min, fewer than about
-// 60 learned arrivals; past that the plan minimises the expected cost over
-// the uncertainty (days weighed relative to the spread would no longer be
-// the venue's cost).
-inline constexpr double kGuardMinShiftSdMin = 5.0;
+// which OptimizerOptions::guard_against_naive acts: a new venue. With
+// VenueLevelSdMin, fewer than about 35 learned arrivals; past that the plan
+// minimises the expected cost over the uncertainty (days weighed relative to
+// the spread would no longer be the venue's cost).
+inline constexpr double kGuardMinShiftSdMin = 3.0;
 
 // OptimizerOptions::time_budget_ms for "what the day deserves":
 // DefaultTimeBudgetMs(day).

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
+#include "server/domain_enums.h"
 
 namespace noqueue::server {
 
@@ -48,8 +49,9 @@ void CrowdLoop::ApplyLocked(const ServiceObservation& o) {
                                Local(o.venue_id, o.at));
   }
   if (o.duration) {
-    estimator_.AddService(o.venue_id, Local(o.venue_id, o.at - *o.duration),
-                          ToMinutes(*o.duration));
+    const model::LocalTime start = Local(o.venue_id, o.at - *o.duration);
+    estimator_.AddService(o.venue_id, start, ToMinutes(*o.duration));
+    services_.Add(o.venue_id, start, ToMinutes(*o.duration));
   }
 }
 
@@ -114,9 +116,17 @@ VenueLive CrowdLoop::ForPlanning(const v1::Venue& venue, absl::Time now) {
   absl::MutexLock lock(&mu_);
   SetCapacityLocked(venue);
   VenueLive live;
-  if (std::optional<double> service =
-          estimator_.LearnedServiceMinutes(venue.venue_id())) {
-    live.service_time = FromMinutes(*service);
+  const model::ServiceMoments declared{
+      ToMinutes(ToDuration(venue.mean_service_time())),
+      venue.has_service_time_cv()
+          ? venue.service_time_cv()
+          : model::PriorFor(ToModelType(venue.convocation_type())).service_cv};
+  live.service = services_.Estimate(venue.venue_id(), declared);
+  if (live.service.services == 0) {
+    // No service measured by tags: crowd reports may have told the mean.
+    live.service.day.mean_min =
+        estimator_.LearnedServiceMinutes(venue.venue_id())
+            .value_or(declared.mean_min);
   }
   const model::VenueLiveStatus status =
       estimator_.Status(venue.venue_id(), Local(venue.venue_id(), now));

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "model/crowd_estimator.h"
+#include "model/service_time_model.h"
 #include "server/store.h"
 
 namespace noqueue::server {
@@ -34,8 +35,11 @@ struct CrowdPolicy {
 
 // What the planner takes from the live venue.
 struct VenueLive {
-  std::optional<absl::Duration> service_time;  // learned mean service
-  std::optional<absl::Duration> recent_wait;   // live wait P50, when known
+  // Its service times: the mean and variability over the day and by local
+  // hour, learned from tags (or the mean from crowd reports, by Little's
+  // law), shrunk to what it declares.
+  model::ServiceEstimate service;
+  std::optional<absl::Duration> recent_wait;  // live wait P50, when known
 };
 
 class CrowdLoop {
@@ -74,6 +78,7 @@ class CrowdLoop {
   const CrowdPolicy policy_;
   mutable absl::Mutex mu_;
   model::CrowdEstimator estimator_ ABSL_GUARDED_BY(mu_);
+  model::ServiceTimeModel services_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::TimeZone> zones_ ABSL_GUARDED_BY(mu_);
   // The flood limit's rolling hour: reports in order of receipt, and how
   // many each token has in it.

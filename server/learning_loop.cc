@@ -86,6 +86,17 @@ std::vector<model::ArrivalForecast> LearningLoop::Predict(
   return out;
 }
 
+LearningLoop::VenueEvidence LearningLoop::EvidenceOf(
+    const std::string& venue_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  VenueEvidence e;
+  if (const model::PrequentialMetrics* m = model_.VenueMetrics(venue_id)) {
+    e.arrivals = m->AllTime().arrivals;
+    e.outcomes = m->AllTime().outcomes;
+  }
+  return e;
+}
+
 int64_t LearningLoop::events_learned() const {
   absl::ReaderMutexLock lock(&mu_);
   return model_.events_learned();

@@ -47,6 +47,14 @@ class LearningLoop {
     return read(model_);
   }
 
+  // What the model has learned of a venue: arrivals and outcomes (all
+  // time); zeros for a venue it has not seen.
+  struct VenueEvidence {
+    double arrivals = 0.0;
+    double outcomes = 0.0;
+  };
+  VenueEvidence EvidenceOf(const std::string& venue_id) const;
+
   int64_t events_learned() const;
   int64_t last_seq() const;
   std::string SerializedModel() const;

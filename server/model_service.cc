@@ -30,6 +30,21 @@ void FillMetrics(const model::PrequentialMetrics& m, v1::ModelMetrics* out) {
   }
 }
 
+void FillService(const v1::Venue& venue, const model::ServiceEstimate& e,
+                 v1::ServiceTimeInfo* out) {
+  *out->mutable_declared_mean() = venue.mean_service_time();
+  *out->mutable_mean() = MinutesToDuration(e.day.mean_min);
+  out->set_cv(e.day.cv);
+  out->set_services_measured(e.services);
+  for (int h = 0; h < 24; ++h) {
+    if (!e.by_hour[h]) continue;
+    v1::HourServiceTime* hour = out->add_by_hour();
+    hour->set_local_hour(h);
+    *hour->mutable_mean() = MinutesToDuration(e.by_hour[h]->mean_min);
+    hour->set_cv(e.by_hour[h]->cv);
+  }
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
@@ -41,11 +56,17 @@ grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (!request->venue_id().empty()) {
     absl::Status st = ValidateId("venue_id", request->venue_id());
-    if (st.ok()) st = store_->GetVenue(request->venue_id()).status();
+    absl::StatusOr<v1::Venue> venue;
+    if (st.ok()) {
+      venue = store_->GetVenue(request->venue_id());
+      st = venue.status();
+    }
     if (!st.ok()) {
       reactor->Finish(ToGrpcStatus(st));
       return reactor;
     }
+    FillService(*venue, crowd_->ForPlanning(*venue, absl::Now()).service,
+                response->mutable_venue_service());
   }
   response->set_model_version(model::ArrivalModel::VersionName());
   response->set_last_event_seq(learning_->last_seq());

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "model/local_time.h"
 #include "proto/base/wire_time.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/queue_simulator.h"
@@ -45,6 +46,14 @@ void FillKpis(const scheduler::SimulationResult& sim, v1::ScheduleKpis* out) {
   out->set_expected_max_queue(sim.expected_max_queue);
   *out->mutable_staff_idle_time() = MinutesToDuration(sim.idle_min);
   *out->mutable_overtime() = MinutesToDuration(sim.overtime_min);
+  auto range = [](const scheduler::PredictiveInterval& i,
+                  v1::DurationRange* r) {
+    *r->mutable_low() = MinutesToDuration(i.low);
+    *r->mutable_high() = MinutesToDuration(i.high);
+  };
+  range(sim.mean_wait_pi90, out->mutable_mean_wait_range90());
+  range(sim.idle_pi90, out->mutable_staff_idle_range90());
+  range(sim.overtime_pi90, out->mutable_overtime_range90());
 }
 
 // What a request asks for, in the terms planning needs.
@@ -93,14 +102,52 @@ Predictions Predict(const Request& r, const v1::Venue& venue,
   return p;
 }
 
+// The venue's service over the window: the day's mean and variability, and
+// one period per venue-local hour when some hour has a learned estimate.
+scheduler::ServiceProfile ServiceOf(const Request& r, const v1::Venue& venue,
+                                    const model::ServiceEstimate& service) {
+  scheduler::ServiceProfile profile;
+  profile.service_points = venue.service_points();
+  profile.mean_service_min = service.day.mean_min;
+  profile.service_cv = service.day.cv;
+  bool any_hour = false;
+  for (const auto& h : service.by_hour) any_hour = any_hour || h.has_value();
+  if (!any_hour) return profile;
+  // Hour boundaries from the one the window starts in to a few hours past
+  // its end (a day that runs over keeps its hours).
+  const model::LocalTime local = model::LocalTime::At(r.start, r.tz);
+  double at = -(local.seconds() % 3600) / 60.0;
+  int hour = local.HourOfDay();
+  for (; at < r.window_min + 4 * 60; at += 60, hour = (hour + 1) % 24) {
+    const model::ServiceMoments& m =
+        service.by_hour[hour].value_or(service.day);
+    profile.periods.push_back({at, m.mean_min, m.cv});
+  }
+  return profile;
+}
+
+// What the model does not know of the venue yet, for the plan to hedge
+// against and the promises to include: wide for a new venue (its type's
+// spread of venue levels, a declared service never measured), narrowing as
+// its own tags teach it.
+scheduler::PlanUncertainty UncertaintyOf(
+    const LearningLoop::VenueEvidence& evidence,
+    const model::ServiceEstimate& service) {
+  scheduler::PlanUncertainty u;
+  u.offset_shift_sd_min = scheduler::VenueLevelSdMin(evidence.arrivals);
+  u.service_mean_rel_sd = 0.3 / std::sqrt(1.0 + service.services / 5.0);
+  u.no_show_logit_sd = 0.5 / std::sqrt(1.0 + evidence.outcomes / 50.0);
+  return u;
+}
+
 scheduler::DayPlan DayOf(const Request& r, const v1::Venue& venue,
-                         const VenueLive& live, const Predictions& p) {
+                         const PlanningContext& context,
+                         const LearningLoop::VenueEvidence& evidence,
+                         const Predictions& p) {
   scheduler::DayPlan day;
   day.window_min = r.window_min;
-  day.service.service_points = venue.service_points();
-  day.service.mean_service_min = ToMinutes(
-      live.service_time.value_or(ToDuration(venue.mean_service_time())));
-  day.service.service_cv = kDefaultServiceCv;
+  day.service = ServiceOf(r, venue, context.live.service);
+  day.uncertainty = UncertaintyOf(evidence, context.live.service);
   day.attendees.resize(r.size());
   for (size_t i = 0; i < r.size(); ++i) {
     day.attendees[i].forecast = p.forecasts[i];
@@ -116,7 +163,8 @@ scheduler::DayPlan DayOf(const Request& r, const v1::Venue& venue,
 // The optimiser under the request's options (the type's defaults when
 // unset).
 scheduler::OptimizerOptions OptimizerOf(const Request& r,
-                                        std::function<bool()> should_stop) {
+                                        const scheduler::DayPlan& day,
+                                        const PlanningContext& context) {
   const v1::PlanningOptions& planning = r.wire.planning();
   scheduler::OptimizerOptions o;
   o.weights = scheduler::DefaultCostWeights(r.type);
@@ -124,14 +172,21 @@ scheduler::OptimizerOptions OptimizerOf(const Request& r,
     o.weights = {planning.weights().wait(), planning.weights().idle(),
                  planning.weights().overtime()};
   }
+  // The request's budget, or one that grows with the day's size and load;
+  // either way at most half the time the caller will wait.
   o.time_budget_ms =
       planning.has_time_budget()
           ? absl::ToDoubleMilliseconds(ToDuration(planning.time_budget()))
-          : scheduler::kAutomaticBudget;
+          : scheduler::DefaultTimeBudgetMs(day);
+  if (context.time_left < absl::InfiniteDuration()) {
+    o.time_budget_ms = std::min(
+        o.time_budget_ms,
+        std::max(0.0, absl::ToDoubleMilliseconds(context.time_left) / 2));
+  }
   o.overflow = planning.overflow() == v1::OVERFLOW_REFUSE
                    ? scheduler::OverflowPolicy::kRefuse
                    : scheduler::OverflowPolicy::kRunOver;
-  o.should_stop = std::move(should_stop);
+  o.should_stop = context.should_stop;
   return o;
 }
 
@@ -173,8 +228,8 @@ void FillConvocations(const Request& r, const Predictions& p,
 
 absl::StatusOr<NewSchedule> BuildSchedule(
     const v1::CreateScheduleRequest& request, const v1::Venue& venue,
-    const LearningLoop& learning, const VenueLive& live, absl::Time now,
-    const std::string& schedule_id, std::function<bool()> should_stop) {
+    const LearningLoop& learning, const PlanningContext& context,
+    const std::string& schedule_id) {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
     return absl::FailedPreconditionError(
@@ -190,15 +245,18 @@ absl::StatusOr<NewSchedule> BuildSchedule(
       request, wire_type, ToModelType(wire_type),
       tz,      start,     ToMinutes(ToTime(request.window_end()) - start)};
 
-  const Predictions predictions = Predict(r, venue, learning, live);
-  const scheduler::DayPlan day = DayOf(r, venue, live, predictions);
+  const Predictions predictions = Predict(r, venue, learning, context.live);
+  const scheduler::DayPlan day = DayOf(
+      r, venue, context, learning.EvidenceOf(venue.venue_id()), predictions);
   absl::StatusOr<scheduler::OptimizedSchedule> optimized =
-      scheduler::OptimizeConvocations(day, OptimizerOf(r, should_stop));
+      scheduler::OptimizeConvocations(day, OptimizerOf(r, day, context));
   if (!optimized.ok()) return optimized.status();
+  const std::function<bool()>& should_stop = context.should_stop;
   if (should_stop && should_stop()) {
     return absl::CancelledError("planning stopped before the KPIs");
   }
-  // The plan and the naive spread replayed on the same simulated days.
+  // The plan and the naive spread replayed on the same simulated days
+  // (others than the search's), the venue's uncertainty included.
   const std::vector<double>& planned = optimized->convocation_min;
   const scheduler::SimulatedDays simulated(
       day, scheduler::DefaultReplications(r.size()),
@@ -214,12 +272,12 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   s.set_convocation_type(wire_type);
   *s.mutable_window_start() = request.window_start();
   *s.mutable_window_end() = request.window_end();
-  *s.mutable_create_time() = ToTimestamp(now);
+  *s.mutable_create_time() = ToTimestamp(context.now);
   s.set_request_id(request.request_id());
   s.set_model_events_learned(learning.events_learned());
   FillKpis(sim, s.mutable_kpis());
   FillKpis(naive_sim, s.mutable_naive_kpis());
-  FillConvocations(r, predictions, planned, sim, live, &out);
+  FillConvocations(r, predictions, planned, sim, context.live, &out);
   return out;
 }
 

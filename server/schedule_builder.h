@@ -17,22 +17,31 @@
 
 namespace noqueue::server {
 
-// Variability of service times assumed until venues can state theirs.
-inline constexpr double kDefaultServiceCv = 0.5;
-
 // The named feature under which the model sees the venue's live wait.
 inline constexpr char kRecentWaitFeature[] = "venue_recent_wait_min";
 
+// What planning takes besides the request.
+struct PlanningContext {
+  // What the venue's tags and crowd reports say now: its learned service
+  // times replace the declared ones, its live wait is a feature.
+  VenueLive live;
+  absl::Time now;
+  // How long the caller will wait: the search takes at most half of it.
+  absl::Duration time_left = absl::InfiniteDuration();
+  // When set, polled while planning: once it returns true the build gives
+  // up with CANCELLED.
+  std::function<bool()> should_stop;
+};
+
 // `request` must have passed ValidateCreateSchedule; `venue` is its venue.
-// `live` is what the venue's tags and crowd reports say now: its learned
-// service time replaces the declared one, its live wait is a feature.
-// `should_stop`, when set, is polled while planning: once it returns true
-// the build gives up with CANCELLED.
+// The plan hedges against what the model does not know yet of the venue
+// (its level, its service time, its no-shows: wide for a new venue, narrow
+// once its tags have taught it), and the KPIs promise ranges that include
+// it.
 absl::StatusOr<NewSchedule> BuildSchedule(
     const v1::CreateScheduleRequest& request, const v1::Venue& venue,
-    const LearningLoop& learning, const VenueLive& live, absl::Time now,
-    const std::string& schedule_id,
-    std::function<bool()> should_stop = nullptr);
+    const LearningLoop& learning, const PlanningContext& context,
+    const std::string& schedule_id);
 
 // What the model is told of attendee `a` convoked at `t` at a venue in
 // `tz`: local hour and weekday, party size, lead time, named features

@@ -70,10 +70,15 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
   }
   absl::StatusOr<v1::Venue> venue = store_->GetVenue(request->venue_id());
   if (!venue.ok()) return finish(venue.status());
-  const absl::Time now = absl::Now();
-  absl::StatusOr<NewSchedule> built = BuildSchedule(
-      *request, *venue, *learning_, crowd_->ForPlanning(*venue, now), now,
-      NewId("sch_"), [ctx] { return !CallStopped(ctx).ok(); });
+  PlanningContext context;
+  context.now = absl::Now();
+  context.live = crowd_->ForPlanning(*venue, context.now);
+  const absl::Time deadline = absl::FromChrono(ctx->deadline());
+  if (deadline < absl::InfiniteFuture())
+    context.time_left = deadline - context.now;
+  context.should_stop = [ctx] { return !CallStopped(ctx).ok(); };
+  absl::StatusOr<NewSchedule> built =
+      BuildSchedule(*request, *venue, *learning_, context, NewId("sch_"));
   if (!built.ok()) {
     absl::Status stopped = CallStopped(ctx);
     return finish(stopped.ok() ? built.status() : stopped);

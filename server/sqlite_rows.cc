@@ -180,7 +180,7 @@ absl::Status InsertConvocations(SqliteDb& db, const NewSchedule& in) {
 
 const char kVenueColumns[] =
     "venue_id, display_name, convocation_type, time_zone, service_points, "
-    "mean_service_us, create_us, update_us, retention_days";
+    "mean_service_us, create_us, update_us, retention_days, service_cv";
 
 v1::Venue ReadVenue(const Statement& s) {
   v1::Venue v;
@@ -196,6 +196,7 @@ v1::Venue ReadVenue(const Statement& s) {
   if (!s.ColumnIsNull(8)) {
     v.set_personal_data_retention_days(static_cast<int32_t>(s.ColumnInt(8)));
   }
+  if (!s.ColumnIsNull(9)) v.set_service_time_cv(s.ColumnDouble(9));
   return v;
 }
 

@@ -187,6 +187,10 @@ ALTER TABLE schedules ADD COLUMN purged_us INTEGER;
 CREATE INDEX schedules_to_purge ON schedules(window_end_us)
   WHERE purged_us IS NULL;
 )sql",
+    // 7: a venue's declared variability of service times.
+    R"sql(
+ALTER TABLE venues ADD COLUMN service_cv REAL;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);

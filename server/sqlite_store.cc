@@ -92,8 +92,8 @@ void SqliteStore::UpsertVenue(v1::Venue venue, absl::Time now,
             db.Prepare("INSERT INTO venues (venue_id, display_name, "
                        "convocation_type, time_zone, service_points, "
                        "mean_service_us, create_us, update_us, "
-                       "retention_days) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                       "retention_days, service_cv) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
                        "ON CONFLICT (venue_id) DO UPDATE SET "
                        "display_name = excluded.display_name, "
                        "convocation_type = excluded.convocation_type, "
@@ -101,7 +101,8 @@ void SqliteStore::UpsertVenue(v1::Venue venue, absl::Time now,
                        "service_points = excluded.service_points, "
                        "mean_service_us = excluded.mean_service_us, "
                        "update_us = excluded.update_us, "
-                       "retention_days = excluded.retention_days"));
+                       "retention_days = excluded.retention_days, "
+                       "service_cv = excluded.service_cv"));
         put->Bind(1, venue.venue_id())
             .Bind(2, venue.display_name())
             .Bind(3, int64_t{venue.convocation_type()})
@@ -115,6 +116,11 @@ void SqliteStore::UpsertVenue(v1::Venue venue, absl::Time now,
           put->Bind(9, int64_t{venue.personal_data_retention_days()});
         } else {
           put->BindNull(9);
+        }
+        if (venue.has_service_time_cv()) {
+          put->Bind(10, venue.service_time_cv());
+        } else {
+          put->BindNull(10);
         }
         RETURN_IF_ERROR(put->Run());
         *venue.mutable_create_time() = ToTimestamp(created);

@@ -119,6 +119,10 @@ absl::Status ValidateVenue(const v1::Venue& venue) {
     return Invalid("venue.mean_service_time",
                    "must be between 1 second and 24 hours");
   }
+  if (venue.has_service_time_cv() &&
+      !(venue.service_time_cv() >= 0.0 && venue.service_time_cv() <= 3.0)) {
+    return Invalid("venue.service_time_cv", "must be between 0 and 3");
+  }
   if (venue.has_personal_data_retention_days() &&
       (venue.personal_data_retention_days() < 1 ||
        venue.personal_data_retention_days() > 3650)) {

@@ -224,8 +224,16 @@ TEST_CASE(
   // The planner now knows services take longer than declared.
   const server::VenueLive live =
       s.server->crowd().ForPlanning(venue, absl::Now());
-  REQUIRE(live.service_time.has_value());
-  CHECK(*live.service_time > absl::Minutes(12));
+  CHECK(live.service.services > 5);
+  CHECK(live.service.day.mean_min > 12.0);
+  // GetModelInfo shows what the planner uses.
+  auto info = s.client->GetModelInfo("clinic-1");
+  REQUIRE(info.ok());
+  CHECK(info->venue_service().services_measured() > 5);
+  CHECK(info->venue_service().mean().seconds() > 12 * 60);
+  CHECK(info->venue_service().declared_mean().seconds() ==
+        venue.mean_service_time().seconds());
+  CHECK(info->venue_service().cv() > 0.0);
   REQUIRE(live.recent_wait.has_value());
   // ... and the next schedule, for the same people, sees it: fewer of them
   // fit, so the promised wait or overtime grows.

@@ -107,6 +107,13 @@ TEST_CASE(
   CHECK(schedule->kpis().has_expected_mean_wait());
   CHECK(schedule->naive_kpis().has_staff_idle_time());
   CHECK(schedule->kpis().staff_idle_time().seconds() > 0);
+  // What a single day may be: a 90% range around the expected mean wait.
+  const auto& range = schedule->kpis().mean_wait_range90();
+  CHECK(range.low().seconds() <=
+        schedule->kpis().expected_mean_wait().seconds());
+  CHECK(range.high().seconds() >=
+        schedule->kpis().expected_mean_wait().seconds());
+  CHECK(range.high().seconds() > range.low().seconds());
 
   auto again = s.client->GetSchedule(schedule->schedule_id());
   REQUIRE(again.ok());

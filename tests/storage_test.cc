@@ -439,6 +439,7 @@ TEST_CASE(
               "ALTER TABLE venues DROP COLUMN retention_days;"
               "DROP INDEX schedules_to_purge;"
               "ALTER TABLE schedules DROP COLUMN purged_us;"
+              "ALTER TABLE venues DROP COLUMN service_cv;"
               "PRAGMA user_version = 3;",
               nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
