@@ -1,10 +1,10 @@
 // ServiceTimeModel: the venue's service times learned from tags, by hour,
 // shrunk to what the venue declares.
-#include "model/service_time_model.h"
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+
+#include "model/service_time_model.h"
 
 namespace noqueue::model {
 namespace {
@@ -48,8 +48,9 @@ TEST_CASE("ServiceTimeModel learns the mean and variability of each hour") {
   CHECK(e.day.mean_min == Approx(15.0).margin(1.0));
 }
 
-TEST_CASE("ServiceTimeModel starts from the declared service and moves off "
-          "it as services come") {
+TEST_CASE(
+    "ServiceTimeModel starts from the declared service and moves off "
+    "it as services come") {
   ServiceTimeModel m;
   const ServiceMoments declared{12.0, 0.5};
   ServiceEstimate none = m.Estimate("v", declared);
