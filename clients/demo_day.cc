@@ -10,23 +10,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "clients/demo_people.h"
 #include "proto/base/wire_time.h"
 
 namespace noqueue::client {
-namespace {
-
-constexpr char kTimeZone[] = "Europe/Paris";
-constexpr int kDoctors = 3;
-constexpr double kConsultationMin = 12.0;
-constexpr double kConsultationCv = 0.5;
-constexpr char kRequestPrefix[] = "demo-day-";
-
-struct Patient {
-  std::string id;
-  double habit_min;  // mean arrival - convocation
-  double spread_min;
-  double no_show;
-};
+namespace demo {
 
 std::vector<Patient> Population(const DemoOptions& o) {
   std::mt19937_64 rng(o.seed);
@@ -62,25 +50,6 @@ std::vector<int> PatientsOfDay(const DemoOptions& o, int day) {
   return idx;
 }
 
-// What really happens to one patient on one day; drawn once per day so that
-// the schedule and the naive spread meet the same people.
-struct Truth {
-  bool comes;
-  double noise_min;
-  double service_min;
-};
-
-struct Outcome {
-  std::vector<double> arrival, start, end;  // minutes from window start
-  double mean_wait = 0.0;
-  double total_wait = 0.0;
-  double idle = 0.0;  // doctors' idle minutes until the day ends
-  double overtime = 0.0;
-  int came = 0;
-  // The clinic's cost (its default weights): wait + idle + 1.5 x overtime.
-  double Cost() const { return total_wait + idle + 1.5 * overtime; }
-};
-
 std::vector<Truth> DrawTruth(const DemoOptions& o, int day,
                              const std::vector<const Patient*>& patients) {
   std::mt19937_64 rng(o.seed * 7919 + day);
@@ -98,6 +67,40 @@ std::vector<Truth> DrawTruth(const DemoOptions& o, int day,
   }
   return out;
 }
+
+absl::Status EnsureVenue(NoQueueClient& client, const DemoOptions& o) {
+  absl::StatusOr<v1::Venue> existing = client.GetVenue(o.venue_id);
+  if (existing.ok()) return absl::OkStatus();
+  if (existing.status().code() != absl::StatusCode::kNotFound) {
+    return existing.status();
+  }
+  v1::Venue venue;
+  venue.set_venue_id(o.venue_id);
+  venue.set_display_name("Demo clinic (3 doctors)");
+  venue.set_convocation_type(v1::MEDICAL);
+  venue.set_time_zone(kTimeZone);
+  venue.set_service_points(kDoctors);
+  venue.mutable_mean_service_time()->set_seconds(
+      static_cast<int64_t>(kConsultationMin * 60));
+  return client.UpsertVenue(venue).status();
+}
+
+}  // namespace demo
+
+namespace {
+
+using namespace demo;  // NOLINT: the demo's people
+
+struct Outcome {
+  std::vector<double> arrival, start, end;  // minutes from window start
+  double mean_wait = 0.0;
+  double total_wait = 0.0;
+  double idle = 0.0;  // doctors' idle minutes until the day ends
+  double overtime = 0.0;
+  int came = 0;
+  // The clinic's cost (its default weights): wait + idle + 1.5 x overtime.
+  double Cost() const { return total_wait + idle + 1.5 * overtime; }
+};
 
 // First come, first served by the first free doctor, never before opening.
 Outcome Play(const std::vector<const Patient*>& patients,
@@ -137,23 +140,6 @@ Outcome Play(const std::vector<const Patient*>& patients,
   return out;
 }
 
-absl::Status EnsureVenue(NoQueueClient& client, const DemoOptions& o) {
-  absl::StatusOr<v1::Venue> existing = client.GetVenue(o.venue_id);
-  if (existing.ok()) return absl::OkStatus();
-  if (existing.status().code() != absl::StatusCode::kNotFound) {
-    return existing.status();
-  }
-  v1::Venue venue;
-  venue.set_venue_id(o.venue_id);
-  venue.set_display_name("Demo clinic (3 doctors)");
-  venue.set_convocation_type(v1::MEDICAL);
-  venue.set_time_zone(kTimeZone);
-  venue.set_service_points(kDoctors);
-  venue.mutable_mean_service_time()->set_seconds(
-      static_cast<int64_t>(kConsultationMin * 60));
-  return client.UpsertVenue(venue).status();
-}
-
 absl::StatusOr<v1::Schedule> PlayNewDay(
     NoQueueClient& client, const DemoOptions& o, int day,
     const std::vector<Patient>& population) {
@@ -162,6 +148,9 @@ absl::StatusOr<v1::Schedule> PlayNewDay(
   v1::CreateScheduleRequest request;
   request.set_venue_id(o.venue_id);
   request.set_request_id(absl::StrCat(kRequestPrefix, day));
+  // These days are replayed after the fact: nothing to re-time (the live
+  // day is demo_live.cc's).
+  request.mutable_retiming()->set_disabled(true);
   *request.mutable_window_start() = ToTimestamp(start);
   *request.mutable_window_end() = ToTimestamp(end);
   std::vector<const Patient*> patients;

@@ -13,6 +13,9 @@
 //   --venue=louvre --token=app-install-42 --queue=30
 //       --waited_min=12 [--finished]
 //   noqueue status --venue=louvre
+//   noqueue watch --schedule=sch_... [--resume_after=N] --deadline=8h
+//   noqueue desks --venue=louvre --service_points=3 [--at=...]
+//   noqueue me [watch|delay --delay_min=15|cancel] --attendee_token=nqa_...
 //   noqueue model info [--venue=louvre]
 //   noqueue model explain --venue=louvre --attendee=ana
 //   --at=2026-12-01T09:00:00+01:00
@@ -34,6 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "clients/csv_io.h"
 #include "clients/demo_day.h"
+#include "clients/demo_live.h"
 #include "clients/device_spool.h"
 #include "clients/noqueue_client.h"
 #include "clients/plan_instance.h"
@@ -61,6 +65,9 @@ ABSL_FLAG(std::string, spool, "var/device-spool.csv",
 ABSL_FLAG(absl::Duration, retry_for, absl::Seconds(60),
           "device mode: keep retrying this long while the server is away");
 ABSL_FLAG(int, days, 1, "demo: new days to play");
+ABSL_FLAG(bool, live, true,
+          "demo: also play a disrupted day live (needs the server's "
+          "--clock=events)");
 ABSL_FLAG(std::string, instance, "",
           "plan: JSON instance to plan offline (- for stdin)");
 ABSL_FLAG(std::string, attendee, "", "model explain: attendee id");
@@ -76,6 +83,9 @@ ABSL_FLAG(std::string, key_file, "",
           "none when neither is set)");
 ABSL_FLAG(std::string, attendee_token, "",
           "me: the attendee token of a convocation (nqa_...)");
+ABSL_FLAG(int64_t, resume_after, 0,
+          "watch: the last event seq already seen (0: from the beginning)");
+ABSL_FLAG(double, delay_min, 0, "me delay: minutes late");
 ABSL_FLAG(std::string, tls_ca, "",
           "TLS: the CA (PEM file) that signed the server's certificate");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -404,7 +414,100 @@ int EraseCommand(NoQueueClient& client) {
   return 0;
 }
 
-int MeCommand(NoQueueClient& client) {
+// One line per event: seq, time, kind, attendee and what changed.
+bool PrintEvent(const noqueue::v1::ScheduleEvent& e) {
+  if (absl::GetFlag(FLAGS_format) == "json") {
+    std::string out;
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(e, &out, opts);
+    std::printf("%s\n", out.c_str());
+  } else {
+    std::string what;
+    switch (e.kind()) {
+      case noqueue::v1::EVENT_RETIMED:
+        what = absl::StrCat(
+            absl::FormatTime("%H:%M", noqueue::ToTime(e.previous_time()),
+                             absl::UTCTimeZone()),
+            " -> ",
+            absl::FormatTime("%H:%M", noqueue::ToTime(e.convocation_time()),
+                             absl::UTCTimeZone()),
+            " UTC (", e.reason(), ")");
+        break;
+      case noqueue::v1::EVENT_DELAY_DECLARED:
+        what = absl::StrFormat("%.0f min late", Minutes(e.delay()));
+        break;
+      case noqueue::v1::EVENT_SERVICE_POINTS_CHANGED:
+        what =
+            absl::StrCat(e.service_points(), " desks from ",
+                         absl::FormatTime(absl::RFC3339_sec,
+                                          noqueue::ToTime(e.effective_from()),
+                                          absl::UTCTimeZone()));
+        break;
+      case noqueue::v1::EVENT_KPIS_UPDATED:
+        what = absl::StrFormat("expected wait %.1f min, overtime %.1f min",
+                               Minutes(e.expected_mean_wait()),
+                               Minutes(e.expected_overtime()));
+        break;
+      default:
+        break;
+    }
+    std::printf("%8lld  %s  %-28s %-12s %s\n", static_cast<long long>(e.seq()),
+                absl::FormatTime(absl::RFC3339_sec, noqueue::ToTime(e.at()),
+                                 absl::UTCTimeZone())
+                    .c_str(),
+                noqueue::v1::ScheduleEventKind_Name(e.kind()).c_str(),
+                e.attendee_id().c_str(), what.c_str());
+  }
+  std::fflush(stdout);
+  return true;
+}
+
+// Runs a watch until its deadline (--deadline), which ends it quietly.
+int Watching(const absl::Status& st) {
+  if (st.ok() || st.code() == absl::StatusCode::kDeadlineExceeded) return 0;
+  return Fail(st);
+}
+
+int WatchCommand(NoQueueClient& client) {
+  return Watching(client.WatchSchedule(absl::GetFlag(FLAGS_schedule),
+                                       absl::GetFlag(FLAGS_resume_after),
+                                       PrintEvent));
+}
+
+int DesksCommand(NoQueueClient& client) {
+  noqueue::v1::UpdateServicePointsRequest r;
+  r.set_venue_id(absl::GetFlag(FLAGS_venue));
+  r.set_service_points(absl::GetFlag(FLAGS_service_points));
+  if (!absl::GetFlag(FLAGS_at).empty()) {
+    auto at = noqueue::client::ParseTime("--at", absl::GetFlag(FLAGS_at));
+    if (!at.ok()) return Fail(at.status());
+    *r.mutable_effective_from() = noqueue::ToTimestamp(*at);
+  }
+  auto done = client.UpdateServicePoints(r);
+  if (!done.ok()) return Fail(done.status());
+  std::printf("%s\n", Json(*done).c_str());
+  return 0;
+}
+
+int MeCommand(NoQueueClient& client, const std::string& verb) {
+  if (verb == "watch") {
+    return Watching(client.WatchMyConvocation(absl::GetFlag(FLAGS_resume_after),
+                                              PrintEvent));
+  }
+  if (verb == "delay") {
+    auto r = client.DeclareDelay(
+        absl::Seconds(std::round(absl::GetFlag(FLAGS_delay_min) * 60)));
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%s\n", Json(*r).c_str());
+    return 0;
+  }
+  if (verb == "cancel") {
+    auto r = client.CancelConvocation();
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%s\n", Json(*r).c_str());
+    return 0;
+  }
   auto mine = client.GetMyConvocation();
   if (!mine.ok()) return Fail(mine.status());
   std::printf("%s\n", Json(*mine).c_str());
@@ -474,6 +577,11 @@ int DemoCommand(NoQueueClient& client) {
       "simulated people.\n\n%s",
       options.venue_id.c_str(), options.population, options.patients_per_day,
       noqueue::client::FormatDemoTable(*days).c_str());
+  if (!absl::GetFlag(FLAGS_live)) return 0;
+  std::fflush(stdout);
+  auto live = noqueue::client::RunLiveDemo(client, options);
+  if (!live.ok()) return Fail(live.status());
+  std::printf("%s", noqueue::client::FormatLiveDay(*live).c_str());
   return 0;
 }
 
@@ -487,7 +595,10 @@ int main(int argc, char** argv) {
       "  plan --instance=FILE.json   (offline what-if planner, no server)\n"
       "  model info|explain\n"
       "  key create --role=R --venues=A,B | key revoke --key_id=K | key list\n"
-      "  erase --venue=V --attendee=A    me --attendee_token=T\n"
+      "  erase --venue=V --attendee=A\n"
+      "  me [watch|delay --delay_min=M|cancel] --attendee_token=T\n"
+      "  watch --schedule=S [--resume_after=N]   (until --deadline)\n"
+      "  desks --venue=V --service_points=N [--at=RFC3339]\n"
       "  (--key_file or $NOQUEUE_KEY_FILE: the API key; --tls_ca: TLS)\n"
       "  report --venue=V --token=T [--queue=N] [--waited_min=M] [--finished]\n"
       "  status --venue=V\n"
@@ -503,7 +614,9 @@ int main(int argc, char** argv) {
       NoQueueClient::Connect(absl::GetFlag(FLAGS_server), *std::move(options));
   if (command == "key") return KeyCommand(*client, verb);
   if (command == "erase") return EraseCommand(*client);
-  if (command == "me") return MeCommand(*client);
+  if (command == "me") return MeCommand(*client, verb);
+  if (command == "watch") return WatchCommand(*client);
+  if (command == "desks") return DesksCommand(*client);
   if (command == "venue") return VenueCommand(*client, verb);
   if (command == "schedule") return ScheduleCommand(*client, verb);
   if (command == "arrivals" && verb == "record")

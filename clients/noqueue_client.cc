@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/grpc_status.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::client {
 
@@ -38,7 +39,8 @@ NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
       model_(v1::ModelService::NewStub(channel_)),
       crowd_(v1::CrowdService::NewStub(channel_)),
       access_(v1::AccessService::NewStub(channel_)),
-      attendee_(v1::AttendeeService::NewStub(channel_)) {}
+      attendee_(v1::AttendeeService::NewStub(channel_)),
+      live_(v1::LiveService::NewStub(channel_)) {}
 
 std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
                                                       ClientOptions options) {
@@ -210,6 +212,68 @@ absl::StatusOr<v1::EraseAttendeeResponse> NoQueueClient::EraseAttendee(
 absl::StatusOr<v1::GetMyConvocationResponse> NoQueueClient::GetMyConvocation() {
   return Call(attendee_.get(), &v1::AttendeeService::Stub::GetMyConvocation,
               v1::GetMyConvocationRequest());
+}
+
+absl::StatusOr<v1::DeclareDelayResponse> NoQueueClient::DeclareDelay(
+    absl::Duration delay) {
+  v1::DeclareDelayRequest request;
+  *request.mutable_delay() = ToProtoDuration(delay);
+  return Call(attendee_.get(), &v1::AttendeeService::Stub::DeclareDelay,
+              request);
+}
+
+absl::StatusOr<v1::CancelConvocationResponse>
+NoQueueClient::CancelConvocation() {
+  return Call(attendee_.get(), &v1::AttendeeService::Stub::CancelConvocation,
+              v1::CancelConvocationRequest());
+}
+
+absl::StatusOr<v1::UpdateServicePointsResponse>
+NoQueueClient::UpdateServicePoints(
+    const v1::UpdateServicePointsRequest& request) {
+  return Call(live_.get(), &v1::LiveService::Stub::UpdateServicePoints,
+              request);
+}
+
+namespace {
+
+// Reads `reader` until `on_event` declines (then cancels: OK) or it ends.
+absl::Status ReadEvents(grpc::ClientContext& ctx,
+                        grpc::ClientReader<v1::ScheduleEvent>& reader,
+                        const NoQueueClient::OnEvent& on_event) {
+  v1::ScheduleEvent e;
+  while (reader.Read(&e)) {
+    if (!on_event(e)) {
+      ctx.TryCancel();
+      reader.Finish().error_code();  // CANCELLED, as asked
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpcStatus(reader.Finish());
+}
+
+}  // namespace
+
+absl::Status NoQueueClient::WatchSchedule(const std::string& schedule_id,
+                                          int64_t resume_after,
+                                          const OnEvent& on_event) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  v1::WatchScheduleRequest request;
+  request.set_schedule_id(schedule_id);
+  request.set_resume_after(resume_after);
+  auto reader = live_->WatchSchedule(&ctx, request);
+  return ReadEvents(ctx, *reader, on_event);
+}
+
+absl::Status NoQueueClient::WatchMyConvocation(int64_t resume_after,
+                                               const OnEvent& on_event) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  v1::WatchMyConvocationRequest request;
+  request.set_resume_after(resume_after);
+  auto reader = attendee_->WatchMyConvocation(&ctx, request);
+  return ReadEvents(ctx, *reader, on_event);
 }
 
 absl::Status NoQueueClient::StreamArrivals(

@@ -12,6 +12,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "noqueue/v1/arrival.grpc.pb.h"
 #include "noqueue/v1/attendee.grpc.pb.h"
 #include "noqueue/v1/crowd.grpc.pb.h"
+#include "noqueue/v1/live.grpc.pb.h"
 #include "noqueue/v1/model.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
@@ -94,6 +96,20 @@ class NoQueueClient {
 
   // The attendee's own convocation (the credential is its attendee token).
   absl::StatusOr<v1::GetMyConvocationResponse> GetMyConvocation();
+  absl::StatusOr<v1::DeclareDelayResponse> DeclareDelay(absl::Duration delay);
+  absl::StatusOr<v1::CancelConvocationResponse> CancelConvocation();
+
+  // The live day. A watch calls `on_event` for each event after
+  // `resume_after` until it returns false (the watch is then cancelled and
+  // OK returned) or the stream ends (its status; a watch runs until the
+  // client's deadline at most).
+  using OnEvent = std::function<bool(const v1::ScheduleEvent&)>;
+  absl::Status WatchSchedule(const std::string& schedule_id,
+                             int64_t resume_after, const OnEvent& on_event);
+  absl::Status WatchMyConvocation(int64_t resume_after,
+                                  const OnEvent& on_event);
+  absl::StatusOr<v1::UpdateServicePointsResponse> UpdateServicePoints(
+      const v1::UpdateServicePointsRequest& request);
 
   grpc::Channel* channel() { return channel_.get(); }
 
@@ -115,6 +131,7 @@ class NoQueueClient {
   std::unique_ptr<v1::CrowdService::Stub> crowd_;
   std::unique_ptr<v1::AccessService::Stub> access_;
   std::unique_ptr<v1::AttendeeService::Stub> attendee_;
+  std::unique_ptr<v1::LiveService::Stub> live_;
 };
 
 }  // namespace noqueue::client

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, starts noqueue-server on its
 # embedded SQLite default (var/noqueue.db) and plays a demo day against it
-# through the real API. The server then keeps serving until Ctrl-C, unless
+# through the real API, then a disrupted day live (re-timing, watched). The server then keeps serving until Ctrl-C, unless
 # --demo-only is given. Run it again to play the next day on the same data.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +10,10 @@ listen=${NOQUEUE_LISTEN:-127.0.0.1:50051}
 "$root/scripts/build.sh" -DBUILD_TESTING=OFF
 cd "$root"
 mkdir -p var
-build/server/noqueue-server --listen="$listen" --db=var/noqueue.db >var/server.log 2>&1 &
+# The replay clock: the demo plays its days (in 2026) through the API in
+# seconds, and the live day's decisions follow the tags' times.
+build/server/noqueue-server --listen="$listen" --db=var/noqueue.db \
+  --clock=events >var/server.log 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -80,6 +80,16 @@ constexpr std::array<Policy, kRpcCount> kPolicies = {{
      false, false, VenueIn::kRequest},
     {Rpc::kGetMyConvocation, "AttendeeService/GetMyConvocation", 0, false, true,
      VenueIn::kNone},
+    {Rpc::kWatchSchedule, "LiveService/WatchSchedule",
+     kAdmin | kManager | kViewer, false, false, VenueIn::kObject},
+    {Rpc::kUpdateServicePoints, "LiveService/UpdateServicePoints",
+     kAdmin | kManager, false, false, VenueIn::kRequest},
+    {Rpc::kWatchMyConvocation, "AttendeeService/WatchMyConvocation", 0, false,
+     true, VenueIn::kNone},
+    {Rpc::kDeclareDelay, "AttendeeService/DeclareDelay", 0, false, true,
+     VenueIn::kNone},
+    {Rpc::kCancelConvocation, "AttendeeService/CancelConvocation", 0, false,
+     true, VenueIn::kNone},
 }};
 
 constexpr bool PoliciesInOrder() {

@@ -62,8 +62,13 @@ enum class Rpc {
   kListApiKeys,
   kEraseAttendee,
   kGetMyConvocation,
+  kWatchSchedule,
+  kUpdateServicePoints,
+  kWatchMyConvocation,
+  kDeclareDelay,
+  kCancelConvocation,
 };
-inline constexpr int kRpcCount = static_cast<int>(Rpc::kGetMyConvocation) + 1;
+inline constexpr int kRpcCount = static_cast<int>(Rpc::kCancelConvocation) + 1;
 
 // "VenueService/GetVenue": for messages.
 const char* RpcName(Rpc rpc);

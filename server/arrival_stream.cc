@@ -14,6 +14,12 @@ void TagConsumers::Consume(const std::vector<EventResult>& results) const {
   }
   learning->Learn(learnable);
   crowd->Observe(results);
+  if (live == nullptr) return;
+  std::vector<v1::ScheduleEvent> events;
+  for (const EventResult& r : results) {
+    if (r.live) events.push_back(*r.live);
+  }
+  live->TagsStored(events);
 }
 
 v1::ArrivalAck ToAck(const std::string& event_id, const EventResult& r) {

@@ -39,6 +39,7 @@
 #include "noqueue/v1/arrival.pb.h"
 #include "server/crowd_loop.h"
 #include "server/learning_loop.h"
+#include "server/live_days.h"
 #include "server/store.h"
 
 namespace noqueue::server {
@@ -48,6 +49,7 @@ namespace noqueue::server {
 struct TagConsumers {
   LearningLoop* learning;
   CrowdLoop* crowd;
+  LiveDays* live;  // may be null (no live day)
   void Consume(const std::vector<EventResult>& results) const;
 };
 

@@ -1,5 +1,6 @@
 // AttendeeService: what an attendee's app may do with its attendee token,
-// on its own convocation and nothing else.
+// on its own convocation and nothing else: read it (its current time in a
+// running day), follow its changes, say it will be late, cancel it.
 #ifndef NOQUEUE_SERVER_ATTENDEE_SERVICE_H_
 #define NOQUEUE_SERVER_ATTENDEE_SERVICE_H_
 
@@ -8,23 +9,45 @@
 #include "noqueue/v1/attendee.grpc.pb.h"
 #include "server/access_control.h"
 #include "server/crowd_loop.h"
+#include "server/live_days.h"
 #include "server/store.h"
 
 namespace noqueue::server {
 
 class AttendeeServiceImpl final : public v1::AttendeeService::CallbackService {
  public:
-  AttendeeServiceImpl(AccessControl* access, Store* store, CrowdLoop* crowd)
-      : access_(access), store_(store), crowd_(crowd) {}
+  // Longest delay an attendee may declare.
+  static constexpr absl::Duration kMaxDelay = absl::Hours(12);
+
+  AttendeeServiceImpl(AccessControl* access, Store* store, CrowdLoop* crowd,
+                      LiveDays* live)
+      : access_(access), store_(store), crowd_(crowd), live_(live) {}
   grpc::ServerUnaryReactor* GetMyConvocation(
       grpc::CallbackServerContext* ctx,
       const v1::GetMyConvocationRequest* request,
       v1::GetMyConvocationResponse* response) override;
+  grpc::ServerWriteReactor<v1::ScheduleEvent>* WatchMyConvocation(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchMyConvocationRequest* request) override;
+  grpc::ServerUnaryReactor* DeclareDelay(
+      grpc::CallbackServerContext* ctx, const v1::DeclareDelayRequest* request,
+      v1::DeclareDelayResponse* response) override;
+  grpc::ServerUnaryReactor* CancelConvocation(
+      grpc::CallbackServerContext* ctx,
+      const v1::CancelConvocationRequest* request,
+      v1::CancelConvocationResponse* response) override;
 
  private:
+  // The caller's live day and their place in it (UNAUTHENTICATED when the
+  // convocation is gone).
+  absl::StatusOr<LiveState> Mine(const Caller& caller);
+  // FAILED_PRECONDITION unless the caller is still expected today.
+  absl::Status StillExpected(const LiveState& state, const LiveAttendee& me);
+
   AccessControl* const access_;
   Store* const store_;
   CrowdLoop* const crowd_;
+  LiveDays* const live_;
 };
 
 }  // namespace noqueue::server

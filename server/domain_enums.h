@@ -5,6 +5,8 @@
 #define NOQUEUE_SERVER_DOMAIN_ENUMS_H_
 
 #include "model/convocation_type.h"
+#include "noqueue/v1/arrival.pb.h"
+#include "noqueue/v1/live.pb.h"
 #include "noqueue/v1/venue.pb.h"
 
 namespace noqueue::server {
@@ -49,6 +51,23 @@ inline v1::ConvocationType ToWireType(model::ConvocationType type) {
       return v1::OTHER;
   }
   return v1::OTHER;
+}
+
+// The live-day event a tag of `kind` is.
+inline v1::ScheduleEventKind ToLiveEvent(v1::ArrivalKind kind) {
+  switch (kind) {
+    case v1::ARRIVED:
+      return v1::EVENT_ARRIVED;
+    case v1::SERVICE_STARTED:
+      return v1::EVENT_SERVICE_STARTED;
+    case v1::SERVICE_ENDED:
+      return v1::EVENT_SERVICE_ENDED;
+    case v1::NO_SHOW:
+      return v1::EVENT_NO_SHOW;
+    case v1::ARRIVAL_KIND_UNSPECIFIED:
+    default:
+      return v1::SCHEDULE_EVENT_KIND_UNSPECIFIED;
+  }
 }
 
 }  // namespace noqueue::server

@@ -37,6 +37,11 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "CA of the client certificates to require (PEM; needs --tls_cert)");
 ABSL_FLAG(absl::Duration, retention_check_every, absl::Hours(1),
           "how often attendee ids past their venue's retention are purged");
+ABSL_FLAG(std::string, clock, "wall",
+          "the live day's clock: wall, or events (now is the latest "
+          "observed_at of the tags accepted, to replay a day in seconds)");
+ABSL_FLAG(absl::Duration, retime_every, absl::Minutes(5),
+          "the live day's periodic re-timing, in the clock's time");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -70,6 +75,19 @@ int main(int argc, char** argv) {
   options.tls_key = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   options.retention_check_every = absl::GetFlag(FLAGS_retention_check_every);
+  absl::StatusOr<noqueue::server::LiveClock::Kind> clock =
+      noqueue::server::LiveClock::Parse(absl::GetFlag(FLAGS_clock));
+  if (!clock.ok()) {
+    std::fprintf(stderr, "noqueue-server: %s\n",
+                 std::string(clock.status().message()).c_str());
+    return 2;
+  }
+  options.clock = *clock;
+  options.live.tick = absl::GetFlag(FLAGS_retime_every);
+  if (options.live.tick <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "noqueue-server: --retime_every: must be > 0\n");
+    return 2;
+  }
   auto server = noqueue::server::NoQueueServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "noqueue-server: %s\n",

@@ -149,24 +149,31 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
                                                   options.max_queued_plans);
+  s->clock_ = std::make_unique<LiveClock>(options.clock);
+  s->live_ = std::make_unique<LiveDays>(s->store_.get(), s->crowd_loop_.get(),
+                                        s->planner_.get(), s->clock_.get(),
+                                        options.live);
 
   AccessControl* access = s->access_.get();
   s->venues_ = std::make_unique<VenueServiceImpl>(access, s->store_.get(),
                                                   s->crowd_loop_.get());
   s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
       access, s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
-      s->planner_.get(), options.limits);
+      s->planner_.get(), s->live_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
       access, s->store_.get(),
-      TagConsumers{s->learning_.get(), s->crowd_loop_.get()}, options.limits);
+      TagConsumers{s->learning_.get(), s->crowd_loop_.get(), s->live_.get()},
+      options.limits);
   s->crowd_ = std::make_unique<CrowdServiceImpl>(access, s->store_.get(),
                                                  s->crowd_loop_.get());
   s->model_ = std::make_unique<ModelServiceImpl>(
       access, s->store_.get(), s->learning_.get(), s->crowd_loop_.get());
   s->access_service_ = std::make_unique<AccessServiceImpl>(
       access, s->store_.get(), s->personal_data_.get());
-  s->attendees_ = std::make_unique<AttendeeServiceImpl>(access, s->store_.get(),
-                                                        s->crowd_loop_.get());
+  s->attendees_ = std::make_unique<AttendeeServiceImpl>(
+      access, s->store_.get(), s->crowd_loop_.get(), s->live_.get());
+  s->live_service_ = std::make_unique<LiveServiceImpl>(access, s->store_.get(),
+                                                       s->live_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -181,6 +188,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   builder.RegisterService(s->crowd_.get());
   builder.RegisterService(s->access_service_.get());
   builder.RegisterService(s->attendees_.get());
+  builder.RegisterService(s->live_service_.get());
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_ || s->port_ == 0) {
     return absl::UnavailableError(
@@ -199,6 +207,7 @@ void NoQueueServer::Shutdown(absl::Duration grace) {
     grpc_->GetHealthCheckService()->Shutdown();
     grpc_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+  if (live_) live_->Stop();
   // Planning that gRPC's shutdown cancelled ends now; nothing new comes.
   if (planner_) planner_->Shutdown();
   if (personal_data_) personal_data_->Stop();

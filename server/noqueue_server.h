@@ -26,6 +26,9 @@
 #include "server/crowd_service.h"
 #include "server/executor.h"
 #include "server/learning_loop.h"
+#include "server/live_clock.h"
+#include "server/live_days.h"
+#include "server/live_service.h"
 #include "server/model_service.h"
 #include "server/personal_data.h"
 #include "server/scheduling_service.h"
@@ -59,6 +62,10 @@ struct ServerOptions {
   std::string tls_client_ca;
   // How often attendee ids past retention are purged (<= 0: never).
   absl::Duration retention_check_every = absl::Hours(1);
+  // The live day's clock (wall, or the replay clock of the tags' times) and
+  // its re-timing.
+  LiveClock::Kind clock = LiveClock::Kind::kWall;
+  LiveOptions live;
 };
 
 // Whether `listen` ("host:port") is on a loopback address.
@@ -80,6 +87,7 @@ class NoQueueServer {
   BoundedExecutor& planner() { return *planner_; }
   AccessControl& access() { return *access_; }
   PersonalData& personal_data() { return *personal_data_; }
+  LiveDays& live() { return *live_; }
   // The file the first ADMIN key was written to by this start ("" when the
   // database already had keys).
   const std::string& admin_key_file() const { return admin_key_file_; }
@@ -99,6 +107,9 @@ class NoQueueServer {
   std::unique_ptr<LearningLoop> learning_;
   std::unique_ptr<PersonalData> personal_data_;
   std::unique_ptr<CrowdLoop> crowd_loop_;
+  std::unique_ptr<LiveClock> clock_;
+  // Before planner_: its re-timings run there, so it is destroyed after.
+  std::unique_ptr<LiveDays> live_;
   std::unique_ptr<BoundedExecutor> planner_;
   std::unique_ptr<VenueServiceImpl> venues_;
   std::unique_ptr<SchedulingServiceImpl> scheduling_;
@@ -107,6 +118,7 @@ class NoQueueServer {
   std::unique_ptr<CrowdServiceImpl> crowd_;
   std::unique_ptr<AccessServiceImpl> access_service_;
   std::unique_ptr<AttendeeServiceImpl> attendees_;
+  std::unique_ptr<LiveServiceImpl> live_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex shutdown_mu_;

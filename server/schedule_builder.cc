@@ -10,6 +10,7 @@
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
 #include "server/domain_enums.h"
+#include "server/live_state.h"
 
 namespace noqueue::server {
 
@@ -248,8 +249,9 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   const Predictions predictions = Predict(r, venue, learning, context.live);
   const scheduler::DayPlan day = DayOf(
       r, venue, context, learning.EvidenceOf(venue.venue_id()), predictions);
+  const scheduler::OptimizerOptions optimizer = OptimizerOf(r, day, context);
   absl::StatusOr<scheduler::OptimizedSchedule> optimized =
-      scheduler::OptimizeConvocations(day, OptimizerOf(r, day, context));
+      scheduler::OptimizeConvocations(day, optimizer);
   if (!optimized.ok()) return optimized.status();
   const std::function<bool()>& should_stop = context.should_stop;
   if (should_stop && should_stop()) {
@@ -275,6 +277,10 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   *s.mutable_create_time() = ToTimestamp(context.now);
   s.set_request_id(request.request_id());
   s.set_model_events_learned(learning.events_learned());
+  *s.mutable_retiming() = EffectiveRetimingRules(request.retiming(), wire_type);
+  s.mutable_weights()->set_wait(optimizer.weights.wait);
+  s.mutable_weights()->set_idle(optimizer.weights.idle);
+  s.mutable_weights()->set_overtime(optimizer.weights.overtime);
   FillKpis(sim, s.mutable_kpis());
   FillKpis(naive_sim, s.mutable_naive_kpis());
   FillConvocations(r, predictions, planned, sim, context.live, &out);

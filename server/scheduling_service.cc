@@ -87,6 +87,7 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
       std::move(*built),
       [this, reactor, response](absl::StatusOr<v1::Schedule> r) {
         if (r.ok()) {
+          live_->Track(*r);
           *response->mutable_schedule() = *std::move(r);
           access_->AddTokens(response->mutable_schedule());
         }
@@ -102,12 +103,14 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status st = ValidateId("schedule_id", request->schedule_id());
   if (st.ok()) {
-    absl::StatusOr<v1::Schedule> s =
-        store_->GetSchedule(request->schedule_id());
-    st = access_->Reveal(*caller, s.status(), s.ok() ? s->venue_id() : "",
+    // The schedule as its live day has left it (current times, states).
+    absl::StatusOr<LiveState> live = live_->Load(request->schedule_id());
+    st = access_->Reveal(*caller, live.status(),
+                         live.ok() ? live->schedule.venue_id() : "",
                          "schedule_id");
     if (st.ok()) {
-      *response->mutable_schedule() = *std::move(s);
+      Overlay(*live, &live->schedule);
+      *response->mutable_schedule() = std::move(live->schedule);
       access_->AddTokens(response->mutable_schedule());
     }
   }

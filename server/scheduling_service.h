@@ -12,6 +12,7 @@
 #include "server/crowd_loop.h"
 #include "server/executor.h"
 #include "server/learning_loop.h"
+#include "server/live_days.h"
 #include "server/store.h"
 #include "server/validation.h"
 
@@ -22,12 +23,13 @@ class SchedulingServiceImpl final
  public:
   SchedulingServiceImpl(AccessControl* access, Store* store,
                         const LearningLoop* learning, CrowdLoop* crowd,
-                        BoundedExecutor* planner, Limits limits)
+                        BoundedExecutor* planner, LiveDays* live, Limits limits)
       : access_(access),
         store_(store),
         learning_(learning),
         crowd_(crowd),
         planner_(planner),
+        live_(live),
         limits_(limits) {}
   grpc::ServerUnaryReactor* CreateSchedule(
       grpc::CallbackServerContext* ctx,
@@ -52,6 +54,7 @@ class SchedulingServiceImpl final
   const LearningLoop* const learning_;
   CrowdLoop* const crowd_;
   BoundedExecutor* const planner_;
+  LiveDays* const live_;
   const Limits limits_;
 };
 

@@ -191,6 +191,20 @@ CREATE INDEX schedules_to_purge ON schedules(window_end_us)
     R"sql(
 ALTER TABLE venues ADD COLUMN service_cv REAL;
 )sql",
+    // 8: the live day: what happens to each schedule once it runs (tags,
+    // re-timings, delays, cancellations, desk changes), in one sequence a
+    // watcher resumes from. `body` holds the event's other fields.
+    R"sql(
+CREATE TABLE schedule_events (
+  seq INTEGER PRIMARY KEY,
+  schedule_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  attendee_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  body BLOB
+);
+CREATE INDEX schedule_events_by_schedule ON schedule_events(schedule_id, seq);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);

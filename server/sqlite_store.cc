@@ -217,6 +217,11 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
             .BindBlob(8, s.SerializeAsString());
         RETURN_IF_ERROR(put->Run());
         RETURN_IF_ERROR(InsertConvocations(db, in));
+        v1::ScheduleEvent created;
+        created.set_schedule_id(s.schedule_id());
+        created.set_kind(v1::EVENT_CREATED);
+        *created.mutable_at() = s.create_time();
+        RETURN_IF_ERROR(InsertScheduleEvent(db, created));
         return std::move(s);
       },
       std::move(done));

@@ -80,6 +80,15 @@ class SqliteStore final : public Store {
                      AuditEntry audit, Done<EraseResult> done) override;
   void PurgeExpired(absl::Time now, Done<PurgeResult> done) override;
   void TruncateLog(Done<bool> done) override;
+  // The live day (sqlite_store_live.cc).
+  void AppendScheduleEvents(std::vector<v1::ScheduleEvent> events,
+                            Done<std::vector<v1::ScheduleEvent>> done) override;
+  absl::StatusOr<std::vector<v1::ScheduleEvent>> ListScheduleEvents(
+      const std::string& schedule_id, int64_t after_seq, int limit) override;
+  absl::StatusOr<int64_t> LastScheduleEventSeq(
+      const std::string& schedule_id) override;
+  absl::StatusOr<std::vector<std::string>> SchedulesBetween(
+      const std::string& venue_id, absl::Time from, absl::Time to) override;
   void Close() override;
 
   // The schema version of the open database.
@@ -132,6 +141,8 @@ class SqliteStore final : public Store {
                                          const v1::ArrivalEvent& event,
                                          size_t index, absl::Time now,
                                          const VenueScope& scope, bool* wrote);
+  // Stores one live-day event (its seq is set).
+  static absl::Status InsertScheduleEvent(SqliteDb& db, v1::ScheduleEvent& e);
   // Pseudonymises one schedule's attendees; returns how many.
   absl::StatusOr<int64_t> PurgeSchedule(SqliteDb& db,
                                         const std::string& schedule_id,

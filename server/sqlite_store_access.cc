@@ -245,7 +245,13 @@ void SqliteStore::EraseAttendee(std::string venue_id, std::string attendee_id,
             db.Prepare("DELETE FROM arrival_events WHERE conv_seq = ?1"));
         ASSIGN_OR_RETURN(Statement * row,
                          db.Prepare("DELETE FROM convocations WHERE seq = ?1"));
+        ASSIGN_OR_RETURN(Statement * live,
+                         db.Prepare("DELETE FROM schedule_events WHERE "
+                                    "schedule_id = ?1 AND attendee_id = ?2"));
         for (const auto& [seq, schedule_id] : convocations) {
+          live->Reset();
+          live->Bind(1, schedule_id).Bind(2, attendee_id);
+          RETURN_IF_ERROR(live->Run());
           tags->Reset();
           tags->Bind(1, seq);
           RETURN_IF_ERROR(tags->Run());
@@ -339,6 +345,15 @@ absl::StatusOr<int64_t> SqliteStore::PurgeSchedule(
                  "schedule_id = ?1)"));
   tags->Bind(1, schedule_id);
   RETURN_IF_ERROR(tags->Run());
+  ASSIGN_OR_RETURN(
+      Statement * live,
+      db.Prepare("UPDATE schedule_events SET attendee_id = coalesce((SELECT "
+                 "'~' || c.seq FROM convocations c WHERE c.schedule_id = "
+                 "schedule_events.schedule_id AND c.attendee_id = "
+                 "schedule_events.attendee_id), '~') WHERE schedule_id = ?1 "
+                 "AND attendee_id != ''"));
+  live->Bind(1, schedule_id);
+  RETURN_IF_ERROR(live->Run());
   ASSIGN_OR_RETURN(Statement * convs,
                    db.Prepare("UPDATE convocations SET attendee_id = '~' || "
                               "seq WHERE schedule_id = ?1"));

@@ -165,9 +165,17 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   }
   result.disposition = v1::ACCEPTED;
   *wrote = true;  // a statement is atomic: nothing was written before this
+  const int64_t tag_seq = db.LastInsertRowid();
+  v1::ScheduleEvent live;
+  live.set_schedule_id(e.schedule_id());
+  live.set_kind(ToLiveEvent(e.kind()));
+  live.set_attendee_id(e.attendee_id());
+  *live.mutable_at() = e.observed_at();
+  RETURN_IF_ERROR(InsertScheduleEvent(db, live));
+  result.live = std::move(live);
   if (outcome) {
     LearnableEvent learnable;
-    learnable.seq = db.LastInsertRowid();
+    learnable.seq = tag_seq;
     learnable.venue_id = conv->venue_id;
     learnable.attendee_id = e.attendee_id();
     learnable.context = conv->context;

@@ -24,6 +24,7 @@
 #include "model/arrival_model.h"
 #include "noqueue/v1/access.pb.h"
 #include "noqueue/v1/arrival.pb.h"
+#include "noqueue/v1/live.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
 #include "server/tag_rules.h"
@@ -62,6 +63,9 @@ struct EventResult {
   absl::Status status;  // why, when REJECTED
   std::optional<LearnableEvent> learnable;
   std::optional<ServiceObservation> service;
+  // What the tag did to its schedule's live day (ACCEPTED tags), stored
+  // with it.
+  std::optional<v1::ScheduleEvent> live;
 };
 
 // A crowd report as stored, with what the aggregator made of it.
@@ -214,6 +218,23 @@ class Store {
   // Copies the whole log into the database and empties it (a TRUNCATE
   // checkpoint), so that what was deleted is gone from the files' bytes.
   virtual void TruncateLog(Done<bool> done) = 0;
+
+  // The live day. Appends events of schedules (the store sets their seq, in
+  // order, and keeps the other fields); an EVENT_RETIMED event also moves its
+  // convocation's stored time, from which its tags are measured. Returns the
+  // events with their seq.
+  virtual void AppendScheduleEvents(
+      std::vector<v1::ScheduleEvent> events,
+      Done<std::vector<v1::ScheduleEvent>> done) = 0;
+  // A schedule's events after `after_seq`, in seq order, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::ScheduleEvent>> ListScheduleEvents(
+      const std::string& schedule_id, int64_t after_seq, int limit) = 0;
+  // The seq of a schedule's last event (0 when it has none).
+  virtual absl::StatusOr<int64_t> LastScheduleEventSeq(
+      const std::string& schedule_id) = 0;
+  // The ids of a venue's schedules whose window meets [from, to).
+  virtual absl::StatusOr<std::vector<std::string>> SchedulesBetween(
+      const std::string& venue_id, absl::Time from, absl::Time to) = 0;
 
   // Commits what is queued and stops the writer; later writes fail with
   // UNAVAILABLE.

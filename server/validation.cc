@@ -23,6 +23,29 @@ absl::Status ValidateTimestamp(const std::string& field, bool present,
   return absl::OkStatus();
 }
 
+// Each rule unset (its default) or in its range.
+absl::Status ValidateRetiming(const v1::RetimingRules& r) {
+  auto in_range = [](const char* field, bool present,
+                     const google::protobuf::Duration& d, absl::Duration lo,
+                     absl::Duration hi) -> absl::Status {
+    if (!present) return absl::OkStatus();
+    if (!IsValidDuration(d) || ToDuration(d) < lo || ToDuration(d) > hi) {
+      return Invalid(field, absl::StrCat("must be ", absl::FormatDuration(lo),
+                                         " to ", absl::FormatDuration(hi)));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(in_range("retiming.min_notice", r.has_min_notice(),
+                           r.min_notice(), absl::ZeroDuration(),
+                           absl::Hours(24)));
+  RETURN_IF_ERROR(in_range("retiming.hysteresis", r.has_hysteresis(),
+                           r.hysteresis(), absl::Minutes(1), absl::Hours(4)));
+  if (r.max_changes() < 0 || r.max_changes() > 20) {
+    return Invalid("retiming.max_changes", "must be 1 to 20 (0: the default)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidatePlanning(const v1::PlanningOptions& p,
                               absl::Duration window) {
   if (p.has_weights()) {
@@ -163,6 +186,7 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
                                 absl::FormatDuration(limits.max_window)));
   }
   RETURN_IF_ERROR(ValidatePlanning(r.planning(), end - start));
+  RETURN_IF_ERROR(ValidateRetiming(r.retiming()));
   if (r.attendees_size() == 0) {
     return Invalid("attendees", "must not be empty");
   }

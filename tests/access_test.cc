@@ -61,7 +61,7 @@ bool InDatabaseFiles(const std::string& db, const std::string& needle) {
 
 // Two venues with a schedule each, and keys of every role.
 struct World {
-  explicit World(const TempDir& dir) : s(testing::TestOptions(dir)) {
+  explicit World(const TempDir& dir) : s(Options(dir)) {
     db = dir.file("var/noqueue.db");
     for (const char* v : {"venue-a", "venue-b"}) {
       REQUIRE(s.client->UpsertVenue(testing::ClinicVenue(v)).ok());
@@ -82,6 +82,13 @@ struct World {
     auto revoked_key = s.client->RevokeApiKey(revoked_id);
     REQUIRE(revoked_key.ok());
     CHECK(revoked_key->has_revoke_time());
+  }
+
+  // The replay clock: the schedules' morning is "now" once tags come.
+  static server::ServerOptions Options(const TempDir& dir) {
+    server::ServerOptions options = testing::TestOptions(dir);
+    options.clock = server::LiveClock::Kind::kEvents;
+    return options;
   }
 
   std::string Key(v1::Role role, const std::string& venue) {
@@ -132,6 +139,15 @@ absl::Status StreamOne(NoQueueClient& c, const v1::ArrivalEvent& tag) {
 std::vector<Row> Rows(World& w) {
   const std::string sched_a = w.schedule_a.schedule_id();
   const std::string token_a = w.schedule_a.convocations(0).attendee_token();
+  // Tokens of attendees the tags below leave expected (not a-1).
+  auto token_of = [&w](const std::string& attendee) {
+    for (const auto& c : w.schedule_a.convocations()) {
+      if (c.attendee_id() == attendee) return c.attendee_token();
+    }
+    return std::string();
+  };
+  const std::string token_a1 = token_of("a-0");
+  const std::string token_a2 = token_of("a-2");
   int tag = 0;
   auto next_tag = [sched_a, tag]() mutable {
     return Tag(absl::StrCat("t-", ++tag, "-", absl::ToUnixNanos(absl::Now())),
@@ -215,6 +231,32 @@ std::vector<Row> Rows(World& w) {
       {"GetMyConvocation",
        [](NoQueueClient& c) { return c.GetMyConvocation().status(); }, token_a,
        w.s.admin_key, w.viewer_b, C::kPermissionDenied, C::kOk},
+      {"WatchSchedule",
+       [sched_a](NoQueueClient& c) {
+         return c.WatchSchedule(sched_a, 0, [](const auto&) { return false; });
+       },
+       w.viewer_a, w.device_a, w.viewer_b},
+      {"UpdateServicePoints",
+       [](NoQueueClient& c) {
+         v1::UpdateServicePointsRequest r;
+         r.set_venue_id("venue-a");
+         r.set_service_points(2);
+         return c.UpdateServicePoints(r).status();
+       },
+       w.manager_a, w.viewer_a, w.manager_b},
+      {"WatchMyConvocation",
+       [](NoQueueClient& c) {
+         return c.WatchMyConvocation(0, [](const auto&) { return false; });
+       },
+       token_a, w.s.admin_key, w.viewer_b, C::kPermissionDenied, C::kOk},
+      {"DeclareDelay",
+       [](NoQueueClient& c) {
+         return c.DeclareDelay(absl::Minutes(10)).status();
+       },
+       token_a1, w.s.admin_key, w.viewer_b, C::kPermissionDenied, C::kOk},
+      {"CancelConvocation",
+       [](NoQueueClient& c) { return c.CancelConvocation().status(); },
+       token_a2, w.s.admin_key, w.viewer_b, C::kPermissionDenied, C::kOk},
   };
 }
 

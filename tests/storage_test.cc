@@ -406,7 +406,7 @@ TEST_CASE(
   // Back to version 3: convocations keyed by (schedule, attendee) without
   // measures, the index of tags by convocation, the model's 0-based
   // convocation type (version 5 stores the wire's), no access control nor
-  // retention (version 6).
+  // retention (version 6), no live-day events (version 8).
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("n.db").c_str(), &db);
   REQUIRE(sqlite3_exec(
@@ -440,6 +440,7 @@ TEST_CASE(
               "DROP INDEX schedules_to_purge;"
               "ALTER TABLE schedules DROP COLUMN purged_us;"
               "ALTER TABLE venues DROP COLUMN service_cv;"
+              "DROP TABLE schedule_events;"
               "PRAGMA user_version = 3;",
               nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
