@@ -1,14 +1,18 @@
 #include "server/attendee_service.h"
 
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "server/crowd_service.h"
 
 namespace noqueue::server {
 
 grpc::ServerUnaryReactor* AttendeeServiceImpl::GetMyConvocation(
     grpc::CallbackServerContext* ctx,
-    const v1::GetMyConvocationRequest* /*request*/,
+    const v1::GetMyConvocationRequest* request,
     v1::GetMyConvocationResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kGetMyConvocation);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   const absl::Status gone = absl::UnauthenticatedError(

@@ -227,4 +227,13 @@ absl::Status MigrateSchema(SqliteDb& db) {
   return db.Exec("COMMIT");
 }
 
+absl::Status MigrateRequestDigests(SqliteDb& db) {
+  return db.Exec(R"sql(
+CREATE TABLE IF NOT EXISTS schedule_requests (
+  schedule_id TEXT PRIMARY KEY REFERENCES schedules(schedule_id),
+  request_sha256 BLOB NOT NULL
+) WITHOUT ROWID;
+)sql");
+}
+
 }  // namespace noqueue::server

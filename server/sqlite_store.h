@@ -50,7 +50,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<v1::Schedule> GetSchedule(
       const std::string& schedule_id) override;
   absl::StatusOr<std::optional<v1::Schedule>> FindScheduleByRequest(
-      const std::string& venue_id, const std::string& request_id) override;
+      const std::string& venue_id, const std::string& request_id,
+      const std::string& request_digest) override;
   absl::StatusOr<SchedulePage> ListSchedules(const std::string& venue_id,
                                              int64_t after, int limit) override;
   void InsertSchedule(NewSchedule schedule, Done<v1::Schedule> done) override;
