@@ -28,7 +28,8 @@ SqliteStore::SqliteStore(const std::string& path, SqliteStoreOptions options,
                          std::unique_ptr<SqliteDb> writer)
     : options_(std::move(options)), readers_(path, options_.vfs) {
   writer_ = std::make_unique<SqliteWriter>(
-      std::move(writer), path, options_.vfs, [this] { ForgetTagged(); });
+      std::move(writer), path, options_.vfs, [this] { ForgetTagged(); },
+      options_.wal);
 }
 
 SqliteStore::~SqliteStore() { Close(); }
