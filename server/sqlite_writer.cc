@@ -144,8 +144,9 @@ std::vector<absl::Status> SqliteWriter::RunBatch(std::vector<Job>& batch) {
     // whole transaction: the rest of the batch then fails rather than run
     // outside one, and what the batch had done before is gone too.
     if (!st.ok() && sqlite3_get_autocommit(db.raw())) {
-      batch_status = absl::AbortedError(absl::StrCat(
-          "the batch's transaction was rolled back: ", st.message()));
+      batch_status = absl::Status(
+          st.code(), absl::StrCat("the batch's transaction was rolled back: ",
+                                  st.message()));
       on_rollback_();
       for (size_t j = 0; j < i; ++j) {
         if (results[j].ok()) results[j] = batch_status;
