@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
@@ -10,6 +11,9 @@ namespace noqueue::server {
 grpc::ServerUnaryReactor* AccessServiceImpl::CreateApiKey(
     grpc::CallbackServerContext* ctx, const v1::CreateApiKeyRequest* request,
     v1::CreateApiKeyResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kCreateApiKey);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   if (absl::Status st = ValidateCreateApiKey(*request); !st.ok()) {
@@ -47,6 +51,9 @@ grpc::ServerUnaryReactor* AccessServiceImpl::CreateApiKey(
 grpc::ServerUnaryReactor* AccessServiceImpl::RevokeApiKey(
     grpc::CallbackServerContext* ctx, const v1::RevokeApiKeyRequest* request,
     v1::RevokeApiKeyResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kRevokeApiKey);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   if (absl::Status st = ValidateKeyId("key_id", request->key_id()); !st.ok()) {
@@ -69,8 +76,11 @@ grpc::ServerUnaryReactor* AccessServiceImpl::RevokeApiKey(
 }
 
 grpc::ServerUnaryReactor* AccessServiceImpl::ListApiKeys(
-    grpc::CallbackServerContext* ctx, const v1::ListApiKeysRequest* /*request*/,
+    grpc::CallbackServerContext* ctx, const v1::ListApiKeysRequest* request,
     v1::ListApiKeysResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kListApiKeys);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   absl::StatusOr<std::vector<StoredApiKey>> keys = store_->ListApiKeys();
@@ -83,6 +93,9 @@ grpc::ServerUnaryReactor* AccessServiceImpl::ListApiKeys(
 grpc::ServerUnaryReactor* AccessServiceImpl::EraseAttendee(
     grpc::CallbackServerContext* ctx, const v1::EraseAttendeeRequest* request,
     v1::EraseAttendeeResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kEraseAttendee, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());

@@ -1,6 +1,7 @@
 #include "server/arrival_service.h"
 
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 
 namespace noqueue::server {
 
@@ -28,6 +29,9 @@ ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* ctx) {
 grpc::ServerUnaryReactor* ArrivalServiceImpl::RecordArrivals(
     grpc::CallbackServerContext* ctx, const v1::RecordArrivalsRequest* request,
     v1::RecordArrivalsResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kRecordArrivals);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();

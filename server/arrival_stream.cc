@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
@@ -46,7 +47,8 @@ void ArrivalStream::OnReadDone(bool ok) {
   const uint64_t index = read_++;
   v1::ArrivalEvent event = std::move(incoming_);
   incoming_.Clear();
-  const absl::Status valid = ValidateArrivalEvent("event", event);
+  absl::Status valid = ParsedRequest(event, "event");
+  if (valid.ok()) valid = ValidateArrivalEvent("event", event);
   if (valid.ok()) {
     ++in_flight_;
     pending_.push_back(std::move(event));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "proto/base/wire_time.h"
 #include "server/crowd_service.h"
 #include "server/live_service.h"
@@ -57,8 +58,11 @@ absl::Status AttendeeServiceImpl::StillExpected(const LiveState& state,
 
 grpc::ServerUnaryReactor* AttendeeServiceImpl::GetMyConvocation(
     grpc::CallbackServerContext* ctx,
-    const v1::GetMyConvocationRequest* /*request*/,
+    const v1::GetMyConvocationRequest* request,
     v1::GetMyConvocationResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kGetMyConvocation);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   absl::StatusOr<LiveState> state = Mine(*caller);
@@ -84,6 +88,9 @@ grpc::ServerWriteReactor<v1::ScheduleEvent>*
 AttendeeServiceImpl::WatchMyConvocation(
     grpc::CallbackServerContext* ctx,
     const v1::WatchMyConvocationRequest* request) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishedWatch(st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kWatchMyConvocation);
   if (!caller.ok()) return FinishedWatch(caller.status());
@@ -96,6 +103,9 @@ AttendeeServiceImpl::WatchMyConvocation(
 grpc::ServerUnaryReactor* AttendeeServiceImpl::DeclareDelay(
     grpc::CallbackServerContext* ctx, const v1::DeclareDelayRequest* request,
     v1::DeclareDelayResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kDeclareDelay);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   if (!request->has_delay() || !IsValidDuration(request->delay())) {
@@ -145,8 +155,11 @@ grpc::ServerUnaryReactor* AttendeeServiceImpl::DeclareDelay(
 
 grpc::ServerUnaryReactor* AttendeeServiceImpl::CancelConvocation(
     grpc::CallbackServerContext* ctx,
-    const v1::CancelConvocationRequest* /*request*/,
+    const v1::CancelConvocationRequest* request,
     v1::CancelConvocationResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kCancelConvocation);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   absl::StatusOr<LiveState> state = Mine(*caller);

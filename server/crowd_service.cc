@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "proto/base/wire_time.h"
 #include "server/ids.h"
 #include "server/validation.h"
@@ -11,6 +12,9 @@ namespace noqueue::server {
 grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
     grpc::CallbackServerContext* ctx, const v1::ReportQueueRequest* request,
     v1::ReportQueueResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kReportQueue);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -52,6 +56,9 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
 grpc::ServerUnaryReactor* CrowdServiceImpl::GetVenueStatus(
     grpc::CallbackServerContext* ctx, const v1::GetVenueStatusRequest* request,
     v1::GetVenueStatusResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kGetVenueStatus, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());

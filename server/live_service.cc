@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "proto/base/wire_time.h"
 #include "server/validation.h"
 
@@ -127,6 +128,9 @@ void EventWatch::OnDone() {
 
 grpc::ServerWriteReactor<v1::ScheduleEvent>* LiveServiceImpl::WatchSchedule(
     grpc::CallbackServerContext* ctx, const v1::WatchScheduleRequest* request) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishedWatch(st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kWatchSchedule);
   if (!caller.ok()) return FinishedWatch(caller.status());
   absl::Status st = ValidateId("schedule_id", request->schedule_id());
@@ -143,6 +147,9 @@ grpc::ServerUnaryReactor* LiveServiceImpl::UpdateServicePoints(
     grpc::CallbackServerContext* ctx,
     const v1::UpdateServicePointsRequest* request,
     v1::UpdateServicePointsResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kUpdateServicePoints, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());

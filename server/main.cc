@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "proto/base/api_limits.h"
 #include "server/noqueue_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -19,7 +20,9 @@ ABSL_FLAG(std::string, db, "var/noqueue.db",
           "SQLite database file, created with its schema when missing");
 ABSL_FLAG(int, snapshot_every, 1000,
           "snapshot the model every this many learned events");
-ABSL_FLAG(int, max_attendees, 20000, "largest schedule accepted");
+ABSL_FLAG(int, max_attendees, noqueue::kMaxAttendeesPerSchedule,
+          "largest schedule accepted (1 to 20000: the message size limit "
+          "is made for 20000)");
 ABSL_FLAG(std::string, auth, "keys",
           "keys: every call needs an API key or attendee token; none: no "
           "access control (refused unless --listen is a loopback address)");
@@ -60,6 +63,13 @@ int main(int argc, char** argv) {
   options.db_path = absl::GetFlag(FLAGS_db);
   options.snapshot_every = absl::GetFlag(FLAGS_snapshot_every);
   options.limits.max_attendees = absl::GetFlag(FLAGS_max_attendees);
+  if (options.limits.max_attendees < 1 ||
+      options.limits.max_attendees > noqueue::kMaxAttendeesPerSchedule) {
+    std::fprintf(stderr,
+                 "noqueue-server: --max_attendees: must be between 1 and %d\n",
+                 noqueue::kMaxAttendeesPerSchedule);
+    return 2;
+  }
   const std::string auth = absl::GetFlag(FLAGS_auth);
   if (auth != "keys" && auth != "none") {
     std::fprintf(stderr, "noqueue-server: --auth: must be keys or none\n");

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "proto/base/wire_time.h"
 #include "server/domain_enums.h"
 #include "server/schedule_builder.h"
@@ -50,6 +51,9 @@ void FillService(const v1::Venue& venue, const model::ServiceEstimate& e,
 grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
     grpc::CallbackServerContext* ctx, const v1::GetModelInfoRequest* request,
     v1::GetModelInfoResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kGetModelInfo, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
@@ -102,6 +106,9 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ExplainPrediction(
     grpc::CallbackServerContext* ctx,
     const v1::ExplainPredictionRequest* request,
     v1::ExplainPredictionResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kExplainPrediction, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());

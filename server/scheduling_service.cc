@@ -1,9 +1,14 @@
 #include "server/scheduling_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
+#include "server/crypto.h"
 #include "server/ids.h"
 #include "server/schedule_builder.h"
 
@@ -23,11 +28,27 @@ absl::Status CallStopped(grpc::CallbackServerContext* ctx) {
   return absl::OkStatus();
 }
 
+// The SHA-256 of the request's deterministic encoding: what a request_id
+// is tied to.
+std::string RequestDigest(const v1::CreateScheduleRequest& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return Sha256(bytes);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* SchedulingServiceImpl::CreateSchedule(
     grpc::CallbackServerContext* ctx, const v1::CreateScheduleRequest* request,
     v1::CreateScheduleResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kCreateSchedule, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
@@ -57,10 +78,12 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
   if (absl::Status stopped = CallStopped(ctx); !stopped.ok()) {
     return finish(stopped);
   }
+  const std::string digest =
+      request->request_id().empty() ? "" : RequestDigest(*request);
   if (!request->request_id().empty()) {
     absl::StatusOr<std::optional<v1::Schedule>> existing =
         store_->FindScheduleByRequest(request->venue_id(),
-                                      request->request_id());
+                                      request->request_id(), digest);
     if (!existing.ok()) return finish(existing.status());
     if (existing->has_value()) {
       *response->mutable_schedule() = std::move(**existing);
@@ -83,6 +106,7 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
     absl::Status stopped = CallStopped(ctx);
     return finish(stopped.ok() ? built.status() : stopped);
   }
+  built->request_digest = digest;
   store_->InsertSchedule(
       std::move(*built),
       [this, reactor, response](absl::StatusOr<v1::Schedule> r) {
@@ -98,6 +122,9 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
     grpc::CallbackServerContext* ctx, const v1::GetScheduleRequest* request,
     v1::GetScheduleResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kGetSchedule);
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -121,6 +148,9 @@ grpc::ServerUnaryReactor* SchedulingServiceImpl::GetSchedule(
 grpc::ServerUnaryReactor* SchedulingServiceImpl::ListSchedules(
     grpc::CallbackServerContext* ctx, const v1::ListSchedulesRequest* request,
     v1::ListSchedulesResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kListSchedules, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());

@@ -18,6 +18,10 @@ absl::Status SqliteError(sqlite3* db, int rc, const std::string& context) {
       return absl::DataLossError(msg);
     case SQLITE_FULL:
       return absl::ResourceExhaustedError(msg);
+    // The file system failed: nothing of the transaction was stored, and a
+    // retry may succeed once it recovers.
+    case SQLITE_IOERR:
+      return absl::UnavailableError(msg);
     default:
       return absl::InternalError(msg);
   }

@@ -205,6 +205,15 @@ CREATE TABLE schedule_events (
 );
 CREATE INDEX schedule_events_by_schedule ON schedule_events(schedule_id, seq);
 )sql",
+    // 9: a digest of the request each schedule was made for, so that an
+    // idempotency key reused for a different request is refused. (IF NOT
+    // EXISTS: a development build made it outside the migrations.)
+    R"sql(
+CREATE TABLE IF NOT EXISTS schedule_requests (
+  schedule_id TEXT PRIMARY KEY REFERENCES schedules(schedule_id),
+  request_sha256 BLOB NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);

@@ -27,7 +27,8 @@ SqliteStore::SqliteStore(const std::string& path, SqliteStoreOptions options,
                          std::unique_ptr<SqliteDb> writer)
     : options_(std::move(options)), readers_(path, options_.vfs) {
   writer_ = std::make_unique<SqliteWriter>(
-      std::move(writer), path, options_.vfs, [this] { ForgetTagged(); });
+      std::move(writer), path, options_.vfs, [this] { ForgetTagged(); },
+      options_.wal);
 }
 
 SqliteStore::~SqliteStore() { Close(); }
@@ -147,14 +148,43 @@ absl::StatusOr<v1::Schedule> SqliteStore::GetSchedule(
   return *std::move(schedule);
 }
 
-absl::StatusOr<std::optional<v1::Schedule>> SqliteStore::FindScheduleByRequest(
-    const std::string& venue_id, const std::string& request_id) {
-  ASSIGN_OR_RETURN(SqliteReaderPool::Lease lease, readers_.Acquire());
-  ASSIGN_OR_RETURN(Statement * s,
-                   lease.db().Prepare("SELECT body FROM schedules WHERE "
-                                      "venue_id = ?1 AND request_id = ?2"));
+namespace {
+
+// The schedule stored for (venue_id, request_id), if any, when the request
+// that made it has the digest `digest` (or either digest is unknown).
+absl::StatusOr<std::optional<v1::Schedule>> ScheduleForRequest(
+    SqliteDb& db, const std::string& venue_id, const std::string& request_id,
+    const std::string& digest) {
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      db.Prepare("SELECT s.body, d.request_sha256 FROM schedules s LEFT JOIN "
+                 "schedule_requests d ON d.schedule_id = s.schedule_id "
+                 "WHERE s.venue_id = ?1 AND s.request_id = ?2"));
   s->Bind(1, venue_id).Bind(2, request_id);
-  return ScheduleRow(*s);
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<v1::Schedule>();
+  const std::string body = s->ColumnText(0);
+  const bool differs =
+      !digest.empty() && !s->ColumnIsNull(1) && s->ColumnText(1) != digest;
+  s->Reset();
+  if (differs) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "request_id: \"", request_id,
+        "\" was already used for a different request at this venue; a "
+        "retry must repeat the request unchanged, a new request needs a new "
+        "request_id"));
+  }
+  ASSIGN_OR_RETURN(v1::Schedule schedule, ParseSchedule(body));
+  return std::optional<v1::Schedule>(std::move(schedule));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<v1::Schedule>> SqliteStore::FindScheduleByRequest(
+    const std::string& venue_id, const std::string& request_id,
+    const std::string& request_digest) {
+  ASSIGN_OR_RETURN(SqliteReaderPool::Lease lease, readers_.Acquire());
+  return ScheduleForRequest(lease.db(), venue_id, request_id, request_digest);
 }
 
 absl::StatusOr<SchedulePage> SqliteStore::ListSchedules(
@@ -189,13 +219,9 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
           SqliteDb& db) mutable -> absl::StatusOr<v1::Schedule> {
         v1::Schedule& s = in.schedule;
         if (!s.request_id().empty()) {
-          ASSIGN_OR_RETURN(
-              Statement * find,
-              db.Prepare("SELECT body FROM schedules WHERE venue_id = ?1 AND "
-                         "request_id = ?2"));
-          find->Bind(1, s.venue_id()).Bind(2, s.request_id());
           ASSIGN_OR_RETURN(std::optional<v1::Schedule> first,
-                           ScheduleRow(*find));
+                           ScheduleForRequest(db, s.venue_id(), s.request_id(),
+                                              in.request_digest));
           if (first) return *std::move(first);
         }
         ASSIGN_OR_RETURN(
@@ -216,6 +242,14 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
             .Bind(7, ToMicros(s.create_time()))
             .BindBlob(8, s.SerializeAsString());
         RETURN_IF_ERROR(put->Run());
+        if (!s.request_id().empty() && !in.request_digest.empty()) {
+          ASSIGN_OR_RETURN(Statement * digest,
+                           db.Prepare("INSERT INTO schedule_requests "
+                                      "(schedule_id, request_sha256) "
+                                      "VALUES (?1, ?2)"));
+          digest->Bind(1, s.schedule_id()).BindBlob(2, in.request_digest);
+          RETURN_IF_ERROR(digest->Run());
+        }
         RETURN_IF_ERROR(InsertConvocations(db, in));
         v1::ScheduleEvent created;
         created.set_schedule_id(s.schedule_id());

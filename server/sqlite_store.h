@@ -29,6 +29,8 @@ struct SqliteStoreOptions {
   LearningPolicy policy;
   // The SQLite VFS to open the file through (empty: the default one).
   std::string vfs;
+  // When the log is checkpointed and truncated (sqlite_writer.h).
+  WalPolicy wal;
 };
 
 class SqliteStore final : public Store {
@@ -50,7 +52,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<v1::Schedule> GetSchedule(
       const std::string& schedule_id) override;
   absl::StatusOr<std::optional<v1::Schedule>> FindScheduleByRequest(
-      const std::string& venue_id, const std::string& request_id) override;
+      const std::string& venue_id, const std::string& request_id,
+      const std::string& request_digest) override;
   absl::StatusOr<SchedulePage> ListSchedules(const std::string& venue_id,
                                              int64_t after, int limit) override;
   void InsertSchedule(NewSchedule schedule, Done<v1::Schedule> done) override;
@@ -66,6 +69,8 @@ class SqliteStore final : public Store {
       const std::function<void(const ServiceObservation&)>& service) override;
   void SaveSnapshot(ModelSnapshot snapshot, Done<bool> done) override;
   absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() override;
+  // The write-ahead log's size and truncations.
+  WalStats wal_stats() const { return writer_->wal_stats(); }
   // Access control and personal data (sqlite_store_access.cc).
   absl::StatusOr<std::vector<StoredApiKey>> ListApiKeys() override;
   void InsertApiKey(StoredApiKey key, AuditEntry audit,

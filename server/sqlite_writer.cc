@@ -1,5 +1,6 @@
 #include "server/sqlite_writer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,8 +9,9 @@ namespace noqueue::server {
 
 SqliteWriter::SqliteWriter(std::unique_ptr<SqliteDb> db,
                            const std::string& path, const std::string& vfs,
-                           std::function<void()> on_rollback)
-    : on_rollback_(on_rollback ? std::move(on_rollback) : [] {}),
+                           std::function<void()> on_rollback, WalPolicy wal)
+    : wal_policy_(wal),
+      on_rollback_(on_rollback ? std::move(on_rollback) : [] {}),
       db_(std::move(db)) {
   // The writer keeps the pages it rewrites (indexes, the WAL's) in a 64 MiB
   // cache of its own; readers read through the shared memory map.
@@ -19,8 +21,21 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteDb> db,
   // checkpoints.
   absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoint_db =
       SqliteDb::Open(path, vfs);
+  if (absl::StatusOr<Statement*> ps = db_->Prepare("PRAGMA page_size");
+      ps.ok()) {
+    if (absl::StatusOr<bool> row = (*ps)->Step(); row.ok() && *row) {
+      page_size_ = (*ps)->ColumnInt(0);
+    }
+    (*ps)->Reset();
+  }
+  // A log restarted after a checkpoint keeps at most this much on disk.
+  db_->Exec(absl::StrCat("PRAGMA journal_size_limit=",
+                         wal_policy_.checkpoint_bytes))
+      .IgnoreError();
   if (checkpoint_db.ok()) {
     db_->Exec("PRAGMA wal_autocheckpoint=0").IgnoreError();
+    // After wal_autocheckpoint, which sets a hook of its own.
+    sqlite3_wal_hook(db_->raw(), &SqliteWriter::OnWalCommit, this);
     checkpointer_ = std::thread(
         [this, cdb = std::shared_ptr<SqliteDb>(std::move(*checkpoint_db))] {
           CheckpointLoop(*cdb);
@@ -129,8 +144,9 @@ std::vector<absl::Status> SqliteWriter::RunBatch(std::vector<Job>& batch) {
     // whole transaction: the rest of the batch then fails rather than run
     // outside one, and what the batch had done before is gone too.
     if (!st.ok() && sqlite3_get_autocommit(db.raw())) {
-      batch_status = absl::AbortedError(absl::StrCat(
-          "the batch's transaction was rolled back: ", st.message()));
+      batch_status = absl::Status(
+          st.code(), absl::StrCat("the batch's transaction was rolled back: ",
+                                  st.message()));
       on_rollback_();
       for (size_t j = 0; j < i; ++j) {
         if (results[j].ok()) results[j] = batch_status;
@@ -166,19 +182,85 @@ void SqliteWriter::CompletionLoop() {
   }
 }
 
+int SqliteWriter::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/,
+                              int frames) {
+  auto* writer = static_cast<SqliteWriter*>(self);
+  const int64_t bytes = int64_t{frames} * writer->page_size_;
+  {
+    absl::MutexLock lock(&writer->wal_mu_);
+    writer->wal_stats_.bytes = bytes;
+    writer->wal_stats_.max_bytes =
+        std::max(writer->wal_stats_.max_bytes, bytes);
+  }
+  if (bytes >= writer->wal_policy_.checkpoint_bytes) {
+    absl::MutexLock lock(&writer->queue_mu_);
+    if (!writer->wal_past_bound_) {
+      writer->wal_past_bound_ = true;
+      writer->checkpoint_cv_.Signal();
+    }
+  }
+  return SQLITE_OK;
+}
+
+WalStats SqliteWriter::wal_stats() const {
+  absl::MutexLock lock(&wal_mu_);
+  return wal_stats_;
+}
+
 void SqliteWriter::CheckpointLoop(SqliteDb& db) {
   while (true) {
     {
       absl::MutexLock lock(&queue_mu_);
-      if (!closing_)
+      if (!closing_ && !wal_past_bound_)
         checkpoint_cv_.WaitWithTimeout(&queue_mu_, absl::Milliseconds(250));
       if (closing_) return;
+      wal_past_bound_ = false;
     }
-    // PASSIVE: copies what no reader still needs, never blocks the writer.
-    int log_frames = 0, checkpointed = 0;
-    sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                              &log_frames, &checkpointed);
+    Checkpoint(db);
   }
+}
+
+void SqliteWriter::Checkpoint(SqliteDb& db) {
+  // PASSIVE: copies what no reader still needs, never blocks the writer.
+  int log_frames = 0, checkpointed = 0;
+  sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                            &log_frames, &checkpointed);
+  const int64_t log_bytes = int64_t{log_frames} * page_size_;
+  const bool caught_up = log_frames > 0 && checkpointed == log_frames;
+  if (log_bytes < wal_policy_.checkpoint_bytes ||
+      (!caught_up && log_bytes < wal_policy_.force_bytes)) {
+    return;
+  }
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (truncation_queued_) return;
+    truncation_queued_ = true;
+  }
+  // On the writer's thread, between two batches: no lock to wait for, and
+  // only the frames committed since PASSIVE left to copy.
+  SubmitAlone([this](SqliteDb& writer_db) { return TruncateWal(writer_db); },
+              [](absl::Status) {});
+}
+
+absl::Status SqliteWriter::TruncateWal(SqliteDb& db) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    truncation_queued_ = false;
+  }
+  const absl::Time start = absl::Now();
+  // Readers still in the log are waited for briefly, not for the usual
+  // busy timeout: the writer is held meanwhile; the next round retries.
+  sqlite3_busy_timeout(db.raw(), 50);
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db.raw(), 5000);
+  const absl::Duration held = absl::Now() - start;
+  absl::MutexLock lock(&wal_mu_);
+  wal_stats_.longest_truncation = std::max(wal_stats_.longest_truncation, held);
+  if (rc != SQLITE_OK) return absl::OkStatus();  // busy: the next round
+  wal_stats_.bytes = 0;
+  ++wal_stats_.truncations;
+  return absl::OkStatus();
 }
 
 }  // namespace noqueue::server

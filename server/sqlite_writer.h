@@ -9,6 +9,17 @@
 // back into the database in the background (PASSIVE: it never blocks the
 // writer), so that no commit waits for a checkpoint's sync.
 //
+// The WAL stays bounded. Under a steady stream of commits a PASSIVE
+// checkpoint never finds the log idle, so SQLite never restarts it and the
+// file grows for ever (about 10 KB a tag). Once the log passes
+// WalPolicy::checkpoint_bytes (the writer's commit hook wakes the
+// checkpointer), the checkpointer runs PASSIVE and, when that has caught up,
+// queues a TRUNCATE checkpoint that the writer runs between two batches: it
+// copies the few frames committed since and truncates the file (a few
+// milliseconds, WalStats::longest_truncation). Past WalPolicy::force_bytes
+// it is queued even if PASSIVE could not catch up. journal_size_limit caps
+// what a restarted log keeps on disk.
+//
 // A job's status is OK only once the batch that holds it has committed. When
 // SQLite rolls the whole transaction back (an I/O error, a full disk, no
 // memory) or the commit fails, every job of the batch fails with that error
@@ -36,6 +47,23 @@
 
 namespace noqueue::server {
 
+// When the writer's checkpointer folds the WAL back and truncates it.
+struct WalPolicy {
+  // The log's size past which it is truncated once PASSIVE has caught up.
+  int64_t checkpoint_bytes = 16 << 20;
+  // The log's size past which it is truncated in any case.
+  int64_t force_bytes = 64 << 20;
+};
+
+// What the WAL has been, for tests and metrics.
+struct WalStats {
+  int64_t bytes = 0;      // the log's frames after the last commit, in bytes
+  int64_t max_bytes = 0;  // the most it held since the writer started
+  int64_t truncations = 0;
+  // The longest a truncation held the writer (between two batches).
+  absl::Duration longest_truncation;
+};
+
 class SqliteWriter {
  public:
   static constexpr size_t kMaxBatch = 2048;
@@ -45,7 +73,8 @@ class SqliteWriter {
   // the writer thread whenever changes of a job or of a whole batch are
   // undone, so that whoever caches what jobs wrote can forget it.
   SqliteWriter(std::unique_ptr<SqliteDb> db, const std::string& path,
-               const std::string& vfs, std::function<void()> on_rollback);
+               const std::string& vfs, std::function<void()> on_rollback,
+               WalPolicy wal = {});
   // Commits what is queued, then stops.
   ~SqliteWriter();
   SqliteWriter(const SqliteWriter&) = delete;
@@ -86,6 +115,8 @@ class SqliteWriter {
   // UNAVAILABLE. Idempotent. Must not be called from a `finish` callback.
   void Close();
 
+  WalStats wal_stats() const;
+
  private:
   struct Job {
     std::function<absl::Status(SqliteDb&)> run;
@@ -104,7 +135,16 @@ class SqliteWriter {
   std::vector<absl::Status> RunBatch(std::vector<Job>& batch);
   void CompletionLoop();
   void CheckpointLoop(SqliteDb& db);
+  // One round of the checkpointer: PASSIVE, then TRUNCATE when the log is
+  // past its bound.
+  void Checkpoint(SqliteDb& db);
+  // The TRUNCATE checkpoint, run alone on the writer's thread.
+  absl::Status TruncateWal(SqliteDb& db);
+  // SQLite's commit hook of the write connection: `frames` in the log.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
+  const WalPolicy wal_policy_;
+  int64_t page_size_ = 4096;
   const std::function<void()> on_rollback_;
   std::unique_ptr<SqliteDb> db_;  // the writer thread's
 
@@ -112,7 +152,12 @@ class SqliteWriter {
   absl::CondVar queue_cv_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
-  absl::CondVar checkpoint_cv_;  // with queue_mu_, on closing
+  absl::CondVar checkpoint_cv_;  // with queue_mu_, on closing or a big WAL
+  bool wal_past_bound_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool truncation_queued_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  mutable absl::Mutex wal_mu_;
+  WalStats wal_stats_ ABSL_GUARDED_BY(wal_mu_);
 
   absl::Mutex done_mu_;
   absl::CondVar done_cv_;

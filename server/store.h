@@ -44,6 +44,10 @@ struct NewSchedule {
   v1::Schedule schedule;
   // Parallel to schedule.convocations().
   std::vector<ConvocationFacts> facts;
+  // With a request_id: the SHA-256 of the request that made the schedule
+  // (deterministic encoding), stored so that the request_id cannot be
+  // reused for a different request.
+  std::string request_digest;
 };
 
 // An outcome tag (ARRIVED or NO_SHOW) for the model: learned from when
@@ -152,13 +156,17 @@ class Store {
   virtual absl::StatusOr<v1::Schedule> GetSchedule(
       const std::string& schedule_id) = 0;
   // The schedule made for (venue_id, request_id), if any.
+  // FAILED_PRECONDITION naming request_id when it was made for a request
+  // whose digest differs from `request_digest` (both non-empty).
   virtual absl::StatusOr<std::optional<v1::Schedule>> FindScheduleByRequest(
-      const std::string& venue_id, const std::string& request_id) = 0;
+      const std::string& venue_id, const std::string& request_id,
+      const std::string& request_digest) = 0;
   // Schedules of a venue in creation order, after position `after`.
   virtual absl::StatusOr<SchedulePage> ListSchedules(
       const std::string& venue_id, int64_t after, int limit) = 0;
   // Stores a schedule. When the schedule's (venue_id, request_id) is already
-  // taken, stores nothing and returns the schedule stored first.
+  // taken, stores nothing and returns the schedule stored first, or
+  // FAILED_PRECONDITION when that one was made for a different request.
   virtual void InsertSchedule(NewSchedule schedule,
                               Done<v1::Schedule> done) = 0;
 

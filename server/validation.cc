@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
 
@@ -15,11 +17,38 @@ absl::Status Invalid(const std::string& field, const std::string& rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
 }
 
-// Timestamps that google.protobuf.Timestamp allows: 0001-01-01 to 9999-12-31.
 absl::Status ValidateTimestamp(const std::string& field, bool present,
                                const google::protobuf::Timestamp& ts) {
   if (!present) return Invalid(field, "is required");
-  if (!IsValidTimestamp(ts)) return Invalid(field, "is not a valid timestamp");
+  return ValidateTime(field, ts);
+}
+
+// A map of named numeric features, as an attendee carries them.
+absl::Status ValidateFeatures(
+    const std::string& field,
+    const google::protobuf::Map<std::string, double>& features,
+    int max_features) {
+  if (static_cast<int>(features.size()) > max_features) {
+    return Invalid(field, absl::StrCat("at most ", max_features,
+                                       " features per "
+                                       "attendee"));
+  }
+  for (const auto& [name, value] : features) {
+    if (name.empty() || name.size() > 64) {
+      return Invalid(field, "names must be 1 to 64 characters");
+    }
+    if (!std::isfinite(value)) {
+      return Invalid(absl::StrCat(field, "[", Quote(name), "]"),
+                     "must be a finite number");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePartySize(const std::string& field, int party_size) {
+  if (party_size < 0 || party_size > 1000) {
+    return Invalid(field, "must be between 0 and 1000 (0 means 1)");
+  }
   return absl::OkStatus();
 }
 
@@ -66,8 +95,8 @@ absl::Status ValidatePlanning(const v1::PlanningOptions& p,
   }
   if (p.has_time_budget()) {
     const google::protobuf::Duration& d = p.time_budget();
-    if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() > 999999999 ||
-        ToDuration(d) > absl::Seconds(10)) {
+    RETURN_IF_ERROR(ValidateDurationForm("planning.time_budget", d));
+    if (d.seconds() < 0 || d.nanos() < 0 || ToDuration(d) > absl::Seconds(10)) {
       return Invalid("planning.time_budget", "must be between 0 and 10s");
     }
   }
@@ -78,6 +107,7 @@ absl::Status ValidatePlanning(const v1::PlanningOptions& p,
   }
   if (p.has_granularity()) {
     const google::protobuf::Duration& g = p.granularity();
+    RETURN_IF_ERROR(ValidateDurationForm("planning.granularity", g));
     if (g.seconds() < 60 || g.seconds() % 60 != 0 || g.nanos() != 0) {
       return Invalid("planning.granularity",
                      "must be a whole number of minutes, at least 1 minute");
@@ -109,6 +139,76 @@ absl::Status ValidateId(const std::string& field, const std::string& value) {
   return absl::OkStatus();
 }
 
+std::string Quote(absl::string_view value) {
+  constexpr size_t kMaxQuoted = 64;
+  if (value.size() <= kMaxQuoted) {
+    return absl::StrCat("\"", absl::CHexEscape(value), "\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(value.substr(0, kMaxQuoted)),
+                      "\"... (", value.size(), " bytes)");
+}
+
+absl::Status ValidateTimeZone(const std::string& field,
+                              const std::string& value) {
+  constexpr absl::string_view kExample =
+      " (an IANA zone such as \"Europe/Paris\")";
+  if (value.empty())
+    return Invalid(field, absl::StrCat("is required", kExample));
+  if (value.size() > 64) {
+    return Invalid(
+        field,
+        absl::StrCat(Quote(value), " is longer than 64 characters", kExample));
+  }
+  for (absl::string_view part : absl::StrSplit(value, '/')) {
+    bool ok = !part.empty() && ((part[0] >= 'A' && part[0] <= 'Z') ||
+                                (part[0] >= 'a' && part[0] <= 'z'));
+    for (char c : part) {
+      ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-');
+    }
+    if (!ok) {
+      return Invalid(
+          field, absl::StrCat(Quote(value),
+                              " is not an IANA zone name: parts of letters, "
+                              "digits and _ + - separated by single '/', each "
+                              "starting with a letter",
+                              kExample));
+    }
+  }
+  // cctz reads "localtime" as the server's own zone, not a name.
+  absl::TimeZone tz;
+  if (value == "localtime" || !absl::LoadTimeZone(value, &tz)) {
+    return Invalid(
+        field,
+        absl::StrCat(Quote(value), " is not a known IANA time zone", kExample));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTime(const std::string& field,
+                          const google::protobuf::Timestamp& ts) {
+  // 1970-01-01T00:00:00Z and 2200-01-01T00:00:00Z.
+  constexpr int64_t kFirst = 0;
+  constexpr int64_t kEnd = 7258118400;
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Invalid(field, "nanos must be between 0 and 999999999");
+  }
+  if (ts.seconds() < kFirst || ts.seconds() >= kEnd) {
+    return Invalid(field, "must lie between 1970-01-01 and 2200-01-01");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDurationForm(const std::string& field,
+                                  const google::protobuf::Duration& d) {
+  if (!IsValidDuration(d)) {
+    return Invalid(field,
+                   "is not a valid duration (nanos between -999999999 and "
+                   "999999999, with the sign of seconds)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateVenue(const v1::Venue& venue) {
   RETURN_IF_ERROR(ValidateId("venue.venue_id", venue.venue_id()));
   if (venue.display_name().size() > 200) {
@@ -120,23 +220,15 @@ absl::Status ValidateVenue(const v1::Venue& venue) {
                    "must be one of MUSEUM, AIRPORT, TRAIN_STATION, SALE, "
                    "MEDICAL, OTHER");
   }
-  absl::TimeZone tz;
-  if (venue.time_zone().empty()) {
-    return Invalid("venue.time_zone",
-                   "is required (an IANA zone such as "
-                   "\"Europe/Paris\")");
-  }
-  if (!absl::LoadTimeZone(venue.time_zone(), &tz)) {
-    return Invalid("venue.time_zone",
-                   absl::StrCat("\"", venue.time_zone(),
-                                "\" is not a known IANA time zone"));
-  }
+  RETURN_IF_ERROR(ValidateTimeZone("venue.time_zone", venue.time_zone()));
   if (venue.service_points() < 1 || venue.service_points() > 1000) {
     return Invalid("venue.service_points", "must be between 1 and 1000");
   }
   if (!venue.has_mean_service_time()) {
     return Invalid("venue.mean_service_time", "is required");
   }
+  RETURN_IF_ERROR(ValidateDurationForm("venue.mean_service_time",
+                                       venue.mean_service_time()));
   absl::Duration service = ToDuration(venue.mean_service_time());
   if (service < absl::Seconds(1) || service > absl::Hours(24)) {
     return Invalid("venue.mean_service_time",
@@ -207,23 +299,15 @@ absl::Status ValidateCreateSchedule(const v1::CreateScheduleRequest& r,
           field + ".attendee_id",
           absl::StrCat("duplicate of attendees[", it->second, "].attendee_id"));
     }
-    if (a.party_size() < 0 || a.party_size() > 1000) {
-      return Invalid(field + ".party_size", "must be between 0 and 1000");
+    if (const size_t bytes = a.ByteSizeLong();
+        bytes > static_cast<size_t>(kMaxAttendeeBytes)) {
+      return Invalid(field, absl::StrCat("takes ", bytes,
+                                         " bytes, more than the limit of ",
+                                         kMaxAttendeeBytes, " per attendee"));
     }
-    if (a.features_size() > limits.max_features) {
-      return Invalid(field + ".features",
-                     absl::StrCat("at most ", limits.max_features,
-                                  " features per attendee"));
-    }
-    for (const auto& [name, value] : a.features()) {
-      if (name.empty() || name.size() > 64) {
-        return Invalid(field + ".features", "names must be 1 to 64 characters");
-      }
-      if (!std::isfinite(value)) {
-        return Invalid(absl::StrCat(field, ".features[\"", name, "\"]"),
-                       "must be a finite number");
-      }
-    }
+    RETURN_IF_ERROR(ValidatePartySize(field + ".party_size", a.party_size()));
+    RETURN_IF_ERROR(ValidateFeatures(field + ".features", a.features(),
+                                     limits.max_features));
     if (a.has_booking_time()) {
       RETURN_IF_ERROR(
           ValidateTimestamp(field + ".booking_time", true, a.booking_time()));
@@ -305,14 +389,19 @@ absl::Status ValidateExplainPrediction(const v1::ExplainPredictionRequest& r) {
   if (!v1::ConvocationType_IsValid(r.convocation_type())) {
     return Invalid("convocation_type", "is not a known convocation type");
   }
-  if (!r.has_convocation_time()) {
-    return Invalid("convocation_time", "is required");
+  RETURN_IF_ERROR(ValidateTimestamp(
+      "convocation_time", r.has_convocation_time(), r.convocation_time()));
+  RETURN_IF_ERROR(
+      ValidatePartySize("attendee.party_size", r.attendee().party_size()));
+  RETURN_IF_ERROR(ValidateFeatures("attendee.features", r.attendee().features(),
+                                   Limits().max_features));
+  if (r.attendee().has_booking_time()) {
+    RETURN_IF_ERROR(
+        ValidateTime("attendee.booking_time", r.attendee().booking_time()));
   }
-  for (const auto& [name, value] : r.attendee().features()) {
-    if (!std::isfinite(value)) {
-      return Invalid(absl::StrCat("attendee.features[\"", name, "\"]"),
-                     "must be a finite number");
-    }
+  if (r.attendee().has_fixed_convocation_time()) {
+    RETURN_IF_ERROR(ValidateTime("attendee.fixed_convocation_time",
+                                 r.attendee().fixed_convocation_time()));
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "noqueue/v1/access.pb.h"
 #include "noqueue/v1/arrival.pb.h"
@@ -14,11 +15,12 @@
 #include "noqueue/v1/model.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
+#include "proto/base/api_limits.h"
 
 namespace noqueue::server {
 
 struct Limits {
-  int max_attendees = 20000;
+  int max_attendees = kMaxAttendeesPerSchedule;
   int max_events_per_batch = 10000;
   int max_features = 64;
   absl::Duration max_window = absl::Hours(24 * 7);
@@ -26,6 +28,27 @@ struct Limits {
 
 // Ids: 1 to 128 characters of [A-Za-z0-9._:@/-].
 absl::Status ValidateId(const std::string& field, const std::string& value);
+
+// What an error message may quote of a value it rejects: at most its first
+// 64 bytes, C-escaped, in double quotes, followed by "... (N bytes)" when
+// cut, so that a message stays short whatever a client sent.
+std::string Quote(absl::string_view value);
+
+// An IANA time zone name ("Europe/Paris", "UTC", "Etc/GMT+5"): 1 to 64
+// characters of [A-Za-z0-9_+-/] in parts separated by single '/', each part
+// starting with a letter (so never a path: no leading '/', no "..", no NUL),
+// that the tz database knows. Only then is it looked up.
+absl::Status ValidateTimeZone(const std::string& field,
+                              const std::string& value);
+
+// Instants the API accepts: from 1970-01-01 to 2200-01-01 (exclusive), with
+// nanos in [0, 1e9).
+absl::Status ValidateTime(const std::string& field,
+                          const google::protobuf::Timestamp& ts);
+// A well-formed google.protobuf.Duration: nanos in (-1e9, 1e9), with the
+// sign of seconds.
+absl::Status ValidateDurationForm(const std::string& field,
+                                  const google::protobuf::Duration& d);
 
 absl::Status ValidateVenue(const v1::Venue& venue);
 absl::Status ValidateUpsertVenue(const v1::UpsertVenueRequest& request);

@@ -1,6 +1,7 @@
 #include "server/venue_service.h"
 
 #include "proto/base/grpc_status.h"
+#include "proto/base/unparsable_request.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
@@ -8,6 +9,9 @@ namespace noqueue::server {
 grpc::ServerUnaryReactor* VenueServiceImpl::UpsertVenue(
     grpc::CallbackServerContext* ctx, const v1::UpsertVenueRequest* request,
     v1::UpsertVenueResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kUpsertVenue, request->venue().venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
@@ -35,6 +39,9 @@ grpc::ServerUnaryReactor* VenueServiceImpl::UpsertVenue(
 grpc::ServerUnaryReactor* VenueServiceImpl::GetVenue(
     grpc::CallbackServerContext* ctx, const v1::GetVenueRequest* request,
     v1::GetVenueResponse* response) {
+  if (absl::Status st = ParsedRequest(*request); !st.ok()) {
+    return FinishUnary(ctx, st);
+  }
   absl::StatusOr<Caller> caller =
       access_->Admit(*ctx, Rpc::kGetVenue, request->venue_id());
   if (!caller.ok()) return FinishUnary(ctx, caller.status());

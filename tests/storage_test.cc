@@ -165,7 +165,7 @@ TEST_CASE("A schedule retried with the same request id is stored once") {
   REQUIRE(b.ok());
   CHECK(b->schedule_id() == "s-1");
   CHECK(CountRows(dir.file("n.db"), "schedules") == 1);
-  auto found = (*store)->FindScheduleByRequest("clinic-1", "req-1");
+  auto found = (*store)->FindScheduleByRequest("clinic-1", "req-1", "");
   REQUIRE(found.ok());
   REQUIRE(found->has_value());
   CHECK((*found)->schedule_id() == "s-1");
