@@ -23,6 +23,8 @@ constexpr char kLivePrefix[] = "demo-live-";
 constexpr double kDayMin = 240.0;
 // One doctor is away from 10:00 to 10:45 (minutes from 08:00).
 constexpr double kAwayFrom = 120.0, kAwayTo = 165.0;
+// The clinic learns of it at 09:15 and says so at once.
+constexpr double kAwayKnown = 75.0;
 constexpr int kAwayDoctor = kDoctors - 1;
 // Tags are sent every this many minutes of the day.
 constexpr double kStepMin = 5.0;
@@ -276,8 +278,8 @@ absl::StatusOr<LiveDayResult> RunLiveDemo(NoQueueClient& client,
       conv[it->patient] = it->new_conv;
       it = pending.erase(it);
     }
-    if (now == kAwayFrom) {
-      // The clinic says so as the doctor leaves: back at 10:45.
+    if (now == kAwayKnown) {
+      // Away from 10:00, back at 10:45.
       v1::UpdateServicePointsRequest desks;
       desks.set_venue_id(o.venue_id);
       desks.set_service_points(kDoctors);
@@ -328,7 +330,7 @@ absl::StatusOr<LiveDayResult> RunLiveDemo(NoQueueClient& client,
 std::string FormatLiveDay(const LiveDayResult& d) {
   std::string out = absl::StrFormat(
       "\nA disrupted day, played live (%s, %d patients): one of the 3 doctors "
-      "is away 10:00-10:45.\n%-22s %9s %9s %9s %9s %9s\n",
+      "is away 10:00-10:45 (known at 09:15).\n%-22s %9s %9s %9s %9s %9s\n",
       d.date, d.convoked, "minutes", "mean wait", "P90 wait", "idle",
       "overtime", "cost");
   auto row = [&](const char* name, const LiveDayResult::Figures& f) {

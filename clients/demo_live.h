@@ -1,9 +1,9 @@
 // The demo's disrupted day: a clinic day played live through the real API
 // against a server on the replay clock (--clock=events): the clinic's
 // devices tag arrivals and consultations as they happen, one of the three
-// doctors leaves from 10:00 to 10:45 (the clinic says so with
-// UpdateServicePoints), NoQueue re-times the patients who have not come
-// yet and the demo watches the schedule (WatchSchedule): each patient gets
+// doctors is away from 10:00 to 10:45 (the clinic learns it at 09:15 and
+// says so with UpdateServicePoints), NoQueue re-times the patients who have not
+// come yet and the demo watches the schedule (WatchSchedule): each patient gets
 // their new time after 1-3 minutes and follows it 8 times out of 10. The
 // same people, arrivals and consultations are played with the static plan
 // (nobody told anything) for comparison.
