@@ -2,7 +2,6 @@
 
 #include <sched.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
