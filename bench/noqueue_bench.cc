@@ -11,14 +11,30 @@
 // callback server with the same settings that answers at once, with
 // payloads of the sizes the NoQueue RPC carries. That is the ceiling of
 // gRPC on this machine; raw SQLite inserts of the same rows, in batches, are
-// the ceiling of the store.
+// the ceiling of the store; and the server's own planner run in this
+// process on the same requests (PlannerCeiling), calls per CPU-second, is
+// the ceiling of CreateSchedule, against the server's calls per CPU-second
+// of its own (so that the ratio is the API's overhead, not a core count).
+// CreateSchedule runs once per --schedule_budgets: the server's default
+// search budget, and a budget the request sets (0: the constructive plan).
 //
 // Load: gRPC's asynchronous (callback) client API, closed loop: at
 // concurrency C, C calls are always outstanding (streams: C streams, each
 // with up to --window tags unacknowledged). Each point runs a warm-up, then
-// --duration_s of measurement. Figures per point: calls (or tags) per
-// second, attendees per second, latency P50/P90/P99/P99.9, errors by status
-// code, server CPU per call and the server's peak memory.
+// --duration_s of measurement (longer when calls are slower: until C calls
+// completed). Figures per point: calls (or tags) per second, attendees per
+// second, latency P50/P90/P99/P99.9, errors by status code, server CPU per
+// call, calls per server core-second and the server's peak memory; for the
+// run, the server's memory per million stored convocations and per
+// thousand open streams. Each point is
+// measured --repeats times, a point and its ceiling in turn, so that a
+// ratio's noise shows: the median and the spread of the repeats are
+// reported.
+//
+// Pinning (--pin=on, the default): the server under test and the echo
+// server run on core --server_cpu, the load generator on --generator_cpu,
+// so that the generator does not compete with the server it measures. The
+// in-process planner ceiling (PlannerCeiling) runs on the server's core.
 #include <grpcpp/grpcpp.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -51,6 +67,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_results.h"
+#include "bench/cpu_pinning.h"
+#include "bench/planner_ceiling.h"
 #include "clients/noqueue_client.h"
 #include "clients/server_process.h"
 #include "echo.grpc.pb.h"
@@ -63,20 +82,33 @@
 ABSL_FLAG(bool, quick, false,
           "CI smoke mode: two concurrency levels, short points, < 1 minute");
 ABSL_FLAG(double, duration_s, 0.0,
-          "measured seconds per point (default 1 with --quick, else 4)");
+          "measured seconds per repeat of a point (default 0.5 with --quick, "
+          "else 2)");
+ABSL_FLAG(int, repeats, 3,
+          "measurements of each point (median and spread reported)");
+ABSL_FLAG(std::string, pin, "on",
+          "on: server and echo on --server_cpu, load generator on "
+          "--generator_cpu; off: no pinning");
+ABSL_FLAG(int, server_cpu, 1, "with --pin=on: the server's (and echo's) core");
+ABSL_FLAG(int, generator_cpu, 0, "with --pin=on: the load generator's core");
+ABSL_FLAG(std::string, schedule_budgets, "default,0",
+          "CreateSchedule variants: \"default\" (no planning.time_budget: "
+          "the server's default search budget) or a search budget in ms");
 ABSL_FLAG(std::string, concurrency, "",
           "comma-separated levels (default 1,8 with --quick, else "
           "1,2,4,8,16,32,64)");
 ABSL_FLAG(std::string, sizes, "",
           "CreateSchedule sizes (default 10,100,1000,10000)");
 ABSL_FLAG(std::string, workloads,
-          "schedule,crowd,stream,sqlite,mixed,isolation,auth",
+          "schedule,crowd,stream,sqlite,mixed,memory,isolation,auth",
           "which workloads to run");
 ABSL_FLAG(int, isolation_schedules, 20,
           "isolation: CreateSchedule calls at once beside GetVenue");
 ABSL_FLAG(int, isolation_size, 10000,
           "isolation: attendees of each of those schedules");
 ABSL_FLAG(int, window, 256, "unacknowledged tags per stream");
+ABSL_FLAG(int, memory_streams, 1000,
+          "memory: tag streams held open at once to measure what they cost");
 ABSL_FLAG(std::string, server, "", "a running noqueue-server to drive");
 ABSL_FLAG(std::string, server_binary, "",
           "noqueue-server to start (default: next to this build)");
@@ -215,6 +247,8 @@ int ServeEcho() {
 struct ProcessUsage {
   double cpu_s = 0;        // user + system
   double peak_rss_mb = 0;  // VmHWM
+  double rss_mb = 0;       // VmRSS
+  double anon_mb = 0;      // RssAnon: the heap, not the database's map
 };
 
 ProcessUsage ReadUsage(pid_t pid) {
@@ -238,6 +272,10 @@ ProcessUsage ReadUsage(pid_t pid) {
   while (std::getline(status, line)) {
     if (line.rfind("VmHWM:", 0) == 0) {
       u.peak_rss_mb = std::stod(line.substr(6)) / 1024.0;
+    } else if (line.rfind("VmRSS:", 0) == 0) {
+      u.rss_mb = std::stod(line.substr(6)) / 1024.0;
+    } else if (line.rfind("RssAnon:", 0) == 0) {
+      u.anon_mb = std::stod(line.substr(8)) / 1024.0;
     }
   }
   return u;
@@ -246,31 +284,7 @@ ProcessUsage ReadUsage(pid_t pid) {
 // ---------------------------------------------------------------------------
 // One measured point.
 
-struct Point {
-  std::string workload;  // e.g. "CreateSchedule/100"
-  std::string kind;      // "noqueue", "echo", "sqlite"
-  int concurrency = 0;
-  double seconds = 0;
-  int64_t calls = 0;          // completed OK (tags for streams)
-  double per_call_items = 1;  // attendees per call, for CreateSchedule
-  std::vector<double> latency_ms;
-  std::map<std::string, int64_t> errors;
-  double server_cpu_s = -1;
-  double server_peak_mb = -1;
-
-  double Rate() const { return seconds > 0 ? calls / seconds : 0; }
-  double Quantile(double q) const {
-    if (latency_ms.empty()) return std::nan("");
-    const size_t i = std::min(latency_ms.size() - 1,
-                              static_cast<size_t>(q * latency_ms.size()));
-    return latency_ms[i];
-  }
-  double CpuUsPerCall() const {
-    return server_cpu_s < 0 || calls == 0 ? std::nan("")
-                                          : 1e6 * server_cpu_s / calls;
-  }
-};
-
+// What one repeat of a point measured.
 // Collects completions from gRPC's callback threads.
 class Recorder {
  public:
@@ -279,11 +293,15 @@ class Recorder {
   bool recording() const { return recording_; }
   void Ok(double ms) {
     if (!recording_) return;
+    ++completed_;
     std::lock_guard lock(mu_);
     latency_ms_.push_back(ms);
   }
+  // Calls completed while recording, with or without an error.
+  int64_t completed() const { return completed_; }
   void Error(grpc::StatusCode code) {
     if (!recording_) return;
+    ++completed_;
     std::lock_guard lock(mu_);
     ++errors_[StatusName(code)];
   }
@@ -323,6 +341,7 @@ class Recorder {
 
  private:
   std::atomic<bool> recording_{false};
+  std::atomic<int64_t> completed_{0};
   std::mutex mu_;
   std::vector<double> latency_ms_;
   std::map<std::string, int64_t> errors_;
@@ -383,7 +402,15 @@ void RunUnary(int concurrency, const Timing& timing, const Issue& issue,
   recorder->Start();
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(timing.measure_s));
+  // Calls slower than the point: it lasts until as many completed as run
+  // at once (within a few minutes), so that its rate is not one call's
+  // accident. What completes after it is not counted.
+  while (recorder->completed() < concurrency &&
+         Seconds(Clock::now() - t0) < timing.measure_s + 300) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   stop = true;
+  recorder->Stop();
   *measured_s = Seconds(Clock::now() - t0);
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return active == 0; });
@@ -484,6 +511,51 @@ class LoadStream final : public grpc::ClientBidiReactor<Req, Resp> {
   grpc::Status status_;
 };
 
+// A tag stream held open: it sends one tag, waits for its acknowledgement,
+// then stays open, idle, until Close().
+class OpenStream final
+    : public grpc::ClientBidiReactor<v1::ArrivalEvent, v1::ArrivalAck> {
+ public:
+  explicit OpenStream(v1::ArrivalEvent first) : out_(std::move(first)) {}
+  void Begin() {
+    StartWrite(&out_);
+    StartRead(&in_);
+    AddHold();  // released by Close
+    StartCall();
+  }
+  // True when the tag was accepted.
+  bool AwaitAck() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return read_ || done_; });
+    return read_ && in_.status() == v1::ACCEPTED;
+  }
+  void Close() {
+    StartWritesDone();
+    RemoveHold();
+  }
+  void AwaitDone() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+  void OnReadDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    read_ = ok;
+    cv_.notify_all();
+  }
+  void OnDone(const grpc::Status&) override {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  v1::ArrivalEvent out_;
+  v1::ArrivalAck in_;
+  bool read_ = false, done_ = false;
+};
+
 // ---------------------------------------------------------------------------
 // The workloads' messages.
 
@@ -524,6 +596,14 @@ v1::CreateScheduleRequest ScheduleRequest(int n, int days_before = 0) {
     (*a->mutable_features())["fare_class"] = i % 4;
   }
   return r;
+}
+
+// The name of CreateSchedule(n)'s workload with a search budget of
+// `budget_ms` (nullopt: the server's default, no planning.time_budget).
+std::string ScheduleWorkload(int n, std::optional<double> budget_ms) {
+  return budget_ms
+             ? absl::StrCat("CreateSchedule/", n, " budget=", *budget_ms, "ms")
+             : absl::StrCat("CreateSchedule/", n);
 }
 
 // A big station's days of tags: a pool of schedules, one a day (the pool's
@@ -621,18 +701,23 @@ EchoMessage EchoOf(size_t request_bytes, size_t reply_bytes) {
 }
 
 // ---------------------------------------------------------------------------
-// The run.
+// The workloads.
 
 class Bench {
  public:
+  // Each point is measured `repeats` times; the in-process planner runs on
+  // `planner_cpu` (< 0: not pinned).
   Bench(std::string noqueue_target, pid_t noqueue_pid, std::string echo_target,
-        pid_t echo_pid, Timing timing, std::vector<int> levels)
+        pid_t echo_pid, Timing timing, std::vector<int> levels, int repeats,
+        int planner_cpu)
       : nq_target_(std::move(noqueue_target)),
         nq_pid_(noqueue_pid),
         echo_target_(std::move(echo_target)),
         echo_pid_(echo_pid),
         timing_(timing),
-        levels_(std::move(levels)) {
+        levels_(std::move(levels)),
+        repeats_(repeats),
+        planner_cpu_(planner_cpu) {
     nq_channels_ = Channels(nq_target_, 4);
     echo_channels_ = Channels(echo_target_, 4);
   }
@@ -655,46 +740,75 @@ class Bench {
     return true;
   }
 
-  void CreateSchedule(int n) {
-    const v1::CreateScheduleRequest tmpl = ScheduleRequest(n);
-    v1::CreateScheduleResponse sample;
-    {
+  // CreateSchedule(n) at every level, once per search budget of `budgets`
+  // (nullopt: the server's default), beside the echo ceiling and, at one
+  // core, the planner run in process on the same request.
+  void CreateSchedule(int n,
+                      const std::vector<std::optional<double>>& budgets) {
+    struct Variant {
+      std::string name;
+      v1::CreateScheduleRequest tmpl;
+      size_t response_bytes = 0;
+    };
+    std::vector<Variant> variants;
+    for (const std::optional<double>& budget : budgets) {
+      Variant v{ScheduleWorkload(n, budget), ScheduleRequest(n)};
+      if (budget) {
+        *v.tmpl.mutable_planning()->mutable_time_budget() =
+            ToProtoDuration(absl::Milliseconds(*budget));
+      }
+      v1::CreateScheduleResponse sample;
       auto stub = v1::SchedulingService::NewStub(nq_channels_[0]);
       grpc::ClientContext ctx;
       Authorize(&ctx);
-      stub->CreateSchedule(&ctx, tmpl, &sample);
+      if (stub->CreateSchedule(&ctx, v.tmpl, &sample).ok()) {
+        Planner(v.name, n, v.tmpl, sample.schedule());
+      }
+      v.response_bytes = sample.ByteSizeLong();
+      variants.push_back(std::move(v));
     }
-    const size_t req_bytes = tmpl.ByteSizeLong();
-    const size_t resp_bytes = sample.ByteSizeLong();
-    const std::string name = absl::StrCat("CreateSchedule/", n);
+    const size_t req_bytes = variants.front().tmpl.ByteSizeLong();
     // Every call a new request id (a repeated one is a retry, answered from
     // the store), across all concurrency levels.
     std::atomic<int64_t> seq{0};
+    struct Slot {
+      v1::CreateScheduleRequest req;
+      v1::CreateScheduleResponse resp;
+      std::unique_ptr<grpc::ClientContext> ctx;
+    };
+    std::vector<std::unique_ptr<v1::SchedulingService::Stub>> stubs;
+    for (auto& ch : nq_channels_) {
+      stubs.push_back(v1::SchedulingService::NewStub(ch));
+    }
     for (int c : levels_) {
       // 10,000 attendees take a while each: fewer at once is enough.
       if (n >= 10000 && c > 4) continue;
-      struct Slot {
-        v1::CreateScheduleRequest req;
-        v1::CreateScheduleResponse resp;
-        std::unique_ptr<grpc::ClientContext> ctx;
-      };
-      std::vector<Slot> slots(c);
-      for (Slot& s : slots) s.req = tmpl;
-      std::vector<std::unique_ptr<v1::SchedulingService::Stub>> stubs;
-      for (auto& ch : nq_channels_) {
-        stubs.push_back(v1::SchedulingService::NewStub(ch));
+      std::vector<std::vector<Slot>> slots(variants.size());
+      std::vector<std::function<Point()>> runs;
+      for (size_t k = 0; k < variants.size(); ++k) {
+        // A new venue's search at this size takes seconds (its guard
+        // against the naive spread runs past the budget): at C=1 only.
+        if (n >= 10000 && c > 1 && !budgets[k]) continue;
+        slots[k].resize(c);
+        for (Slot& s : slots[k]) s.req = variants[k].tmpl;
+        runs.push_back([&, k, c] {
+          return Measure(variants[k].name, "noqueue", c, n, nq_pid_,
+                         [&, k](int slot, Done done) {
+                           Slot& s = slots[k][slot];
+                           s.req.set_request_id(absl::StrCat(
+                               "bench-", run_, "-", n, "-", seq++));
+                           s.ctx = NewContext();
+                           stubs[slot % stubs.size()]->async()->CreateSchedule(
+                               s.ctx.get(), &s.req, &s.resp, std::move(done));
+                         });
+        });
       }
-      Point p =
-          Measure(name, "noqueue", c, n, nq_pid_, [&](int slot, Done done) {
-            Slot& s = slots[slot];
-            s.req.set_request_id(
-                absl::StrCat("bench-", run_, "-", n, "-", seq++));
-            s.ctx = NewContext();
-            stubs[slot % stubs.size()]->async()->CreateSchedule(
-                s.ctx.get(), &s.req, &s.resp, std::move(done));
-          });
-      points_.push_back(std::move(p));
-      EchoUnary(name, c, req_bytes, resp_bytes);
+      // One echo for the variants: their messages differ by a few bytes.
+      runs.push_back([&, c] {
+        return EchoUnary(ScheduleWorkload(n, std::nullopt), c, req_bytes,
+                         variants.front().response_bytes);
+      });
+      for (Point& p : Interleaved(runs)) points_.push_back(std::move(p));
     }
   }
 
@@ -715,33 +829,52 @@ class Bench {
       };
       std::vector<Slot> slots(c);
       std::atomic<int64_t> seq{next_report_};
-      points_.push_back(Measure(
-          "ReportQueue", "noqueue", c, 1, nq_pid_, [&](int slot, Done done) {
-            Slot& s = slots[slot];
-            s.req = Report(venue, seq++);
-            s.ctx = NewContext();
-            stubs[slot % stubs.size()]->async()->ReportQueue(
-                s.ctx.get(), &s.req, &s.resp, std::move(done));
-          }));
+      for (Point& p : Interleaved(
+               {[&] {
+                  return Measure(
+                      "ReportQueue", "noqueue", c, 1, nq_pid_,
+                      [&](int slot, Done done) {
+                        Slot& s = slots[slot];
+                        s.req = Report(venue, seq++);
+                        s.ctx = NewContext();
+                        stubs[slot % stubs.size()]->async()->ReportQueue(
+                            s.ctx.get(), &s.req, &s.resp, std::move(done));
+                      });
+                },
+                [&] {
+                  return EchoUnary("ReportQueue", c, report_bytes, 32);
+                }})) {
+        points_.push_back(std::move(p));
+      }
       next_report_ = seq;
-      EchoUnary("ReportQueue", c, report_bytes, 32);
-      size_t status_bytes = 0;
-      points_.push_back(Measure(
-          "GetVenueStatus", "noqueue", c, 1, nq_pid_, [&](int slot, Done done) {
-            Slot& s = slots[slot];
-            status_bytes = s.status.ByteSizeLong();
-            s.ctx = NewContext();
-            stubs[slot % stubs.size()]->async()->GetVenueStatus(
-                s.ctx.get(), &status_req, &s.status, std::move(done));
-          }));
-      EchoUnary("GetVenueStatus", c, status_req.ByteSizeLong(),
-                std::max<size_t>(status_bytes, 64));
+      size_t status_bytes = 64;
+      for (Point& p : Interleaved(
+               {[&] {
+                  return Measure(
+                      "GetVenueStatus", "noqueue", c, 1, nq_pid_,
+                      [&](int slot, Done done) {
+                        Slot& s = slots[slot];
+                        status_bytes =
+                            std::max(status_bytes, s.status.ByteSizeLong());
+                        s.ctx = NewContext();
+                        stubs[slot % stubs.size()]->async()->GetVenueStatus(
+                            s.ctx.get(), &status_req, &s.status,
+                            std::move(done));
+                      });
+                },
+                [&] {
+                  return EchoUnary("GetVenueStatus", c,
+                                   status_req.ByteSizeLong(), status_bytes);
+                }})) {
+        points_.push_back(std::move(p));
+      }
     }
   }
 
   // The pool of schedules tags go to, `schedules` of TagPlan::kAttendees
   // (made by two threads at once, before any measurement).
   bool MakeTagPlan(int schedules) {
+    const ProcessUsage before = ReadUsage(nq_pid_);
     std::vector<TagPlan::Schedule> pool(schedules);
     std::atomic<int> next{0};
     std::atomic<bool> ok{true};
@@ -753,6 +886,10 @@ class Bench {
         v1::CreateScheduleRequest req =
             ScheduleRequest(TagPlan::kAttendees, schedules - 1 - k);
         req.set_request_id(absl::StrCat("bench-", run_, "-tags-", k));
+        // Rows for tags to go to: the constructive plan is enough (a new
+        // venue's search with its guard takes seconds at this size).
+        *req.mutable_planning()->mutable_time_budget() =
+            ToProtoDuration(absl::ZeroDuration());
         v1::CreateScheduleResponse resp;
         grpc::Status st = sched->CreateSchedule(&ctx, req, &resp);
         if (!st.ok()) {
@@ -773,7 +910,44 @@ class Bench {
     work();
     other.join();
     if (ok) tags_ = std::make_unique<TagPlan>(std::move(pool), run_);
+    if (nq_pid_ > 0) {
+      const ProcessUsage after = ReadUsage(nq_pid_);
+      memory_.convocations = int64_t{schedules} * TagPlan::kAttendees;
+      memory_.before_convocations = {before.rss_mb, before.anon_mb};
+      memory_.after_convocations = {after.rss_mb, after.anon_mb};
+    }
     return ok;
+  }
+
+  // The server's resident memory with `streams` tag streams open at once
+  // (each has sent one tag of the tag plan and had it acknowledged), beside
+  // the same server before they opened.
+  void OpenStreams(int streams) {
+    if (nq_pid_ <= 0 || !tags_) return;
+    Progress("open streams", "memory", streams);
+    const ProcessUsage before = ReadUsage(nq_pid_);
+    std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+    std::vector<std::unique_ptr<OpenStream>> open;
+    for (int s = 0; s < streams; ++s) {
+      v1::ArrivalEvent first;
+      tags_->Next(absl::StrCat("gate-", next_stream_++), &first);
+      ctxs.push_back(NewContext());
+      open.push_back(std::make_unique<OpenStream>(std::move(first)));
+      v1::ArrivalService::NewStub(nq_channels_[s % nq_channels_.size()])
+          ->async()
+          ->StreamArrivals(ctxs.back().get(), open.back().get());
+      open.back()->Begin();
+    }
+    int acked = 0;
+    for (auto& o : open) acked += o->AwaitAck() ? 1 : 0;
+    // Let the server settle what the acknowledgements started.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const ProcessUsage with = ReadUsage(nq_pid_);
+    memory_.streams = acked;
+    memory_.before_streams = {before.rss_mb, before.anon_mb};
+    memory_.with_streams = {with.rss_mb, with.anon_mb};
+    for (auto& o : open) o->Close();
+    for (auto& o : open) o->AwaitDone();
   }
 
   // Tag ingest from the tag plan, `c` streams at once for each level.
@@ -785,46 +959,64 @@ class Bench {
     sample_ack.set_event_id(sample.event_id());
     sample_ack.set_status(v1::ACCEPTED);
     const size_t ack_bytes = sample_ack.ByteSizeLong();
+    const EchoMessage m = EchoOf(tag_bytes, ack_bytes);
     for (int c : levels_) {
-      const int64_t base = next_stream_;
-      next_stream_ += c;
-      auto make = [&](int s) {
-        return [this, device = absl::StrCat("gate-", base + s)](
-                   int64_t, v1::ArrivalEvent* e) { tags_->Next(device, e); };
-      };
       auto check = [](const v1::ArrivalAck& ack) -> std::string {
         if (ack.status() == v1::ACCEPTED) return "";
         return absl::StrCat(
             v1::AckStatus_Name(ack.status()), "/",
             Recorder::StatusName(static_cast<grpc::StatusCode>(ack.code())));
       };
-      points_.push_back(MeasureStreams<v1::ArrivalEvent, v1::ArrivalAck>(
-          "StreamArrivals", "noqueue", c, nq_pid_,
-          [&](int s, grpc::ClientContext* ctx,
-              LoadStream<v1::ArrivalEvent, v1::ArrivalAck>* r) {
-            v1::ArrivalService::NewStub(nq_channels_[s % nq_channels_.size()])
-                ->async()
-                ->StreamArrivals(ctx, r);
-          },
-          make, check));
-      const EchoMessage m = EchoOf(tag_bytes, ack_bytes);
-      points_.push_back(MeasureStreams<EchoMessage, EchoMessage>(
-          "StreamArrivals", "echo", c, echo_pid_,
-          [&](int s, grpc::ClientContext* ctx,
-              LoadStream<EchoMessage, EchoMessage>* r) {
-            Echo::NewStub(echo_channels_[s % echo_channels_.size()])
-                ->async()
-                ->Stream(ctx, r);
-          },
-          [m](int) { return [m](int64_t, EchoMessage* e) { *e = m; }; },
-          [](const EchoMessage&) { return std::string(); }));
+      auto tags = [&, c] {
+        const int64_t base = next_stream_;
+        next_stream_ += c;
+        auto make = [&](int s) {
+          return [this, device = absl::StrCat("gate-", base + s)](
+                     int64_t, v1::ArrivalEvent* e) { tags_->Next(device, e); };
+        };
+        return MeasureStreams<v1::ArrivalEvent, v1::ArrivalAck>(
+            "StreamArrivals", "noqueue", c, nq_pid_,
+            [&](int s, grpc::ClientContext* ctx,
+                LoadStream<v1::ArrivalEvent, v1::ArrivalAck>* r) {
+              v1::ArrivalService::NewStub(nq_channels_[s % nq_channels_.size()])
+                  ->async()
+                  ->StreamArrivals(ctx, r);
+            },
+            make, check);
+      };
+      auto echo = [&, c] {
+        return MeasureStreams<EchoMessage, EchoMessage>(
+            "StreamArrivals", "echo", c, echo_pid_,
+            [&](int s, grpc::ClientContext* ctx,
+                LoadStream<EchoMessage, EchoMessage>* r) {
+              Echo::NewStub(echo_channels_[s % echo_channels_.size()])
+                  ->async()
+                  ->Stream(ctx, r);
+            },
+            [m](int) { return [m](int64_t, EchoMessage* e) { *e = m; }; },
+            [](const EchoMessage&) { return std::string(); });
+      };
+      for (Point& p : Interleaved({tags, echo})) {
+        points_.push_back(std::move(p));
+      }
     }
   }
 
   // A busy venue: schedules of 100, reports and status polls, and a device
   // streaming tags (of the tag plan), all at once (concurrency 2, 2, 2 and
-  // 1 stream).
+  // 1 stream); each repeat all four again.
   void Mixed() {
+    std::vector<std::vector<Point>> runs(4);
+    for (int r = 0; r < repeats_; ++r) {
+      std::vector<Point> once = MixedOnce();
+      for (size_t i = 0; i < once.size(); ++i) {
+        runs[i].push_back(std::move(once[i]));
+      }
+    }
+    for (std::vector<Point>& r : runs) points_.push_back(Merge(std::move(r)));
+  }
+
+  std::vector<Point> MixedOnce() {
     const int n = 100;
     const std::string venue = absl::StrCat("bench-", n);
     Recorder schedules, tags, reports, statuses;
@@ -915,6 +1107,7 @@ class Bench {
                            "Mixed: GetVenueStatus", "Mixed: StreamArrivals"};
     Recorder* recorders[] = {&schedules, &reports, &statuses, &tags};
     int64_t total = 0;
+    std::vector<Point> out;
     for (int i = 0; i < 4; ++i) {
       Point p;
       p.workload = names[i];
@@ -925,15 +1118,15 @@ class Bench {
       recorders[i]->Into(&p);
       total += p.calls;
       if (nq_pid_ > 0) p.server_peak_mb = after.peak_rss_mb;
-      points_.push_back(std::move(p));
+      out.push_back(std::move(p));
     }
     // The server's CPU is shared: per call of any kind.
-    for (size_t i = points_.size() - 4; i < points_.size(); ++i) {
+    for (Point& p : out) {
       if (nq_pid_ > 0 && total > 0) {
-        points_[i].server_cpu_s =
-            (after.cpu_s - at_start.cpu_s) * points_[i].calls / total;
+        p.server_cpu_s = (after.cpu_s - at_start.cpu_s) * p.calls / total;
       }
     }
+    return out;
   }
 
   // Cheap calls beside large schedules: GetVenue at C=1 alone, then while
@@ -958,7 +1151,12 @@ class Bench {
     const std::string loaded =
         absl::StrCat("GetVenue beside ", schedules, " x CreateSchedule/", n);
     Progress(loaded, "noqueue", 1);
-    const v1::CreateScheduleRequest tmpl = ScheduleRequest(n);
+    // The constructive plan and its KPIs (no search): planning as heavy as
+    // when the figures beside it were first measured, and not a new venue's
+    // guard of seconds per schedule.
+    v1::CreateScheduleRequest tmpl = ScheduleRequest(n);
+    *tmpl.mutable_planning()->mutable_time_budget() =
+        ToProtoDuration(absl::ZeroDuration());
     struct Slot {
       v1::CreateScheduleRequest req;
       v1::CreateScheduleResponse resp;
@@ -1099,6 +1297,12 @@ class Bench {
 
   const std::vector<Point>& points() const { return points_; }
   const TagPlan* tag_plan() const { return tags_.get(); }
+  const std::vector<std::string>& notes() const { return notes_; }
+  const MemoryFigures& memory() const { return memory_; }
+  // The search budget of each CreateSchedule workload the planner ran, ms.
+  const std::map<std::string, double>& budgets_ms() const {
+    return budgets_ms_;
+  }
 
  private:
   static void Progress(const std::string& workload, const std::string& kind,
@@ -1133,8 +1337,8 @@ class Bench {
     return p;
   }
 
-  void EchoUnary(const std::string& workload, int c, size_t req_bytes,
-                 size_t resp_bytes) {
+  Point EchoUnary(const std::string& workload, int c, size_t req_bytes,
+                  size_t resp_bytes) {
     const EchoMessage m = EchoOf(req_bytes, resp_bytes);
     std::vector<std::unique_ptr<Echo::Stub>> stubs;
     for (auto& ch : echo_channels_) stubs.push_back(Echo::NewStub(ch));
@@ -1143,13 +1347,67 @@ class Bench {
       std::unique_ptr<grpc::ClientContext> ctx;
     };
     std::vector<Slot> slots(c);
-    points_.push_back(
-        Measure(workload, "echo", c, 1, echo_pid_, [&](int slot, Done done) {
-          Slot& s = slots[slot];
-          s.ctx = NewContext();
-          stubs[slot % stubs.size()]->async()->Unary(s.ctx.get(), &m, &s.resp,
-                                                     std::move(done));
-        }));
+    return Measure(workload, "echo", c, 1, echo_pid_, [&](int slot, Done done) {
+      Slot& s = slots[slot];
+      s.ctx = NewContext();
+      stubs[slot % stubs.size()]->async()->Unary(s.ctx.get(), &m, &s.resp,
+                                                 std::move(done));
+    });
+  }
+
+  // Measures each of `runs` once per repeat, in turn (A B A B ...), so that
+  // a point and its ceiling see the same drift of the machine; one merged
+  // point each, in the order of `runs`.
+  std::vector<Point> Interleaved(
+      const std::vector<std::function<Point()>>& runs) {
+    std::vector<std::vector<Point>> got(runs.size());
+    for (int r = 0; r < repeats_; ++r) {
+      for (size_t i = 0; i < runs.size(); ++i) got[i].push_back(runs[i]());
+    }
+    std::vector<Point> out;
+    for (std::vector<Point>& g : got) out.push_back(Merge(std::move(g)));
+    return out;
+  }
+
+  // The in-process planner on `request` (a point of kind "planner"), when
+  // the server planned `served` from the same model state: else a note
+  // says why there is no fair ceiling.
+  void Planner(const std::string& workload, int n,
+               const v1::CreateScheduleRequest& request,
+               const v1::Schedule& served) {
+    if (served.model_events_learned() != 0) {
+      notes_.push_back(absl::StrCat(
+          workload, ": no planner ceiling, the server's model has learned ",
+          served.model_events_learned(),
+          " events and the in-process planner starts from the prior"));
+      return;
+    }
+    const PlannerCeiling ceiling(BenchVenue(n), request);
+    if (std::string d = ceiling.DifferencesFrom(served); !d.empty()) {
+      notes_.push_back(
+          absl::StrCat(workload, ": no planner ceiling, the server's ", d));
+      return;
+    }
+    Progress(workload, "planner", 1);
+    std::vector<Point> runs;
+    for (int r = 0; r < repeats_; ++r) {
+      const PlannerCeiling::Run run =
+          ceiling.Measure(timing_.measure_s, planner_cpu_);
+      Point p;
+      p.workload = workload;
+      p.kind = "planner";
+      p.concurrency = 1;
+      p.per_call_items = n;
+      p.seconds = run.wall_s;
+      p.calls = run.calls;
+      p.latency_ms = run.latency_ms;
+      std::sort(p.latency_ms.begin(), p.latency_ms.end());
+      if (run.errors > 0) p.errors["PLANNER_ERROR"] = run.errors;
+      p.server_cpu_s = run.cpu_s;
+      runs.push_back(std::move(p));
+    }
+    points_.push_back(Merge(std::move(runs)));
+    budgets_ms_[workload] = ceiling.budget_ms();
   }
 
   template <typename Req, typename Resp, typename Start, typename MakeFor,
@@ -1206,6 +1464,8 @@ class Bench {
   pid_t echo_pid_;
   Timing timing_;
   std::vector<int> levels_;
+  const int repeats_;
+  const int planner_cpu_;
   std::vector<std::shared_ptr<grpc::Channel>> nq_channels_, echo_channels_;
   std::vector<Point> points_;
   int64_t next_report_ = 0;
@@ -1215,245 +1475,13 @@ class Bench {
   const std::string run_ =
       absl::StrCat(absl::Hex(absl::ToUnixMicros(absl::Now())));
   std::unique_ptr<TagPlan> tags_;
+  std::vector<std::string> notes_;
+  std::map<std::string, double> budgets_ms_;
+  MemoryFigures memory_;
 };
 
 // ---------------------------------------------------------------------------
-// Output.
-
-const Point* Find(const std::vector<Point>& points, const std::string& workload,
-                  const std::string& kind, int c) {
-  for (const Point& p : points) {
-    if (p.workload == workload && p.kind == kind && p.concurrency == c) {
-      return &p;
-    }
-  }
-  return nullptr;
-}
-
-std::string Errors(const Point& p) {
-  std::vector<std::string> parts;
-  for (const auto& [name, n] : p.errors)
-    parts.push_back(absl::StrCat(name, " ", n));
-  return parts.empty() ? "0" : absl::StrJoin(parts, ", ");
-}
-
-void PrintTable(const std::vector<Point>& points) {
-  std::printf(
-      "| workload | C | calls/s | attendees/s | P50 ms | P90 ms | P99 ms "
-      "| P99.9 ms | errors | server CPU us/call | server peak MB | "
-      "ceiling/s | ratio |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (const Point& p : points) {
-    if (p.kind != "noqueue") continue;
-    const Point* echo = Find(points, p.workload, "echo", p.concurrency);
-    std::string ceiling = "", ratio = "";
-    if (echo && echo->Rate() > 0) {
-      ceiling = absl::StrFormat("%.0f echo", echo->Rate());
-      ratio = absl::StrFormat("%.2f", p.Rate() / echo->Rate());
-    }
-    std::printf(
-        "| %s | %d | %.0f | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | "
-        "%s | %s | %s |\n",
-        p.workload.c_str(), p.concurrency, p.Rate(),
-        p.per_call_items > 1
-            ? absl::StrFormat("%.0f", p.Rate() * p.per_call_items).c_str()
-            : "",
-        p.Quantile(0.5), p.Quantile(0.9), p.Quantile(0.99), p.Quantile(0.999),
-        Errors(p).c_str(),
-        std::isnan(p.CpuUsPerCall())
-            ? "n/a"
-            : absl::StrFormat("%.0f", p.CpuUsPerCall()).c_str(),
-        p.server_peak_mb < 0
-            ? "n/a"
-            : absl::StrFormat("%.0f", p.server_peak_mb).c_str(),
-        ceiling.c_str(), ratio.c_str());
-  }
-  for (const Point& p : points) {
-    if (p.kind == "sqlite") {
-      std::printf(
-          "\nRaw SQLite ceiling: %.0f rows/s (batches of %d rows, WAL, "
-          "synchronous=NORMAL)\n",
-          p.Rate(), p.concurrency);
-    }
-  }
-}
-
-std::string Json(const std::vector<Point>& points) {
-  std::string out = "{\"points\": [\n";
-  for (size_t i = 0; i < points.size(); ++i) {
-    const Point& p = points[i];
-    std::string errors;
-    for (const auto& [name, n] : p.errors) {
-      absl::StrAppend(&errors, errors.empty() ? "" : ", ", "\"", name,
-                      "\": ", n);
-    }
-    auto num = [](double v) {
-      return std::isnan(v) || v < 0 ? std::string("null")
-                                    : absl::StrFormat("%.4f", v);
-    };
-    absl::StrAppend(&out, "  {\"workload\": \"", p.workload, "\", \"kind\": \"",
-                    p.kind, "\", \"concurrency\": ", p.concurrency,
-                    ", \"seconds\": ", num(p.seconds), ", \"calls\": ", p.calls,
-                    ", \"calls_per_s\": ", num(p.Rate()),
-                    ", \"items_per_call\": ", num(p.per_call_items),
-                    ", \"latency_ms\": {\"p50\": ", num(p.Quantile(0.5)),
-                    ", \"p90\": ", num(p.Quantile(0.9)),
-                    ", \"p99\": ", num(p.Quantile(0.99)),
-                    ", \"p999\": ", num(p.Quantile(0.999)), "}, \"errors\": {",
-                    errors,
-                    "}, \"server_cpu_us_per_call\": ", num(p.CpuUsPerCall()),
-                    ", \"server_peak_mb\": ", num(p.server_peak_mb), "}",
-                    i + 1 < points.size() ? ",\n" : "\n");
-  }
-  out += "]}\n";
-  return out;
-}
-
-// Two panels: calls per second, and P99 latency, against concurrency (log
-// scales), one colour per workload; NoQueue solid, its echo ceiling dashed.
-std::string Svg(const std::vector<Point>& points,
-                const std::vector<int>& levels) {
-  const double W = 980, H = 420, pad = 60, panel = (W - 3 * pad) / 2;
-  std::vector<std::string> workloads;
-  for (const Point& p : points) {
-    if (p.kind == "noqueue" && p.workload.rfind("Mixed", 0) != 0 &&
-        std::find(workloads.begin(), workloads.end(), p.workload) ==
-            workloads.end()) {
-      workloads.push_back(p.workload);
-    }
-  }
-  static const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
-                                   "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-  const double cmin = levels.front(),
-               cmax = std::max(levels.back(), levels.front() * 2);
-  std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-      "height=\"%.0f\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-      W, H + 120);
-  for (int panel_i = 0; panel_i < 2; ++panel_i) {
-    const double x0 = pad + panel_i * (panel + pad), y0 = 30, h = H - 60;
-    auto value = [&](const Point& p) {
-      return panel_i == 0 ? p.Rate() : p.Quantile(0.99);
-    };
-    double vmin = 1e18, vmax = 0;
-    for (const Point& p : points) {
-      if (p.kind == "sqlite" || p.workload.rfind("Mixed", 0) == 0) continue;
-      const double v = value(p);
-      if (v > 0 && !std::isnan(v)) {
-        vmin = std::min(vmin, v);
-        vmax = std::max(vmax, v);
-      }
-    }
-    if (vmax <= 0) continue;
-    vmin = std::pow(10, std::floor(std::log10(vmin)));
-    vmax = std::pow(10, std::ceil(std::log10(vmax)));
-    auto X = [&](double c) {
-      return x0 + panel * std::log(c / cmin) / std::log(cmax / cmin);
-    };
-    auto Y = [&](double v) {
-      return y0 + h - h * std::log(v / vmin) / std::log(vmax / vmin);
-    };
-    absl::StrAppendFormat(
-        &svg,
-        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-        "fill=\"none\" stroke=\"#999\"/>\n<text x=\"%.1f\" y=\"18\" "
-        "font-size=\"13\">%s</text>\n",
-        x0, y0, panel, h, x0,
-        panel_i == 0 ? "Calls (tags) per second vs concurrency"
-                     : "P99 latency (ms) vs concurrency");
-    for (double v = vmin; v <= vmax * 1.001; v *= 10) {
-      absl::StrAppendFormat(
-          &svg,
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
-          "%g</text>\n<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-          "y2=\"%.1f\" stroke=\"#eee\"/>\n",
-          x0 - 4, Y(v) + 4, v, x0, x0 + panel, Y(v), Y(v));
-    }
-    for (int c : levels) {
-      absl::StrAppendFormat(
-          &svg,
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-          "%d</text>\n",
-          X(c), y0 + h + 14, c);
-    }
-    for (size_t w = 0; w < workloads.size(); ++w) {
-      for (const char* kind : {"noqueue", "echo"}) {
-        std::string path;
-        for (int c : levels) {
-          const Point* p = Find(points, workloads[w], kind, c);
-          if (!p || !(value(*p) > 0)) continue;
-          absl::StrAppendFormat(&path, "%s%.1f,%.1f ", path.empty() ? "M" : "L",
-                                X(c), Y(value(*p)));
-        }
-        if (path.empty()) continue;
-        absl::StrAppendFormat(
-            &svg,
-            "<path d=\"%s\" fill=\"none\" stroke=\"%s\" "
-            "stroke-width=\"2\"%s/>\n",
-            path, kColours[w % 8],
-            std::string(kind) == "echo" ? " stroke-dasharray=\"5,4\"" : "");
-      }
-    }
-  }
-  for (size_t w = 0; w < workloads.size(); ++w) {
-    absl::StrAppendFormat(
-        &svg,
-        "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
-        "stroke-width=\"3\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-        pad + (w % 3) * 300, pad + (w % 3) * 300 + 24, H + 10 + (w / 3) * 18,
-        H + 10 + (w / 3) * 18, kColours[w % 8], pad + (w % 3) * 300 + 30,
-        H + 14 + (w / 3) * 18, workloads[w]);
-  }
-  absl::StrAppendFormat(&svg,
-                        "<text x=\"%.0f\" y=\"%.0f\">solid: NoQueue; dashed: "
-                        "the echo ceiling (same payloads, same gRPC settings)"
-                        "</text>\n</svg>\n",
-                        pad, H + 90);
-  return svg;
-}
-
-// The issue's targets, from the points.
-void PrintTargets(const std::vector<Point>& points,
-                  const std::vector<int>& levels) {
-  std::printf("\n## Targets\n\n");
-  for (int c : levels) {
-    const Point* nq = Find(points, "CreateSchedule/100", "noqueue", c);
-    const Point* echo = Find(points, "CreateSchedule/100", "echo", c);
-    if (!nq || !echo || echo->Rate() <= 0) continue;
-    const double r = nq->Rate() / echo->Rate();
-    std::printf(
-        "CreateSchedule(100) at C=%d: %.0f/s = %.2f of echo (%.0f/s), "
-        "target >= 0.40: %s\n",
-        c, nq->Rate(), r, echo->Rate(), r >= 0.4 ? "PASS" : "MISS");
-  }
-  double best = 0, best_echo = 0;
-  int best_c = 0;
-  for (int c : levels) {
-    const Point* nq = Find(points, "StreamArrivals", "noqueue", c);
-    const Point* echo = Find(points, "StreamArrivals", "echo", c);
-    if (nq && echo && nq->Rate() > best) {
-      best = nq->Rate();
-      best_echo = echo->Rate();
-      best_c = c;
-    }
-  }
-  if (best > 0) {
-    std::printf(
-        "StreamArrivals: %.0f durable tags/s (C=%d streams), target "
-        ">= 100000: %s; %.2f of the same stream with no storage "
-        "(%.0f/s), target >= 0.50: %s\n",
-        best, best_c, best >= 100000 ? "PASS" : "MISS", best / best_echo,
-        best_echo, best / best_echo >= 0.5 ? "PASS" : "MISS");
-  }
-  if (const Point* p =
-          Find(points, "CreateSchedule/100", "noqueue", levels.front())) {
-    std::printf("CreateSchedule(100) P99 at C=%d: %.2f ms, target < 5 ms: %s\n",
-                levels.front(), p->Quantile(0.99),
-                p->Quantile(0.99) < 5.0 ? "PASS" : "MISS");
-  }
-}
+// The run.
 
 // A comma-separated list of positive integers (`flag` names it in errors);
 // `fallback` when empty, nullopt (after saying why) when malformed.
@@ -1475,12 +1503,72 @@ std::optional<std::vector<int>> Ints(const char* flag, const std::string& csv,
   return out;
 }
 
+// --schedule_budgets: "default" (nullopt) or a budget in ms, each >= 0.
+std::optional<std::vector<std::optional<double>>> Budgets(
+    const std::string& csv) {
+  std::vector<std::optional<double>> out;
+  for (absl::string_view part : absl::StrSplit(csv, ',')) {
+    double ms = 0;
+    if (part == "default") {
+      out.push_back(std::nullopt);
+    } else if (absl::SimpleAtod(part, &ms) && ms >= 0 && ms <= 10000) {
+      out.push_back(ms);
+    } else {
+      std::fprintf(stderr,
+                   "noqueue-bench: --schedule_budgets: \"%s\" is neither "
+                   "\"default\" nor a budget of 0 to 10000 ms\n",
+                   std::string(part).c_str());
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// --pin: where the servers and the load generator run. Pinning is turned
+// off (and the facts say why) when the machine cannot give them disjoint
+// cores; false on a malformed flag.
+bool ChoosePinning(RunFacts* facts) {
+  const std::string pin = absl::GetFlag(FLAGS_pin);
+  if (pin != "on" && pin != "off") {
+    std::fprintf(stderr, "noqueue-bench: --pin: \"%s\" is not on or off\n",
+                 pin.c_str());
+    return false;
+  }
+  facts->server_cpu = absl::GetFlag(FLAGS_server_cpu);
+  facts->generator_cpu = absl::GetFlag(FLAGS_generator_cpu);
+  facts->pinned = pin == "on";
+  if (!facts->pinned) {
+    facts->pin_note = "--pin=off";
+  } else if (facts->server_cpu == facts->generator_cpu ||
+             std::min(facts->server_cpu, facts->generator_cpu) < 0 ||
+             std::max(facts->server_cpu, facts->generator_cpu) >=
+                 facts->cores) {
+    facts->pinned = false;
+    facts->pin_note = absl::StrCat("no disjoint cores ", facts->server_cpu,
+                                   " and ", facts->generator_cpu, " among ",
+                                   facts->cores, ": not pinned");
+  } else if (!PinThisThread(facts->server_cpu)) {
+    facts->pinned = false;
+    facts->pin_note = absl::StrCat("sched_setaffinity refused core ",
+                                   facts->server_cpu, ": not pinned");
+  }
+  if (!facts->pinned) facts->server_cpu = facts->generator_cpu = -1;
+  return true;
+}
+
 int Run() {
   const bool quick = absl::GetFlag(FLAGS_quick);
   Timing timing;
   timing.measure_s = absl::GetFlag(FLAGS_duration_s) > 0
                          ? absl::GetFlag(FLAGS_duration_s)
-                         : (quick ? 1.0 : 4.0);
+                         : (quick ? 0.5 : 2.0);
   timing.warmup_s = std::min(1.0, std::max(0.1, timing.measure_s / 4));
   const std::optional<std::vector<int>> levels_flag =
       Ints("concurrency", absl::GetFlag(FLAGS_concurrency),
@@ -1488,29 +1576,45 @@ int Run() {
                  : std::vector<int>{1, 2, 4, 8, 16, 32, 64});
   const std::optional<std::vector<int>> sizes_flag =
       Ints("sizes", absl::GetFlag(FLAGS_sizes), {10, 100, 1000, 10000});
-  if (!levels_flag || !sizes_flag) return 2;
+  const std::optional<std::vector<std::optional<double>>> budgets =
+      Budgets(absl::GetFlag(FLAGS_schedule_budgets));
+  if (!levels_flag || !sizes_flag || !budgets) return 2;
   const std::vector<int>& levels = *levels_flag;
   const std::vector<int>& sizes = *sizes_flag;
   if (absl::GetFlag(FLAGS_window) <= 0 || absl::GetFlag(FLAGS_duration_s) < 0 ||
       absl::GetFlag(FLAGS_isolation_schedules) <= 0 ||
-      absl::GetFlag(FLAGS_isolation_size) <= 0) {
+      absl::GetFlag(FLAGS_isolation_size) <= 0 ||
+      absl::GetFlag(FLAGS_repeats) <= 0 ||
+      absl::GetFlag(FLAGS_memory_streams) <= 0) {
     std::fprintf(stderr,
-                 "noqueue-bench: --window, --isolation_schedules and "
-                 "--isolation_size must be positive and --duration_s not "
-                 "negative\n");
+                 "noqueue-bench: --window, --repeats, --memory_streams, "
+                 "--isolation_schedules and --isolation_size must be "
+                 "positive and --duration_s not negative\n");
     return 2;
   }
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
-        w != "mixed" && w != "isolation" && w != "auth") {
+        w != "mixed" && w != "memory" && w != "isolation" && w != "auth") {
       std::fprintf(stderr,
                    "noqueue-bench: --workloads: unknown \"%s\" (one of "
-                   "schedule, crowd, stream, sqlite, mixed, isolation, auth)\n",
+                   "schedule, crowd, stream, sqlite, mixed, memory, "
+                   "isolation, auth)\n",
                    std::string(w).c_str());
       return 2;
     }
   }
+  RunFacts facts;
+  facts.cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  facts.repeats = absl::GetFlag(FLAGS_repeats);
+  facts.measure_s = timing.measure_s;
+  facts.load_start = LoadAverage();
+  // The servers are started from this thread on the server's core (they
+  // inherit it), then every thread of the generator moves to its own.
+  if (!ChoosePinning(&facts)) return 2;
+  auto to_generator = [&] {
+    if (facts.pinned) PinProcess(getpid(), facts.generator_cpu);
+  };
 
   const std::string self = std::filesystem::canonical("/proc/self/exe");
   client::ServerProcess echo(self, std::vector<std::string>{"--echo_server"});
@@ -1544,6 +1648,7 @@ int Run() {
     target = server->target();
     server_pid = server->pid();
   }
+  to_generator();
   const std::string key_file = !absl::GetFlag(FLAGS_key_file).empty()
                                    ? absl::GetFlag(FLAGS_key_file)
                                : server ? dir + "/admin.key"
@@ -1558,17 +1663,24 @@ int Run() {
     Credential() = *key;
   }
   std::printf(
-      "# noqueue-bench%s: %d cores, %.1f s per point, concurrency %s\n\n",
-      quick ? " --quick" : "",
-      static_cast<int>(std::thread::hardware_concurrency()), timing.measure_s,
-      absl::StrJoin(levels, ",").c_str());
+      "# noqueue-bench%s: %d cores, %.1f s per point x %d repeats, "
+      "concurrency %s; %s; load average %s\n\n",
+      quick ? " --quick" : "", facts.cores, timing.measure_s, facts.repeats,
+      absl::StrJoin(levels, ",").c_str(),
+      facts.pinned ? absl::StrFormat("server and echo on core %d, load "
+                                     "generator on core %d",
+                                     facts.server_cpu, facts.generator_cpu)
+                         .c_str()
+                   : facts.pin_note.c_str(),
+      facts.load_start.c_str());
   std::fflush(stdout);
 
   std::vector<int> venue_sizes = sizes;
   venue_sizes.push_back(100);
   venue_sizes.push_back(absl::GetFlag(FLAGS_isolation_size));
   venue_sizes.push_back(TagPlan::kAttendees);
-  Bench bench(target, server_pid, echo.target(), echo.pid(), timing, levels);
+  Bench bench(target, server_pid, echo.target(), echo.pid(), timing, levels,
+              facts.repeats, facts.server_cpu);
   if (!bench.Setup(venue_sizes)) return 1;
   const std::vector<std::string> workloads =
       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',');
@@ -1576,29 +1688,34 @@ int Run() {
     return std::find(workloads.begin(), workloads.end(), name) !=
            workloads.end();
   };
-  if (run("schedule")) {
-    for (int n : sizes) bench.CreateSchedule(n);
-  }
-  if (run("crowd")) bench.Crowd();
-  // Enough convocations that tags repeat none at up to 120,000 tags/s.
+  // Enough convocations that tags repeat none at up to 120,000 tags/s;
+  // stored first, so that the server's memory grows by them alone.
   const double tag_seconds =
-      (timing.warmup_s + timing.measure_s) *
+      (timing.warmup_s + timing.measure_s) * facts.repeats *
       static_cast<double>((run("stream") ? levels.size() : 0) +
                           (run("mixed") ? 1 : 0));
-  if (tag_seconds > 0 &&
-      !bench.MakeTagPlan(static_cast<int>(
-          std::ceil(tag_seconds * 120000 / 3 / TagPlan::kAttendees)))) {
+  const int pool = static_cast<int>(
+      std::ceil(tag_seconds * 120000 / 3 / TagPlan::kAttendees));
+  if ((pool > 0 || run("memory")) && !bench.MakeTagPlan(std::max(pool, 1))) {
     return 1;
   }
+  if (run("schedule")) {
+    for (int n : sizes) bench.CreateSchedule(n, *budgets);
+  }
+  if (run("crowd")) bench.Crowd();
   if (run("stream")) bench.Arrivals();
   if (run("sqlite")) bench.RawSqlite(dir, 256);
   if (run("mixed")) bench.Mixed();
+  if (run("memory")) bench.OpenStreams(absl::GetFlag(FLAGS_memory_streams));
   if (run("auth") && server) {
-    // The same binary without access control, on a database of its own.
+    // The same binary without access control, on a database of its own, on
+    // the server's core.
+    if (facts.pinned) PinThisThread(facts.server_cpu);
     client::ServerProcess open(
         server_binary,
         std::vector<std::string>{"--listen=127.0.0.1:0",
                                  "--db=" + dir + "/open.db", "--auth=none"});
+    if (facts.pinned) PinThisThread(facts.generator_cpu);
     if (open.port() == 0) {
       std::fprintf(stderr,
                    "noqueue-bench: the --auth=none server did not start\n");
@@ -1612,7 +1729,15 @@ int Run() {
                     absl::GetFlag(FLAGS_isolation_size));
   }
 
-  PrintTable(bench.points());
+  facts.load_end = LoadAverage();
+  facts.server_cpus = server_pid > 0 ? AllowedCpus(server_pid) : "";
+  facts.echo_cpus = AllowedCpus(echo.pid());
+  facts.generator_cpus = AllowedCpus(getpid());
+  facts.budgets_ms = bench.budgets_ms();
+  facts.memory = bench.memory();
+  if (server_pid > 0) facts.memory.peak_mb = ReadUsage(server_pid).peak_rss_mb;
+  facts.notes = bench.notes();
+  PrintTable(bench.points(), facts);
   if (const TagPlan* tags = bench.tag_plan()) {
     std::printf(
         "\nTags: %lld sent to a pool of %lld convocations (each tagged "
@@ -1623,7 +1748,14 @@ int Run() {
         static_cast<long long>(tags->repeats()),
         100.0 * tags->repeats() / std::max<int64_t>(1, tags->issued()));
   }
-  PrintTargets(bench.points(), levels);
+  std::printf(
+      "\nPinning: server threads on %s, echo threads on %s, generator threads "
+      "on %s%s; load average %s at the start, %s at the end.\n",
+      facts.server_cpus.empty() ? "n/a" : facts.server_cpus.c_str(),
+      facts.echo_cpus.c_str(), facts.generator_cpus.c_str(),
+      facts.pinned ? "" : absl::StrCat(" (", facts.pin_note, ")").c_str(),
+      facts.load_start.c_str(), facts.load_end.c_str());
+  PrintTargets(bench.points(), facts, levels);
   const std::string json_path = absl::GetFlag(FLAGS_json);
   const std::string svg_path = absl::GetFlag(FLAGS_svg);
   auto write = [](const std::string& path, const std::string& text) {
@@ -1641,7 +1773,7 @@ int Run() {
     }
   };
   std::printf("\n");
-  write(json_path, Json(bench.points()));
+  write(json_path, Json(bench.points(), facts));
   write(svg_path, Svg(bench.points(), levels));
   if (server) server->Stop(SIGTERM);
   std::filesystem::remove_all(dir);

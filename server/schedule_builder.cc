@@ -6,9 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "model/local_time.h"
 #include "proto/base/wire_time.h"
-#include "scheduler/convocation_planner.h"
-#include "scheduler/queue_simulator.h"
-#include "scheduler/schedule_optimizer.h"
+#include "scheduler/promised_plan.h"
 #include "server/domain_enums.h"
 #include "server/live_state.h"
 
@@ -103,52 +101,17 @@ Predictions Predict(const Request& r, const v1::Venue& venue,
   return p;
 }
 
-// The venue's service over the window: the day's mean and variability, and
-// one period per venue-local hour when some hour has a learned estimate.
-scheduler::ServiceProfile ServiceOf(const Request& r, const v1::Venue& venue,
-                                    const model::ServiceEstimate& service) {
-  scheduler::ServiceProfile profile;
-  profile.service_points = venue.service_points();
-  profile.mean_service_min = service.day.mean_min;
-  profile.service_cv = service.day.cv;
-  bool any_hour = false;
-  for (const auto& h : service.by_hour) any_hour = any_hour || h.has_value();
-  if (!any_hour) return profile;
-  // Hour boundaries from the one the window starts in to a few hours past
-  // its end (a day that runs over keeps its hours).
-  const model::LocalTime local = model::LocalTime::At(r.start, r.tz);
-  double at = -(local.seconds() % 3600) / 60.0;
-  int hour = local.HourOfDay();
-  for (; at < r.window_min + 4 * 60; at += 60, hour = (hour + 1) % 24) {
-    const model::ServiceMoments& m =
-        service.by_hour[hour].value_or(service.day);
-    profile.periods.push_back({at, m.mean_min, m.cv});
-  }
-  return profile;
-}
-
-// What the model does not know of the venue yet, for the plan to hedge
-// against and the promises to include: wide for a new venue (its type's
-// spread of venue levels, a declared service never measured), narrowing as
-// its own tags teach it.
-scheduler::PlanUncertainty UncertaintyOf(
-    const LearningLoop::VenueEvidence& evidence,
-    const model::ServiceEstimate& service) {
-  scheduler::PlanUncertainty u;
-  u.offset_shift_sd_min = scheduler::VenueLevelSdMin(evidence.arrivals);
-  u.service_mean_rel_sd = 0.3 / std::sqrt(1.0 + service.services / 5.0);
-  u.no_show_logit_sd = 0.5 / std::sqrt(1.0 + evidence.outcomes / 50.0);
-  return u;
-}
-
 scheduler::DayPlan DayOf(const Request& r, const v1::Venue& venue,
                          const PlanningContext& context,
                          const LearningLoop::VenueEvidence& evidence,
                          const Predictions& p) {
   scheduler::DayPlan day;
   day.window_min = r.window_min;
-  day.service = ServiceOf(r, venue, context.live.service);
-  day.uncertainty = UncertaintyOf(evidence, context.live.service);
+  day.service = scheduler::ServiceProfileOf(
+      venue.service_points(), context.live.service,
+      model::LocalTime::At(r.start, r.tz), r.window_min);
+  day.uncertainty = scheduler::VenueUncertainty(
+      evidence.arrivals, evidence.outcomes, context.live.service.services);
   day.attendees.resize(r.size());
   for (size_t i = 0; i < r.size(); ++i) {
     day.attendees[i].forecast = p.forecasts[i];
@@ -250,22 +213,9 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   const scheduler::DayPlan day = DayOf(
       r, venue, context, learning.EvidenceOf(venue.venue_id()), predictions);
   const scheduler::OptimizerOptions optimizer = OptimizerOf(r, day, context);
-  absl::StatusOr<scheduler::OptimizedSchedule> optimized =
-      scheduler::OptimizeConvocations(day, optimizer);
-  if (!optimized.ok()) return optimized.status();
-  const std::function<bool()>& should_stop = context.should_stop;
-  if (should_stop && should_stop()) {
-    return absl::CancelledError("planning stopped before the KPIs");
-  }
-  // The plan and the naive spread replayed on the same simulated days
-  // (others than the search's), the venue's uncertainty included.
-  const std::vector<double>& planned = optimized->convocation_min;
-  const scheduler::SimulatedDays simulated(
-      day, scheduler::DefaultReplications(r.size()),
-      scheduler::SimulationOptions{}.seed);
-  const scheduler::SimulationResult sim = simulated.Simulate(planned);
-  const scheduler::SimulationResult naive_sim =
-      simulated.Simulate(scheduler::NaiveConvocations(day));
+  absl::StatusOr<scheduler::PromisedPlan> plan =
+      scheduler::PlanAndPromise(day, optimizer);
+  if (!plan.ok()) return plan.status();
 
   NewSchedule out;
   v1::Schedule& s = out.schedule;
@@ -281,9 +231,10 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   s.mutable_weights()->set_wait(optimizer.weights.wait);
   s.mutable_weights()->set_idle(optimizer.weights.idle);
   s.mutable_weights()->set_overtime(optimizer.weights.overtime);
-  FillKpis(sim, s.mutable_kpis());
-  FillKpis(naive_sim, s.mutable_naive_kpis());
-  FillConvocations(r, predictions, planned, sim, context.live, &out);
+  FillKpis(plan->kpis, s.mutable_kpis());
+  FillKpis(plan->naive_kpis, s.mutable_naive_kpis());
+  FillConvocations(r, predictions, plan->optimized.convocation_min, plan->kpis,
+                   context.live, &out);
   return out;
 }
 

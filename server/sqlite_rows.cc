@@ -1,8 +1,11 @@
 #include "server/sqlite_rows.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <numeric>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "model/byte_codec.h"
 #include "proto/base/status_macros.h"
@@ -130,16 +133,44 @@ absl::StatusOr<std::optional<v1::Schedule>> ScheduleRow(Statement& s) {
   return std::optional<v1::Schedule>(std::move(schedule));
 }
 
+namespace {
+
+constexpr int kConvocationColumns = 13;
+
+// An INSERT of `rows` convocations: a schedule's rows go in few statements
+// (each row a statement cost a step, a reset and its VDBE program's setup,
+// about as much as the row's own b-tree inserts).
+std::string InsertConvocationsSql(int rows) {
+  std::string row = "(?";
+  for (int c = 1; c < kConvocationColumns; ++c) row += ",?";
+  row += ")";
+  std::string sql =
+      "INSERT INTO convocations (schedule_id, attendee_id, venue_id, "
+      "convocation_type, convocation_us, local_hour, local_weekday, "
+      "party_size, lead_days, features, venue_recent, attendee_recent, "
+      "venue_level) VALUES ";
+  for (int r = 0; r < rows; ++r) absl::StrAppend(&sql, r ? "," : "", row);
+  return sql;
+}
+
+// Rows per statement, largest first (at most 64 x 13 parameters).
+constexpr int kChunkRows[] = {64, 16, 4, 1};
+
+const std::string& InsertConvocationsSqlFor(int chunk) {
+  static const std::array<std::string, 4>* const sql = [] {
+    auto* out = new std::array<std::string, 4>;
+    for (size_t i = 0; i < out->size(); ++i) {
+      (*out)[i] = InsertConvocationsSql(kChunkRows[i]);
+    }
+    return out;
+  }();
+  return (*sql)[chunk];
+}
+
+}  // namespace
+
 absl::Status InsertConvocations(SqliteDb& db, const NewSchedule& in) {
   const v1::Schedule& s = in.schedule;
-  ASSIGN_OR_RETURN(
-      Statement * conv,
-      db.Prepare("INSERT INTO convocations (schedule_id, attendee_id, "
-                 "venue_id, convocation_type, convocation_us, "
-                 "local_hour, local_weekday, party_size, lead_days, "
-                 "features, venue_recent, attendee_recent, venue_level) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                 "?12, ?13)"));
   // Rows in the order of convocation times: tags, which come in about that
   // order, then name rows that are neighbours.
   std::vector<int> order(s.convocations_size());
@@ -148,32 +179,41 @@ absl::Status InsertConvocations(SqliteDb& db, const NewSchedule& in) {
   for (int i : order) at_us[i] = ToMicros(s.convocations(i).convocation_time());
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return at_us[a] < at_us[b]; });
-  for (int i : order) {
-    const v1::Convocation& c = s.convocations(i);
-    const model::ArrivalContext& ctx = in.facts[i].context;
-    conv->Reset();
-    conv->Bind(1, s.schedule_id())
-        .Bind(2, c.attendee_id())
-        .Bind(3, s.venue_id())
-        .Bind(4, int64_t{ToWireType(ctx.type)})
-        .Bind(5, at_us[i])
-        .Bind(6, int64_t{ctx.local_hour})
-        .Bind(7, int64_t{ctx.local_weekday})
-        .Bind(8, ctx.party_size)
-        .Bind(9, ctx.lead_days);
-    if (ctx.features.empty()) {
-      conv->BindNull(10);
-    } else {
-      conv->BindBlob(10, EncodeFeatures(ctx.features));
+  size_t next = 0;
+  for (size_t chunk = 0; chunk < std::size(kChunkRows); ++chunk) {
+    const size_t rows = kChunkRows[chunk];
+    while (order.size() - next >= rows) {
+      ASSIGN_OR_RETURN(Statement * conv,
+                       db.Prepare(InsertConvocationsSqlFor(chunk)));
+      for (size_t r = 0; r < rows; ++r, ++next) {
+        const int i = order[next];
+        const v1::Convocation& c = s.convocations(i);
+        const model::ArrivalContext& ctx = in.facts[i].context;
+        const int at = static_cast<int>(r) * kConvocationColumns;
+        conv->BindUncopied(at + 1, s.schedule_id())
+            .BindUncopied(at + 2, c.attendee_id())
+            .BindUncopied(at + 3, s.venue_id())
+            .Bind(at + 4, int64_t{ToWireType(ctx.type)})
+            .Bind(at + 5, at_us[i])
+            .Bind(at + 6, int64_t{ctx.local_hour})
+            .Bind(at + 7, int64_t{ctx.local_weekday})
+            .Bind(at + 8, ctx.party_size)
+            .Bind(at + 9, ctx.lead_days);
+        if (ctx.features.empty()) {
+          conv->BindNull(at + 10);
+        } else {
+          conv->BindBlob(at + 10, EncodeFeatures(ctx.features));
+        }
+        if (ctx.as_predicted) {
+          conv->Bind(at + 11, ctx.as_predicted->venue_recent)
+              .Bind(at + 12, ctx.as_predicted->attendee_recent)
+              .Bind(at + 13, ctx.as_predicted->venue_level);
+        } else {
+          conv->BindNull(at + 11).BindNull(at + 12).BindNull(at + 13);
+        }
+      }
+      RETURN_IF_ERROR(conv->Run());
     }
-    if (ctx.as_predicted) {
-      conv->Bind(11, ctx.as_predicted->venue_recent)
-          .Bind(12, ctx.as_predicted->attendee_recent)
-          .Bind(13, ctx.as_predicted->venue_level);
-    } else {
-      conv->BindNull(11).BindNull(12).BindNull(13);
-    }
-    RETURN_IF_ERROR(conv->Run());
   }
   return absl::OkStatus();
 }

@@ -8,16 +8,23 @@ set -euo pipefail
 bench=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$bench" --quick --duration_s=0.2 --sizes=10,100 --concurrency=1,4 \
-  --isolation_schedules=4 --isolation_size=1000 \
+"$bench" --quick --duration_s=0.2 --repeats=2 --sizes=10,100 --concurrency=1,4 \
+  --memory_streams=50 --isolation_schedules=4 --isolation_size=1000 \
   --json="$out/bench.json" --svg="$out/bench.svg" | tee "$out/table.txt"
-for w in "CreateSchedule/10" "CreateSchedule/100" "ReportQueue" "GetVenueStatus" \
+for w in "CreateSchedule/10" "CreateSchedule/100" "CreateSchedule/100 budget=0ms" \
+         "ReportQueue" "GetVenueStatus" \
          "StreamArrivals" "Mixed: CreateSchedule/100" "Mixed: StreamArrivals" \
          "GetVenue" "GetVenue beside 4 x CreateSchedule/1000"; do
   grep -q "\"workload\": \"$w\", \"kind\": \"noqueue\"" "$out/bench.json" ||
     { echo "FAIL: no noqueue point for $w"; exit 1; }
 done
 grep -q '"kind": "echo"' "$out/bench.json" || { echo "FAIL: no echo ceiling"; exit 1; }
+grep -q '"workload": "CreateSchedule/100 budget=0ms", "kind": "planner"' "$out/bench.json" ||
+  { echo "FAIL: no in-process planner ceiling"; exit 1; }
+grep -q '"pinning": {"enabled": ' "$out/bench.json" || { echo "FAIL: no pinning"; exit 1; }
+grep -q '"calls_per_s": \[[^,]*, [^,]*\]' "$out/bench.json" ||
+  { echo "FAIL: no repeats"; exit 1; }
+grep -q '"open_streams": 50,' "$out/bench.json" || { echo "FAIL: no memory figures"; exit 1; }
 grep -q '"kind": "sqlite"' "$out/bench.json" || { echo "FAIL: no SQLite ceiling"; exit 1; }
 if grep -q '"calls": 0,' "$out/bench.json"; then
   echo "FAIL: a point completed no call"; exit 1

@@ -1,0 +1,551 @@
+#include "bench/bench_results.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace noqueue::bench {
+
+double Median(std::vector<double> v) {
+  std::erase_if(v, [](double x) { return std::isnan(x); });
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+double Point::Rate() const {
+  if (repeats.empty()) return seconds > 0 ? calls / seconds : 0;
+  return Median(Each(&Repeat::Rate));
+}
+
+double Point::PerCoreRate() const {
+  if (repeats.empty()) {
+    return server_cpu_s > 0 ? calls / server_cpu_s : std::nan("");
+  }
+  return Median(Each(&Repeat::PerCoreRate));
+}
+
+double Point::P99() const {
+  return repeats.empty() ? Quantile(0.99) : Median(Each(&Repeat::p99_ms));
+}
+
+double Point::RateSpread() const {
+  const std::vector<double> r = Each(&Repeat::Rate);
+  if (r.size() < 2 || Rate() <= 0) return 0;
+  const auto [lo, hi] = std::minmax_element(r.begin(), r.end());
+  return (*hi - *lo) / 2 / Rate();
+}
+
+double Point::Quantile(double q) const {
+  if (latency_ms.empty()) return std::nan("");
+  const size_t i = std::min(latency_ms.size() - 1,
+                            static_cast<size_t>(q * latency_ms.size()));
+  return latency_ms[i];
+}
+
+double Point::CpuUsPerCall() const {
+  return server_cpu_s < 0 || calls == 0 ? std::nan("")
+                                        : 1e6 * server_cpu_s / calls;
+}
+
+Point Merge(std::vector<Point> runs) {
+  Point out = runs.front();
+  out.seconds = 0;
+  out.calls = 0;
+  out.latency_ms.clear();
+  out.errors.clear();
+  out.repeats.clear();
+  out.server_cpu_s = runs.front().server_cpu_s < 0 ? -1 : 0;
+  for (Point& p : runs) {
+    Repeat r;
+    r.seconds = p.seconds;
+    r.calls = p.calls;
+    r.p50_ms = p.Quantile(0.5);
+    r.p99_ms = p.Quantile(0.99);
+    r.cpu_s = p.server_cpu_s;
+    out.repeats.push_back(r);
+    out.seconds += p.seconds;
+    out.calls += p.calls;
+    out.latency_ms.insert(out.latency_ms.end(), p.latency_ms.begin(),
+                          p.latency_ms.end());
+    for (const auto& [name, n] : p.errors) out.errors[name] += n;
+    if (out.server_cpu_s >= 0)
+      out.server_cpu_s += std::max(0.0, p.server_cpu_s);
+    out.server_peak_mb = std::max(out.server_peak_mb, p.server_peak_mb);
+  }
+  std::sort(out.latency_ms.begin(), out.latency_ms.end());
+  return out;
+}
+
+namespace {
+
+// (after - before) x scale, for both figures; unknown when `before` is.
+Resident Growth(const Resident& before, const Resident& after, double scale) {
+  Resident r;
+  if (before.rss_mb < 0 || scale <= 0) return r;
+  r.rss_mb = (after.rss_mb - before.rss_mb) * scale;
+  r.anon_mb = (after.anon_mb - before.anon_mb) * scale;
+  return r;
+}
+
+}  // namespace
+
+Resident MemoryFigures::PerMillionConvocations() const {
+  return Growth(before_convocations, after_convocations,
+                convocations > 0 ? 1e6 / static_cast<double>(convocations) : 0);
+}
+
+Resident MemoryFigures::PerThousandStreams() const {
+  return Growth(before_streams, with_streams, streams > 0 ? 1e3 / streams : 0);
+}
+
+const Point* Find(const std::vector<Point>& points, const std::string& workload,
+                  const std::string& kind, int c) {
+  for (const Point& p : points) {
+    if (p.workload == workload && p.kind == kind && p.concurrency == c) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string Errors(const Point& p) {
+  std::vector<std::string> parts;
+  for (const auto& [name, n] : p.errors)
+    parts.push_back(absl::StrCat(name, " ", n));
+  return parts.empty() ? "0" : absl::StrJoin(parts, ", ");
+}
+
+// A ratio of two points' figures: the median, and the lowest and highest
+// it took over the repeats.
+struct Ratio {
+  double median = std::nan("");
+  double low = std::nan(""), high = std::nan("");
+
+  std::string ToString() const {
+    if (std::isnan(median)) return "";
+    if (std::isnan(low) || low == high) {
+      return absl::StrFormat("%.2f", median);
+    }
+    return absl::StrFormat("%.2f (%.2f-%.2f)", median, low, high);
+  }
+};
+
+// `a`'s figure over `b`'s. Paired when both have as many repeats (measured
+// in turn, A B A B ...: each pair saw the same machine); else the medians'
+// ratio, within the extremes' ratios.
+Ratio RatioOf(const Point& a, const Point& b,
+              double (Repeat::*figure)() const) {
+  Ratio r;
+  const std::vector<double> x = a.Each(figure), y = b.Each(figure);
+  if (x.empty() || y.empty()) return r;
+  if (x.size() == y.size()) {
+    std::vector<double> pairs;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (y[i] > 0) pairs.push_back(x[i] / y[i]);
+    }
+    if (pairs.empty()) return r;
+    r.median = Median(pairs);
+    r.low = *std::min_element(pairs.begin(), pairs.end());
+    r.high = *std::max_element(pairs.begin(), pairs.end());
+    return r;
+  }
+  const double mx = Median(x), my = Median(y);
+  if (!(my > 0)) return r;
+  r.median = mx / my;
+  r.low = *std::min_element(x.begin(), x.end()) /
+          *std::max_element(y.begin(), y.end());
+  r.high = *std::max_element(x.begin(), x.end()) /
+           *std::min_element(y.begin(), y.end());
+  return r;
+}
+
+// Whether a point's per-core ratio to the planner is fair: the planner runs
+// one call at a time, and a search budget is wall time, so with calls
+// sharing the server's core each search gets less CPU than the planner's.
+bool PerCoreComparable(const Point& p, const RunFacts& facts) {
+  const auto b = facts.budgets_ms.find(p.workload);
+  return p.concurrency == 1 || (b != facts.budgets_ms.end() && b->second == 0);
+}
+
+std::string Num(double v, const char* format = "%.0f") {
+  return std::isnan(v) || v < 0 ? std::string("n/a")
+                                : absl::StrFormat(format, v);
+}
+
+// A memory figure, which may be negative (a growth).
+std::string Mb(double v) {
+  return std::isnan(v) ? std::string("n/a") : absl::StrFormat("%.1f", v);
+}
+
+std::string JsonNum(double v) {
+  return std::isnan(v) || v < 0 ? std::string("null")
+                                : absl::StrFormat("%.4f", v);
+}
+
+std::string JsonList(const std::vector<double>& v) {
+  std::vector<std::string> parts;
+  for (double x : v) parts.push_back(JsonNum(x));
+  return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
+}
+
+std::string Quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void PrintTable(const std::vector<Point>& points, const RunFacts& facts) {
+  std::printf(
+      "| workload | kind | C | calls/s | spread | attendees/s | P50 ms | "
+      "P90 ms | P99 ms | P99.9 ms | errors | server CPU us/call | "
+      "calls per server core-s | server peak MB | / echo | "
+      "/ planner per core |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  bool footnote = false;
+  for (const Point& p : points) {
+    if (p.kind != "noqueue" && p.kind != "planner") continue;
+    std::string to_echo, to_planner;
+    if (p.kind != "noqueue") {
+      // A ceiling of its own.
+    } else if (const Point* echo =
+                   Find(points, p.workload, "echo", p.concurrency)) {
+      to_echo = RatioOf(p, *echo, &Repeat::Rate).ToString();
+    } else if (p.workload.rfind("CreateSchedule/", 0) == 0) {
+      // The budget variants share their size's echo.
+      const std::string plain = p.workload.substr(0, p.workload.find(' '));
+      if (const Point* echo = Find(points, plain, "echo", p.concurrency)) {
+        to_echo = RatioOf(p, *echo, &Repeat::Rate).ToString();
+      }
+    }
+    const Point* planner = Find(points, p.workload, "planner", 1);
+    if (p.kind == "noqueue" && planner) {
+      to_planner = RatioOf(p, *planner, &Repeat::PerCoreRate).ToString();
+      if (!PerCoreComparable(p, facts)) {
+        to_planner += " *";
+        footnote = true;
+      }
+    }
+    std::printf(
+        "| %s | %s | %d | %.0f | %s | %s | %.2f | %.2f | %.2f | %.2f | %s | %s "
+        "| %s | %s | %s | %s |\n",
+        p.workload.c_str(), p.kind.c_str(), p.concurrency, p.Rate(),
+        p.repeats.size() > 1
+            ? absl::StrFormat("+-%.0f%%", 100 * p.RateSpread()).c_str()
+            : "",
+        p.per_call_items > 1
+            ? absl::StrFormat("%.0f", p.Rate() * p.per_call_items).c_str()
+            : "",
+        p.Quantile(0.5), p.Quantile(0.9), p.P99(), p.Quantile(0.999),
+        Errors(p).c_str(), Num(p.CpuUsPerCall()).c_str(),
+        Num(p.PerCoreRate()).c_str(), Num(p.server_peak_mb).c_str(),
+        to_echo.c_str(), to_planner.c_str());
+  }
+  std::printf(
+      "\nspread: half the range of the %d repeats' calls/s over their "
+      "median; ratios: median (lowest-highest) over the repeats, a point and "
+      "its echo measured in turn.\n",
+      facts.repeats);
+  if (footnote) {
+    std::printf(
+        "* not comparable: a search budget is wall time; with C > 1 calls "
+        "share the server's core, each search gets less CPU than the "
+        "planner's, and the ratio flatters the server.\n");
+  }
+  for (const Point& p : points) {
+    if (p.kind == "sqlite") {
+      std::printf(
+          "\nRaw SQLite ceiling: %.0f rows/s (batches of %d rows, WAL, "
+          "synchronous=NORMAL)\n",
+          p.Rate(), p.concurrency);
+    }
+  }
+  const MemoryFigures& m = facts.memory;
+  std::printf("\nServer memory: peak (VmHWM) %s MB", Num(m.peak_mb).c_str());
+  if (m.convocations > 0) {
+    const Resident per = m.PerMillionConvocations();
+    std::printf(
+        "; %s MB per million stored convocations, %s MB of it anonymous "
+        "(RSS %.0f -> %.0f MB, anonymous %.0f -> %.0f MB, over %lld "
+        "convocations)",
+        Mb(per.rss_mb).c_str(), Mb(per.anon_mb).c_str(),
+        m.before_convocations.rss_mb, m.after_convocations.rss_mb,
+        m.before_convocations.anon_mb, m.after_convocations.anon_mb,
+        static_cast<long long>(m.convocations));
+  }
+  if (m.streams > 0) {
+    const Resident per = m.PerThousandStreams();
+    std::printf(
+        "; %s MB per thousand open streams, %s MB of it anonymous (RSS %.0f "
+        "-> %.0f MB with %d open)",
+        Mb(per.rss_mb).c_str(), Mb(per.anon_mb).c_str(),
+        m.before_streams.rss_mb, m.with_streams.rss_mb, m.streams);
+  }
+  std::printf(".\n");
+  for (const std::string& note : facts.notes) {
+    std::printf("Note: %s\n", note.c_str());
+  }
+}
+
+std::string Json(const std::vector<Point>& points, const RunFacts& facts) {
+  const MemoryFigures& m = facts.memory;
+  std::vector<std::string> budgets, notes;
+  for (const auto& [w, ms] : facts.budgets_ms) {
+    budgets.push_back(absl::StrCat(Quoted(w), ": ", JsonNum(ms)));
+  }
+  for (const std::string& n : facts.notes) notes.push_back(Quoted(n));
+  std::string out = absl::StrCat(
+      "{\"run\": {\"cores\": ", facts.cores, ", \"repeats\": ", facts.repeats,
+      ", \"seconds_per_repeat\": ", JsonNum(facts.measure_s),
+      ", \"load_average_start\": ", Quoted(facts.load_start),
+      ", \"load_average_end\": ", Quoted(facts.load_end),
+      ",\n  \"pinning\": {\"enabled\": ", facts.pinned ? "true" : "false",
+      ", \"server_cpu\": ", facts.server_cpu,
+      ", \"generator_cpu\": ", facts.generator_cpu,
+      ", \"planner_cpu\": ", facts.pinned ? facts.server_cpu : -1,
+      ", \"server_threads_on\": ", Quoted(facts.server_cpus),
+      ", \"echo_threads_on\": ", Quoted(facts.echo_cpus),
+      ", \"generator_threads_on\": ", Quoted(facts.generator_cpus),
+      ", \"note\": ", Quoted(facts.pin_note), "},\n  \"search_budget_ms\": {",
+      absl::StrJoin(budgets, ", "), "}, \"notes\": [",
+      absl::StrJoin(notes, ", "), "]},\n");
+  auto resident = [](const Resident& r) {
+    auto num = [](double v) {
+      return std::isnan(v) ? std::string("null") : absl::StrFormat("%.4f", v);
+    };
+    return absl::StrCat("{\"rss_mb\": ", num(r.rss_mb),
+                        ", \"anon_mb\": ", num(r.anon_mb), "}");
+  };
+  absl::StrAppend(
+      &out, "\"memory\": {\"peak_mb\": ", JsonNum(m.peak_mb),
+      ", \"convocations\": ", m.convocations,
+      ", \"before_convocations\": ", resident(m.before_convocations),
+      ", \"after_convocations\": ", resident(m.after_convocations),
+      ", \"per_million_convocations\": ", resident(m.PerMillionConvocations()),
+      ",\n  \"open_streams\": ", m.streams,
+      ", \"before_streams\": ", resident(m.before_streams),
+      ", \"with_streams\": ", resident(m.with_streams),
+      ", \"per_thousand_streams\": ", resident(m.PerThousandStreams()),
+      "},\n\"points\": [\n");
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Point& p = points[i];
+    std::string errors;
+    for (const auto& [name, n] : p.errors) {
+      absl::StrAppend(&errors, errors.empty() ? "" : ", ", Quoted(name), ": ",
+                      n);
+    }
+    absl::StrAppend(
+        &out, "  {\"workload\": ", Quoted(p.workload),
+        ", \"kind\": ", Quoted(p.kind), ", \"concurrency\": ", p.concurrency,
+        ", \"seconds\": ", JsonNum(p.seconds), ", \"calls\": ", p.calls,
+        ", \"calls_per_s\": ", JsonNum(p.Rate()),
+        ", \"calls_per_s_spread\": ", JsonNum(p.RateSpread()),
+        ", \"calls_per_server_core_s\": ", JsonNum(p.PerCoreRate()),
+        ", \"items_per_call\": ", JsonNum(p.per_call_items),
+        ", \"latency_ms\": {\"p50\": ", JsonNum(p.Quantile(0.5)),
+        ", \"p90\": ", JsonNum(p.Quantile(0.9)),
+        ", \"p99\": ", JsonNum(p.P99()),
+        ", \"p999\": ", JsonNum(p.Quantile(0.999)), "}, \"errors\": {", errors,
+        "}, \"server_cpu_us_per_call\": ", JsonNum(p.CpuUsPerCall()),
+        ", \"server_peak_mb\": ", JsonNum(p.server_peak_mb),
+        ", \"repeats\": {\"calls_per_s\": ", JsonList(p.Each(&Repeat::Rate)),
+        ", \"calls_per_server_core_s\": ",
+        JsonList(p.Each(&Repeat::PerCoreRate)),
+        ", \"p99_ms\": ", JsonList(p.Each(&Repeat::p99_ms)), "}}",
+        i + 1 < points.size() ? ",\n" : "\n");
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::string Svg(const std::vector<Point>& points,
+                const std::vector<int>& levels) {
+  const double W = 980, H = 420, pad = 60, panel = (W - 3 * pad) / 2;
+  std::vector<std::string> workloads;
+  for (const Point& p : points) {
+    if (p.kind == "noqueue" && p.workload.rfind("Mixed", 0) != 0 &&
+        std::find(workloads.begin(), workloads.end(), p.workload) ==
+            workloads.end()) {
+      workloads.push_back(p.workload);
+    }
+  }
+  static const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
+                                   "#66a61e", "#e6ab02", "#a6761d", "#666666"};
+  const double cmin = levels.front(),
+               cmax = std::max(levels.back(), levels.front() * 2);
+  std::string svg = absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+      "height=\"%.0f\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n"
+      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+      W, H + 120);
+  for (int panel_i = 0; panel_i < 2; ++panel_i) {
+    const double x0 = pad + panel_i * (panel + pad), y0 = 30, h = H - 60;
+    auto value = [&](const Point& p) {
+      return panel_i == 0 ? p.Rate() : p.P99();
+    };
+    double vmin = 1e18, vmax = 0;
+    for (const Point& p : points) {
+      if (p.kind == "sqlite" || p.workload.rfind("Mixed", 0) == 0) continue;
+      const double v = value(p);
+      if (v > 0 && !std::isnan(v)) {
+        vmin = std::min(vmin, v);
+        vmax = std::max(vmax, v);
+      }
+    }
+    if (vmax <= 0) continue;
+    vmin = std::pow(10, std::floor(std::log10(vmin)));
+    vmax = std::pow(10, std::ceil(std::log10(vmax)));
+    auto X = [&](double c) {
+      return x0 + panel * std::log(c / cmin) / std::log(cmax / cmin);
+    };
+    auto Y = [&](double v) {
+      return y0 + h - h * std::log(v / vmin) / std::log(vmax / vmin);
+    };
+    absl::StrAppendFormat(
+        &svg,
+        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+        "fill=\"none\" stroke=\"#999\"/>\n<text x=\"%.1f\" y=\"18\" "
+        "font-size=\"13\">%s</text>\n",
+        x0, y0, panel, h, x0,
+        panel_i == 0 ? "Calls (tags) per second vs concurrency"
+                     : "P99 latency (ms) vs concurrency");
+    for (double v = vmin; v <= vmax * 1.001; v *= 10) {
+      absl::StrAppendFormat(
+          &svg,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
+          "%g</text>\n<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+          "y2=\"%.1f\" stroke=\"#eee\"/>\n",
+          x0 - 4, Y(v) + 4, v, x0, x0 + panel, Y(v), Y(v));
+    }
+    for (int c : levels) {
+      absl::StrAppendFormat(
+          &svg,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+          "%d</text>\n",
+          X(c), y0 + h + 14, c);
+    }
+    for (size_t w = 0; w < workloads.size(); ++w) {
+      for (const char* kind : {"noqueue", "echo"}) {
+        std::string path;
+        for (int c : levels) {
+          const Point* p = Find(points, workloads[w], kind, c);
+          if (!p || !(value(*p) > 0)) continue;
+          absl::StrAppendFormat(&path, "%s%.1f,%.1f ", path.empty() ? "M" : "L",
+                                X(c), Y(value(*p)));
+        }
+        if (path.empty()) continue;
+        absl::StrAppendFormat(
+            &svg,
+            "<path d=\"%s\" fill=\"none\" stroke=\"%s\" "
+            "stroke-width=\"2\"%s/>\n",
+            path, kColours[w % 8],
+            std::string(kind) == "echo" ? " stroke-dasharray=\"5,4\"" : "");
+      }
+    }
+  }
+  for (size_t w = 0; w < workloads.size(); ++w) {
+    absl::StrAppendFormat(
+        &svg,
+        "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
+        "stroke-width=\"3\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+        pad + (w % 3) * 300, pad + (w % 3) * 300 + 24, H + 10 + (w / 3) * 18,
+        H + 10 + (w / 3) * 18, kColours[w % 8], pad + (w % 3) * 300 + 30,
+        H + 14 + (w / 3) * 18, workloads[w]);
+  }
+  absl::StrAppendFormat(&svg,
+                        "<text x=\"%.0f\" y=\"%.0f\">solid: NoQueue; dashed: "
+                        "the echo ceiling (same payloads, same gRPC settings)"
+                        "</text>\n</svg>\n",
+                        pad, H + 90);
+  return svg;
+}
+
+void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
+                  const std::vector<int>& levels) {
+  std::printf("\n## Targets\n\n");
+  auto verdict = [](bool ok) { return ok ? "PASS" : "MISS"; };
+  // CreateSchedule: the server per core against the planner per core, and
+  // the latency at C=1, for each search budget measured.
+  for (const auto& [workload, budget] : facts.budgets_ms) {
+    const Point* planner = Find(points, workload, "planner", 1);
+    if (!planner) continue;
+    const bool is100 = workload.rfind("CreateSchedule/100", 0) == 0 &&
+                       (workload.size() == 18 || workload[18] == ' ');
+    const bool is10k = workload.rfind("CreateSchedule/10000", 0) == 0;
+    if (!is100 && !is10k) continue;
+    if (is100) {
+      for (int c : levels) {
+        const Point* nq = Find(points, workload, "noqueue", c);
+        if (!nq || !PerCoreComparable(*nq, facts)) continue;
+        const Ratio r = RatioOf(*nq, *planner, &Repeat::PerCoreRate);
+        std::printf(
+            "%s at C=%d: %.0f calls per server core-s = %s of the planner "
+            "in process (%.0f per core-s), target >= 0.80: %s\n",
+            workload.c_str(), c, nq->PerCoreRate(), r.ToString().c_str(),
+            planner->PerCoreRate(), verdict(r.median >= 0.8));
+      }
+    }
+    if (const Point* nq = Find(points, workload, "noqueue", 1)) {
+      const double limit = is100 ? 5.0 : 150.0;
+      if (budget == 0) {
+        std::printf("%s P99 at C=1: %.2f ms, target < %.0f ms: %s\n",
+                    workload.c_str(), nq->P99(), limit,
+                    verdict(nq->P99() < limit));
+      } else {
+        // A search budget is time the caller gives the planner: the target
+        // is on what the API adds to it.
+        std::printf(
+            "%s P99 at C=1: %.2f ms, of which the search budget %.1f ms; "
+            "beyond it %.2f ms, target < %.0f ms: %s\n",
+            workload.c_str(), nq->P99(), budget, nq->P99() - budget, limit,
+            verdict(nq->P99() - budget < limit));
+      }
+    }
+  }
+  bool streams_ok = true;
+  int64_t stream_errors = 0;
+  for (int c : levels) {
+    const Point* nq = Find(points, "StreamArrivals", "noqueue", c);
+    const Point* echo = Find(points, "StreamArrivals", "echo", c);
+    if (!nq || !echo) continue;
+    for (const auto& [_, n] : nq->errors) stream_errors += n;
+    const Ratio r = RatioOf(*nq, *echo, &Repeat::Rate);
+    streams_ok = streams_ok && r.median >= 0.75;
+    std::printf(
+        "StreamArrivals at C=%d: %.0f durable tags/s = %s of the echo stream "
+        "(%.0f/s), target >= 0.75: %s; %.0f tags per server core-s\n",
+        c, nq->Rate(), r.ToString().c_str(), echo->Rate(),
+        verdict(r.median >= 0.75), nq->PerCoreRate());
+  }
+  if (Find(points, "StreamArrivals", "noqueue", levels.front())) {
+    std::printf(
+        "StreamArrivals: >= 0.75 of echo at every level: %s; errors %lld, "
+        "target 0: %s\n",
+        verdict(streams_ok), static_cast<long long>(stream_errors),
+        verdict(stream_errors == 0));
+  }
+  const MemoryFigures& m = facts.memory;
+  if (m.convocations > 0 || m.streams > 0) {
+    std::printf(
+        "Memory (reported, no target): %s MB per million stored convocations "
+        "(%s MB anonymous), %s MB per thousand open streams (%s MB "
+        "anonymous), peak %s MB\n",
+        Mb(m.PerMillionConvocations().rss_mb).c_str(),
+        Mb(m.PerMillionConvocations().anon_mb).c_str(),
+        Mb(m.PerThousandStreams().rss_mb).c_str(),
+        Mb(m.PerThousandStreams().anon_mb).c_str(), Num(m.peak_mb).c_str());
+  }
+}
+
+}  // namespace noqueue::bench
