@@ -28,7 +28,8 @@ except ImportError as e:
           "Debian's python3-grpcio and python3-protobuf: "
           "scripts/install-deps.sh)")
     sys.exit(77)
-import noqueue  # noqa: E402 (says how to build the stubs when they are missing)
+# When the stubs are missing, its ImportError says how to build them.
+import noqueue  # noqa: E402
 
 SERVER = None  # the binary, from argv
 # Monday 2 March 2026, 9:00 in Paris.
@@ -236,6 +237,7 @@ class PythonClientTest(unittest.TestCase):
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: python_client_test.py <noqueue-server> [unittest args]")
+        sys.exit("usage: python_client_test.py <noqueue-server> "
+                 "[unittest args]")
     SERVER = sys.argv.pop(1)
     unittest.main(verbosity=2)

@@ -41,7 +41,8 @@ def from_timestamp(msg, field: str) -> Optional[datetime]:
     if not msg.HasField(field):
         return None
     ts = getattr(msg, field)
-    return _EPOCH + timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
+    return _EPOCH + timedelta(seconds=ts.seconds,
+                              microseconds=ts.nanos // 1000)
 
 
 def from_duration(msg, field: str) -> Optional[timedelta]:
