@@ -40,14 +40,25 @@ class RunningServer:
     """noqueue-server on a free port with its database in a temp dir; it
     writes admin.key beside the database."""
 
-    def __init__(self):
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="noqueue_py_")
         db = os.path.join(self.dir, "var", "noqueue.db")
         self.log_path = os.path.join(self.dir, "server.log")
         self.log = open(self.log_path, "w")
+        flags = []
+        if tls:  # a self-signed certificate for 127.0.0.1: its own CA
+            self.cert = os.path.join(self.dir, "server.pem")
+            key = os.path.join(self.dir, "server.key")
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                 "-keyout", key, "-out", self.cert, "-days", "1",
+                 "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1"],
+                check=True, capture_output=True)
+            flags = [f"--tls_cert={self.cert}", f"--tls_key={key}"]
         self.process = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:0", f"--db={db}", "--clock=events"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [SERVER, "--listen=127.0.0.1:0", f"--db={db}", "--clock=events"]
+            + flags, stdout=self.log, stderr=subprocess.STDOUT)
         self.key_file = os.path.join(self.dir, "var", "admin.key")
         deadline = time.monotonic() + 30
         while True:
@@ -128,8 +139,11 @@ class PythonClientTest(unittest.TestCase):
         got = self.admin.get_schedule(s.schedule_id)
         self.assertEqual([c.attendee_id for c in got.convocations],
                          [c.attendee_id for c in s.convocations])
+        # No report and no tag yet: the live wait is unknown.
         status = self.admin.get_venue_status("clinic-window")
         self.assertEqual(status.venue_id, "clinic-window")
+        self.assertEqual(status.state, "STATUS_STATE_UNKNOWN")
+        self.assertIsNone(status.wait_p50)
 
     def test_a_watcher_sees_the_day_created_then_tagged_and_a_delay(self):
         s = self.make_day("clinic-live")
@@ -233,6 +247,25 @@ class PythonClientTest(unittest.TestCase):
                                        datetime(2026, 3, 2, 10), ["ana"])
         with self.assertRaises(ValueError):
             noqueue.Client(self.server.target, key="k", attendee_token=token)
+
+    def test_a_tls_server_answers_a_client_that_trusts_its_certificate(self):
+        server = RunningServer(tls=True)
+        try:
+            with noqueue.Client(server.target, key_file=server.key_file,
+                                tls_ca=server.cert, deadline=10) as nq:
+                venue = nq.upsert_venue(
+                    "museum-tls", time_zone="Europe/Paris", service_points=1,
+                    mean_service_time=timedelta(minutes=2))
+                self.assertTrue(venue.created)
+            # Without TLS the same server is not reached.
+            with noqueue.Client(server.target, key_file=server.key_file,
+                                deadline=5) as plain:
+                with self.assertRaises(noqueue.NoQueueError) as refused:
+                    plain.get_venue_status("museum-tls")
+                self.assertEqual(refused.exception.code,
+                                 grpc.StatusCode.UNAVAILABLE)
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":
