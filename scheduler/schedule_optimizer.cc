@@ -158,6 +158,7 @@ double HedgeTowardNaive(const DayPlan& day, const CostWeights& w, int reps,
   std::vector<SimulatedDays> strata;
   std::vector<std::vector<double>> naive_days;
   for (int k = -2; k <= 2; ++k) {
+    if (should_stop && should_stop()) return -1.0;
     strata.emplace_back(ShiftedDay(day, k * sd), reps, seed + 7919 * (k + 3));
     naive_days.emplace_back();
     strata.back().DayCosts(naive, w, &naive_days.back());
@@ -203,6 +204,7 @@ double HedgeTowardNaive(const DayPlan& day, const CostWeights& w, int reps,
     double ratio = 0.0;
     bool holds = true;
     for (size_t s = 0; s < strata.size() && holds; ++s) {
+      if (should_stop && should_stop()) return -1.0;
       strata[s].DayCosts(c, w, &per_day);
       double sum = 0.0, sum_sq = 0.0, base = 0.0;
       for (int r = 0; r < reps; ++r) {

@@ -6,6 +6,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libeigen3-dev libsqlite3-dev sqlite3 catch2 zlib1g-dev
   libssl-dev openssl clang-format
+  python3 python3-grpcio python3-protobuf
 )
 missing=()
 for p in "${packages[@]}"; do
