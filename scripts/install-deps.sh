@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages NoQueue builds with, when they are missing.
+# With "fuzz", also clang and its runtime libraries (libFuzzer and the
+# sanitizers' runtimes are in libclang-rt-14-dev) for scripts/fuzz.sh.
+# Usage: scripts/install-deps.sh [fuzz]
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config tzdata
@@ -7,6 +10,7 @@ packages=(
   libabsl-dev libeigen3-dev libsqlite3-dev sqlite3 catch2 zlib1g-dev
   libssl-dev openssl clang-format
 )
+if [[ ${1:-} == fuzz ]]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
