@@ -56,8 +56,10 @@ absl::StatusOr<scheduler::DayPlan> ParseDay(const Struct& in) {
   ASSIGN_OR_RETURN(const double session, Required(in, "session_min"));
   ASSIGN_OR_RETURN(const double granularity,
                    Number(in, "", "granularity_min", 1));
-  if (servers < 1 || servers != std::floor(servers)) {
-    return Invalid("servers", "must be a whole number >= 1");
+  // Bounded as a venue's service points are (converting 1e10 to int was
+  // undefined; found by plan_instance_fuzzer).
+  if (servers < 1 || servers > 1000 || servers != std::floor(servers)) {
+    return Invalid("servers", "must be a whole number from 1 to 1000");
   }
   if (service <= 0) return Invalid("service_mean_min", "must be > 0");
   if (cv < 0) return Invalid("service_cv", "must be >= 0");

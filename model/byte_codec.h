@@ -57,7 +57,9 @@ class ByteReader {
     uint64_t n;
     if (!Get(&n) || n > Remaining() / sizeof(T)) return false;
     v->resize(n);
-    std::memcpy(v->data(), in_.data() + pos_, n * sizeof(T));
+    // An empty vector's data() may be null, and memcpy from or to null is
+    // undefined even for 0 bytes (found by tests/fuzz/model_snapshot_fuzzer).
+    if (n > 0) std::memcpy(v->data(), in_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
     return true;
   }

@@ -8,8 +8,13 @@ namespace {
 
 constexpr double kRecentDecay = 0.9995;
 
+// A NaN probability (from a model whose restored state is not finite) goes
+// to the first bin: converting it to int was undefined (found by
+// model_snapshot_fuzzer).
 int Bin(double p, int bins) {
-  return std::clamp(static_cast<int>(p * bins), 0, bins - 1);
+  if (!(p > 0.0)) return 0;
+  if (p >= 1.0) return bins - 1;
+  return std::min(static_cast<int>(p * bins), bins - 1);
 }
 
 }  // namespace

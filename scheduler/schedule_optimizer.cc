@@ -95,15 +95,16 @@ absl::Status ValidateDayPlan(const DayPlan& day) {
       }
     }
   }
-  const int holds =
-      static_cast<int>(std::floor(day.service.service_points * day.window_min /
+  // Kept a double: a long window over a tiny service time holds more than an
+  // int (converting it was undefined; found by plan_instance_fuzzer).
+  const double holds = std::floor(day.service.service_points * day.window_min /
                                       day.service.mean_service_min +
-                                  1e-9));
+                                  1e-9);
   if (fixed > holds) {
     return Invalid(
         "attendees",
         absl::StrFormat("%d fixed appointments are more than the window holds "
-                        "(%d = %d service points x %g min / %g min service)",
+                        "(%g = %d service points x %g min / %g min service)",
                         fixed, holds, day.service.service_points,
                         day.window_min, day.service.mean_service_min));
   }

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages NoQueue builds with, when they are missing.
+# With "fuzz", also clang and its runtime libraries (libFuzzer and the
+# sanitizers' runtimes are in libclang-rt-14-dev) for scripts/fuzz.sh.
+# Usage: scripts/install-deps.sh [fuzz]
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config tzdata
@@ -8,6 +11,7 @@ packages=(
   libssl-dev openssl clang-format
   python3 python3-grpcio python3-protobuf
 )
+if [[ ${1:-} == fuzz ]]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

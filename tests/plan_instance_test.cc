@@ -46,6 +46,23 @@ TEST_CASE("PlanInstanceJson answers one grid time per attendee and the KPIs") {
   CHECK(kpis.at("mean_wait_min_ci95").list_value().values_size() == 2);
 }
 
+// Found by tests/fuzz/plan_instance_fuzzer: a server count or a capacity
+// beyond int was converted to int (undefined; in practice INT_MIN, so that
+// one fixed appointment was "more than the window holds").
+TEST_CASE("PlanInstanceJson bounds servers and counts a huge capacity whole") {
+  ExpectInvalid(
+      R"({"servers": 1e10, "service_mean_min": 10, "session_min": 60,
+          "attendees": 3})",
+      "servers: must be a whole number from 1 to 1000");
+  // 1e12 minutes of 1e-3-minute services hold 1e15 appointments.
+  auto r = PlanInstanceJson(
+      R"({"service_mean_min": 1e-3, "session_min": 1e12,
+          "granularity_min": 1e11, "attendees": [{"fixed_min": 0}],
+          "time_budget_ms": 0})");
+  INFO(r.status().message());
+  CHECK(r.ok());
+}
+
 TEST_CASE("PlanInstanceJson refuses bad instances naming the field and rule") {
   const std::string base = R"("service_mean_min": 10, "session_min": 60)";
   ExpectInvalid("{" + base + R"(, "attendees": []})",

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in
+# build-asan/ (apart from build/). Any report fails the test that triggered
+# it: UBSan does not recover and ASan aborts on its first error. Skipped: the
+# statistical targets on the shared data (model_eval, crowd_eval) and the
+# benchmark smoke test, which measure speed and accuracy, not memory; and the
+# format check, which scripts/test.sh has run already.
+# Usage: scripts/sanitize.sh [extra cmake configure arguments]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-asan"
+flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+start=$(date +%s)
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
+  -DNOQUEUE_DATA_DIR="${NOQUEUE_DATA_DIR:-$root/../shared/data}" \
+  -DCMAKE_CXX_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" "$@" >/dev/null
+# What the tests run: the test programs, the server, the CLI and the crash
+# trials (not the other benchmarks, whose tests are skipped here).
+tests=$(sed -n 's/^noqueue_test(\([a-z_]*\).*/\1/p' "$root/tests/CMakeLists.txt")
+cmake --build "$build" -j "$(nproc)" --target $tests noqueue-server noqueue crash_trials
+built=$(date +%s)
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+cd "$build"
+status=0
+ctest --output-on-failure --timeout 600 -j 2 \
+  -E '^(model_eval_targets|crowd_eval_targets|bench_smoke_test|format_check)$' || status=$?
+end=$(date +%s)
+echo "sanitize: build $((built - start)) s, tests $((end - built)) s"
+exit "$status"
