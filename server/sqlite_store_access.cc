@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
 #include "server/crypto.h"
@@ -376,9 +377,18 @@ void SqliteStore::TruncateLog(Done<bool> done) {
   writer_->SubmitAlone(
       [](SqliteDb& db) -> absl::Status {
         int log_frames = 0, checkpointed = 0;
-        const int rc = sqlite3_wal_checkpoint_v2(db.raw(), nullptr,
-                                                 SQLITE_CHECKPOINT_TRUNCATE,
-                                                 &log_frames, &checkpointed);
+        // The checkpointer's own PASSIVE checkpoint, running at that moment,
+        // makes this one fail at once with SQLITE_BUSY (its busy handler is
+        // for readers and writers, not for another checkpoint): try again
+        // for up to 2 s. An erasure is rare; the writer waits meanwhile.
+        int rc = SQLITE_BUSY;
+        for (int attempt = 0; attempt < 100; ++attempt) {
+          rc = sqlite3_wal_checkpoint_v2(db.raw(), nullptr,
+                                         SQLITE_CHECKPOINT_TRUNCATE,
+                                         &log_frames, &checkpointed);
+          if (rc != SQLITE_BUSY) break;
+          absl::SleepFor(absl::Milliseconds(20));
+        }
         if (rc != SQLITE_OK) {
           return SqliteError(db.raw(), rc, "wal_checkpoint(TRUNCATE)");
         }
