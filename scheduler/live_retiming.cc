@@ -9,29 +9,12 @@
 
 #include "model/normal.h"
 #include "scheduler/queue_simulator.h"
+#include "scheduler/split_mix64.h"
 
 namespace noqueue::scheduler {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// A small generator whose seeding is free (as the day simulator's).
-class SplitMix64 {
- public:
-  using result_type = uint64_t;
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return ~result_type{0}; }
-  result_type operator()() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
 
 // The random part of the rest of the day, drawn once per replication and
 // replayed for every candidate (common random numbers).

@@ -9,33 +9,13 @@
 #include <random>
 
 #include "model/normal.h"
+#include "scheduler/split_mix64.h"
 
 namespace noqueue::scheduler {
 namespace {
 
 using model::kZ90;
 using model::kZ975;
-
-// Steele, Lea & Flood's SplitMix64: a small, fast generator whose seeding is
-// free, so that every simulated day has its own stream (common random numbers
-// across schedules stay exact) without the cost of seeding a Mersenne
-// Twister (312 words) for each day.
-class SplitMix64 {
- public:
-  using result_type = uint64_t;
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return ~result_type{0}; }
-  result_type operator()() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
 
 double SampleOffset(const model::ArrivalForecast& f, double z) {
   double scale = z < 0 ? (f.p50_min - f.p10_min) : (f.p90_min - f.p50_min);
