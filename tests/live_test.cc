@@ -54,6 +54,11 @@ struct Day {
     for (const auto& c : cs) ids.push_back(c.attendee_id());
     return ids;
   }
+  // The earliest convocation: the day starts there (the planner may leave
+  // the window's first minutes empty when the day is not full).
+  absl::Time First() const {
+    return ToTime(Of(ByTime().front()).convocation_time());
+  }
   const v1::Convocation& Of(const std::string& attendee) const {
     for (const auto& c : schedule.convocations()) {
       if (c.attendee_id() == attendee) return c;
@@ -116,15 +121,15 @@ TEST_CASE(
     CHECK(st.ok());
   });
 
-  d.PlayUntil(Morning() + absl::Minutes(40));
-  // Both doctors are called away from 9:45 to 10:30.
+  d.PlayUntil(d.First() + absl::Minutes(40));
+  // Both doctors are called away 45 to 90 minutes into the day.
   v1::UpdateServicePointsRequest desks;
   desks.set_venue_id("clinic-1");
   desks.set_service_points(2);
-  *desks.mutable_effective_from() = ToTimestamp(Morning() + absl::Minutes(90));
+  *desks.mutable_effective_from() = ToTimestamp(d.First() + absl::Minutes(90));
   REQUIRE(d.s.client->UpdateServicePoints(desks).ok());
   desks.set_service_points(0);
-  *desks.mutable_effective_from() = ToTimestamp(Morning() + absl::Minutes(45));
+  *desks.mutable_effective_from() = ToTimestamp(d.First() + absl::Minutes(45));
   auto changed = d.s.client->UpdateServicePoints(desks);
   REQUIRE(changed.ok());
   REQUIRE(changed->schedule_ids_size() == 1);
@@ -211,8 +216,8 @@ TEST_CASE(
     "and the rules and bad input are enforced by name") {
   TempDir dir;
   Day d(dir);
-  d.PlayUntil(Morning() + absl::Minutes(40));
-  // Two of the last convoked: still to come at 9:40.
+  d.PlayUntil(d.First() + absl::Minutes(40));
+  // Two of the last convoked: still to come 40 minutes into the day.
   const std::string a12 = d.ByTime()[16], a15 = d.ByTime()[17];
   auto late = d.As(d.Of(a12).attendee_token());
   auto mine = late->GetMyConvocation();
