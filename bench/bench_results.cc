@@ -1,5 +1,7 @@
 #include "bench/bench_results.h"
 
+#include "proto/base/svg_chart.h"
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -370,7 +372,6 @@ std::string Json(const std::vector<Point>& points, const RunFacts& facts) {
 
 std::string Svg(const std::vector<Point>& points,
                 const std::vector<int>& levels) {
-  const double W = 980, H = 420, pad = 60, panel = (W - 3 * pad) / 2;
   std::vector<std::string> workloads;
   for (const Point& p : points) {
     if (p.kind == "noqueue" && p.workload.rfind("Mixed", 0) != 0 &&
@@ -379,96 +380,33 @@ std::string Svg(const std::vector<Point>& points,
       workloads.push_back(p.workload);
     }
   }
-  static const char* kColours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
-                                   "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-  const double cmin = levels.front(),
-               cmax = std::max(levels.back(), levels.front() * 2);
-  std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-      "height=\"%.0f\" "
-      "font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-      W, H + 120);
+  svg::Chart chart;
+  chart.note =
+      "solid: NoQueue; dashed: the echo ceiling (same payloads, same gRPC "
+      "settings)";
   for (int panel_i = 0; panel_i < 2; ++panel_i) {
-    const double x0 = pad + panel_i * (panel + pad), y0 = 30, h = H - 60;
-    auto value = [&](const Point& p) {
-      return panel_i == 0 ? p.Rate() : p.P99();
-    };
-    double vmin = 1e18, vmax = 0;
-    for (const Point& p : points) {
-      if (p.kind == "sqlite" || p.workload.rfind("Mixed", 0) == 0) continue;
-      const double v = value(p);
-      if (v > 0 && !std::isnan(v)) {
-        vmin = std::min(vmin, v);
-        vmax = std::max(vmax, v);
-      }
-    }
-    if (vmax <= 0) continue;
-    vmin = std::pow(10, std::floor(std::log10(vmin)));
-    vmax = std::pow(10, std::ceil(std::log10(vmax)));
-    auto X = [&](double c) {
-      return x0 + panel * std::log(c / cmin) / std::log(cmax / cmin);
-    };
-    auto Y = [&](double v) {
-      return y0 + h - h * std::log(v / vmin) / std::log(vmax / vmin);
-    };
-    absl::StrAppendFormat(
-        &svg,
-        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-        "fill=\"none\" stroke=\"#999\"/>\n<text x=\"%.1f\" y=\"18\" "
-        "font-size=\"13\">%s</text>\n",
-        x0, y0, panel, h, x0,
-        panel_i == 0 ? "Calls (tags) per second vs concurrency"
-                     : "P99 latency (ms) vs concurrency");
-    for (double v = vmin; v <= vmax * 1.001; v *= 10) {
-      absl::StrAppendFormat(
-          &svg,
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
-          "%g</text>\n<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-          "y2=\"%.1f\" stroke=\"#eee\"/>\n",
-          x0 - 4, Y(v) + 4, v, x0, x0 + panel, Y(v), Y(v));
-    }
-    for (int c : levels) {
-      absl::StrAppendFormat(
-          &svg,
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-          "%d</text>\n",
-          X(c), y0 + h + 14, c);
-    }
+    svg::Panel& panel = chart.panels.emplace_back();
+    panel.title = panel_i == 0 ? "Calls (tags) per second vs concurrency"
+                               : "P99 latency (ms) vs concurrency";
+    panel.x.log = panel.y.log = true;
+    panel.x.min = levels.front();
+    panel.x.max = std::max(levels.back(), levels.front() * 2);
     for (size_t w = 0; w < workloads.size(); ++w) {
       for (const char* kind : {"noqueue", "echo"}) {
-        std::string path;
+        svg::Series series;
+        series.colour = static_cast<int>(w);
+        series.dashed = std::string(kind) == "echo";
+        if (!series.dashed) series.name = workloads[w];
         for (int c : levels) {
           const Point* p = Find(points, workloads[w], kind, c);
-          if (!p || !(value(*p) > 0)) continue;
-          absl::StrAppendFormat(&path, "%s%.1f,%.1f ", path.empty() ? "M" : "L",
-                                X(c), Y(value(*p)));
+          if (p == nullptr) continue;
+          series.points.emplace_back(c, panel_i == 0 ? p->Rate() : p->P99());
         }
-        if (path.empty()) continue;
-        absl::StrAppendFormat(
-            &svg,
-            "<path d=\"%s\" fill=\"none\" stroke=\"%s\" "
-            "stroke-width=\"2\"%s/>\n",
-            path, kColours[w % 8],
-            std::string(kind) == "echo" ? " stroke-dasharray=\"5,4\"" : "");
+        panel.series.push_back(std::move(series));
       }
     }
   }
-  for (size_t w = 0; w < workloads.size(); ++w) {
-    absl::StrAppendFormat(
-        &svg,
-        "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
-        "stroke-width=\"3\"/><text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-        pad + (w % 3) * 300, pad + (w % 3) * 300 + 24, H + 10 + (w / 3) * 18,
-        H + 10 + (w / 3) * 18, kColours[w % 8], pad + (w % 3) * 300 + 30,
-        H + 14 + (w / 3) * 18, workloads[w]);
-  }
-  absl::StrAppendFormat(&svg,
-                        "<text x=\"%.0f\" y=\"%.0f\">solid: NoQueue; dashed: "
-                        "the echo ceiling (same payloads, same gRPC settings)"
-                        "</text>\n</svg>\n",
-                        pad, H + 90);
-  return svg;
+  return svg::Render(chart);
 }
 
 void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,

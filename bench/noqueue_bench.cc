@@ -100,7 +100,7 @@ ABSL_FLAG(std::string, concurrency, "",
 ABSL_FLAG(std::string, sizes, "",
           "CreateSchedule sizes (default 10,100,1000,10000)");
 ABSL_FLAG(std::string, workloads,
-          "schedule,crowd,stream,sqlite,mixed,memory,isolation,auth",
+          "schedule,crowd,stream,sqlite,mixed,memory,isolation,auth,metrics",
           "which workloads to run");
 ABSL_FLAG(int, isolation_schedules, 20,
           "isolation: CreateSchedule calls at once beside GetVenue");
@@ -1203,43 +1203,75 @@ class Bench {
   // `open_target`, the same binary with --auth=none (no credential).
   void AuthCost(const std::string& open_target, pid_t open_pid) {
     const auto open_channels = Channels(open_target, 4);
-    v1::GetVenueRequest get;
-    get.set_venue_id("bench-100");
-    {
-      auto venues = v1::VenueService::NewStub(open_channels[0]);
-      grpc::ClientContext ctx;
-      v1::UpsertVenueRequest req;
-      *req.mutable_venue() = BenchVenue(100);
-      v1::UpsertVenueResponse resp;
-      venues->UpsertVenue(&ctx, req, &resp);
-    }
+    UpsertOpenVenue(open_channels[0]);
     for (int c : {levels_.front(), levels_.back()}) {
-      for (bool keys : {true, false}) {
-        const auto& channels = keys ? nq_channels_ : open_channels;
-        std::vector<std::unique_ptr<v1::VenueService::Stub>> stubs;
-        for (auto& ch : channels)
-          stubs.push_back(v1::VenueService::NewStub(ch));
-        struct Slot {
-          v1::GetVenueResponse resp;
-          std::unique_ptr<grpc::ClientContext> ctx;
-        };
-        std::vector<Slot> slots(c);
-        const std::string name =
-            keys ? "GetVenue (API key)" : "GetVenue (no access control)";
-        Progress(name, "noqueue", c);
-        points_.push_back(
-            Measure(name, "noqueue", c, 1, keys ? nq_pid_ : open_pid,
-                    [&](int slot, Done done) {
-                      Slot& sl = slots[slot];
-                      sl.ctx = keys ? NewContext()
-                                    : std::make_unique<grpc::ClientContext>();
-                      stubs[slot % stubs.size()]->async()->GetVenue(
-                          sl.ctx.get(), &get, &sl.resp, std::move(done));
-                    }));
-      }
+      GetVenuePoint("GetVenue (API key)", nq_channels_, nq_pid_, c, true);
+      GetVenuePoint("GetVenue (no access control)", open_channels, open_pid, c,
+                    false);
     }
   }
 
+  // What the metrics (the gRPC interceptor and the domain's instruments)
+  // cost per call: GetVenue, the cheapest RPC, on two servers without access
+  // control, one with --metrics_listen, measured in turns; returns the
+  // throughput ratios (with / without) at each concurrency.
+  std::vector<std::pair<int, double>> MetricsCost(
+      const std::string& plain_target, pid_t plain_pid,
+      const std::string& metrics_target, pid_t metrics_pid) {
+    const auto plain = Channels(plain_target, 4);
+    const auto observed = Channels(metrics_target, 4);
+    UpsertOpenVenue(plain[0]);
+    UpsertOpenVenue(observed[0]);
+    std::vector<std::pair<int, double>> ratios;
+    for (int c : {levels_.front(), levels_.back()}) {
+      const Point& without = GetVenuePoint(
+          "GetVenue (no metrics)", plain, plain_pid, c, false);
+      const double base = without.Rate();
+      const Point& with = GetVenuePoint("GetVenue (metrics on)", observed,
+                                        metrics_pid, c, false);
+      ratios.emplace_back(c, base > 0 ? with.Rate() / base : 0);
+    }
+    return ratios;
+  }
+
+ private:
+  void UpsertOpenVenue(const std::shared_ptr<grpc::Channel>& channel) {
+    auto venues = v1::VenueService::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::UpsertVenueRequest req;
+    *req.mutable_venue() = BenchVenue(100);
+    v1::UpsertVenueResponse resp;
+    venues->UpsertVenue(&ctx, req, &resp);
+  }
+
+  // GetVenue at concurrency `c` on `channels` (with the bench's API key or
+  // none), as one point.
+  const Point& GetVenuePoint(
+      const std::string& name,
+      const std::vector<std::shared_ptr<grpc::Channel>>& channels, pid_t pid,
+      int c, bool keys) {
+    v1::GetVenueRequest get;
+    get.set_venue_id("bench-100");
+    std::vector<std::unique_ptr<v1::VenueService::Stub>> stubs;
+    for (auto& ch : channels) stubs.push_back(v1::VenueService::NewStub(ch));
+    struct Slot {
+      v1::GetVenueResponse resp;
+      std::unique_ptr<grpc::ClientContext> ctx;
+    };
+    std::vector<Slot> slots(c);
+    Progress(name, "noqueue", c);
+    points_.push_back(Measure(
+        name, "noqueue", c, 1, pid, [&](int slot, Done done) {
+          Slot& sl = slots[slot];
+          sl.ctx = keys ? NewContext() : std::make_unique<grpc::ClientContext>();
+          stubs[slot % stubs.size()]->async()->GetVenue(
+              sl.ctx.get(), &get, &sl.resp, std::move(done));
+        }));
+    return points_.back();
+  }
+
+ public:
   // Raw SQLite: the same tag rows, inserted in batches into a table shaped
   // like the server's, on a file with the server's settings.
   void RawSqlite(const std::string& dir, int batch) {
@@ -1298,6 +1330,7 @@ class Bench {
   const std::vector<Point>& points() const { return points_; }
   const TagPlan* tag_plan() const { return tags_.get(); }
   const std::vector<std::string>& notes() const { return notes_; }
+  void AddNote(std::string note) { notes_.push_back(std::move(note)); }
   const MemoryFigures& memory() const { return memory_; }
   // The search budget of each CreateSchedule workload the planner ran, ms.
   const std::map<std::string, double>& budgets_ms() const {
@@ -1599,7 +1632,7 @@ int Run() {
       std::fprintf(stderr,
                    "noqueue-bench: --workloads: unknown \"%s\" (one of "
                    "schedule, crowd, stream, sqlite, mixed, memory, "
-                   "isolation, auth)\n",
+                   "isolation, auth, metrics)\n",
                    std::string(w).c_str());
       return 2;
     }
@@ -1723,6 +1756,38 @@ int Run() {
     }
     bench.AuthCost(open.target(), open.pid());
     open.Stop(SIGTERM);
+  }
+  if (run("metrics") && server) {
+    // The same binary without access control, with and without its metrics
+    // (--metrics_listen), each on a database of its own, on the server's core.
+    if (facts.pinned) PinThisThread(facts.server_cpu);
+    client::ServerProcess plain(
+        server_binary,
+        std::vector<std::string>{"--listen=127.0.0.1:0",
+                                 "--db=" + dir + "/plain.db", "--auth=none"});
+    client::ServerProcess observed(
+        server_binary,
+        std::vector<std::string>{"--listen=127.0.0.1:0",
+                                 "--db=" + dir + "/metrics.db", "--auth=none",
+                                 "--metrics_listen=127.0.0.1:0"});
+    if (facts.pinned) PinThisThread(facts.generator_cpu);
+    if (plain.port() == 0 || observed.port() == 0) {
+      std::fprintf(stderr, "noqueue-bench: the metrics servers did not start\n");
+      return 1;
+    }
+    std::vector<std::string> parts;
+    for (const auto& [c, ratio] :
+         bench.MetricsCost(plain.target(), plain.pid(), observed.target(),
+                           observed.pid())) {
+      parts.push_back(absl::StrFormat("C=%d: %.3fx the calls/s (%+.1f%%)", c,
+                                      ratio, 100 * (ratio - 1)));
+    }
+    bench.AddNote(absl::StrCat(
+        "metrics on (--metrics_listen) vs off, GetVenue without access "
+        "control: ",
+        absl::StrJoin(parts, "; "), "; target: under 3% slower"));
+    plain.Stop(SIGTERM);
+    observed.Stop(SIGTERM);
   }
   if (run("isolation")) {
     bench.Isolation(absl::GetFlag(FLAGS_isolation_schedules),

@@ -44,9 +44,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "model/arrival_model.h"
 #include "model/convocation_type.h"
 #include "model/normal.h"
+#include "proto/base/svg_chart.h"
 #include "scheduler/convocation_planner.h"
 #include "scheduler/convocation_search.h"
 #include "scheduler/exact_evaluator.h"
@@ -175,36 +177,19 @@ struct Row {
 
 void WriteSvg(const std::string& path, const char* title, double window_min,
               const std::vector<Row>& rows, double step) {
-  const double w = 720, h = 320, left = 50, bottom = 30, top = 30;
-  double ymax = 1.0;
+  svg::Chart chart;
+  chart.panel_width = 620;
+  svg::Panel& panel = chart.panels.emplace_back();
+  panel.title = absl::StrCat(title, ": expected number waiting over the day");
+  panel.x.title = "minutes into the window";
+  panel.x.max = window_min;
   for (const Row& r : rows) {
-    for (double q : r.sim.expected_queue) ymax = std::max(ymax, q);
+    svg::Series& series = panel.series.emplace_back();
+    series.name = r.name;
+    const auto& q = r.sim.expected_queue;
+    for (size_t i = 0; i < q.size(); ++i) series.points.emplace_back(i * step, q[i]);
   }
-  std::ofstream svg(path);
-  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w << "' height='"
-      << h << "' font-family='sans-serif' font-size='11'>\n"
-      << "<text x='" << left << "' y='18'>" << title
-      << ": expected number waiting over the day (max " << ymax
-      << ")</text>\n<line x1='" << left << "' y1='" << h - bottom << "' x2='"
-      << w - 10 << "' y2='" << h - bottom << "' stroke='black'/>\n<line x1='"
-      << left << "' y1='" << top << "' x2='" << left << "' y2='" << h - bottom
-      << "' stroke='black'/>\n<text x='" << w - 120 << "' y='" << h - 8
-      << "'>minutes 0.." << window_min << "</text>\n";
-  const char* colours[] = {"#999999", "#1f77b4", "#2ca02c",
-                           "#d62728", "#9467bd", "#8c564b"};
-  for (size_t k = 0; k < rows.size(); ++k) {
-    svg << "<polyline fill='none' stroke='" << colours[k % 6]
-        << "' stroke-width='1.5' points='";
-    const auto& q = rows[k].sim.expected_queue;
-    for (size_t i = 0; i < q.size(); ++i) {
-      double x = left + (w - left - 10) * (i * step) / window_min;
-      double y = h - bottom - (h - bottom - top) * q[i] / ymax;
-      svg << x << "," << y << " ";
-    }
-    svg << "'/>\n<text x='" << w - 150 << "' y='" << top + 14 * k << "' fill='"
-        << colours[k % 6] << "'>" << rows[k].name << "</text>\n";
-  }
-  svg << "</svg>\n";
+  std::ofstream(path) << svg::Render(chart);
 }
 
 void PrintRow(const char* venue, const Row& r) {

@@ -113,6 +113,9 @@ class NoQueueClient {
 
   grpc::Channel* channel() { return channel_.get(); }
 
+  // The credential it calls with ("" for none).
+  const std::string& credential() const { return options_.credential; }
+
  private:
   void Prepare(grpc::ClientContext* ctx) const;
   template <typename Stub, typename Request, typename Response>

@@ -90,6 +90,10 @@ constexpr std::array<Policy, kRpcCount> kPolicies = {{
      VenueIn::kNone},
     {Rpc::kCancelConvocation, "AttendeeService/CancelConvocation", 0, false,
      true, VenueIn::kNone},
+    {Rpc::kOperatorVenues, "HTTP GET /api/venues", kAdmin | kManager | kViewer,
+     false, false, VenueIn::kNone},
+    {Rpc::kOperatorView, "HTTP GET /api/venues/{venue_id}",
+     kAdmin | kManager | kViewer, false, false, VenueIn::kRequest},
 }};
 
 constexpr bool PoliciesInOrder() {

@@ -67,8 +67,12 @@ enum class Rpc {
   kWatchMyConvocation,
   kDeclareDelay,
   kCancelConvocation,
+  // The operator's page's JSON, on the HTTP listener (GET /api/venues and
+  // GET /api/venues/{venue_id}).
+  kOperatorVenues,
+  kOperatorView,
 };
-inline constexpr int kRpcCount = static_cast<int>(Rpc::kCancelConvocation) + 1;
+inline constexpr int kRpcCount = static_cast<int>(Rpc::kOperatorView) + 1;
 
 // "VenueService/GetVenue": for messages.
 const char* RpcName(Rpc rpc);

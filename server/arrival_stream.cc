@@ -2,13 +2,27 @@
 
 #include <utility>
 
+#include "model/prequential_metrics.h"
 #include "proto/base/grpc_status.h"
 #include "proto/base/unparsable_request.h"
 #include "server/validation.h"
 
 namespace noqueue::server {
 
+void TagCounters::Count(const EventResult& r) {
+  results
+      .With({v1::AckStatus_Name(r.disposition),
+             absl::StatusCodeToString(r.status.code())})
+      .Increment();
+  if (r.learnable && r.learnable->excluded) {
+    excluded.With({model::ExclusionName(*r.learnable->excluded)}).Increment();
+  }
+}
+
 void TagConsumers::Consume(const std::vector<EventResult>& results) const {
+  if (counters != nullptr) {
+    for (const EventResult& r : results) counters->Count(r);
+  }
   std::vector<LearnableEvent> learnable;
   for (const EventResult& r : results) {
     if (r.learnable) learnable.push_back(*r.learnable);
@@ -57,6 +71,7 @@ void ArrivalStream::OnReadDone(bool ok) {
     EventResult rejected;
     rejected.disposition = v1::REJECTED;
     rejected.status = valid;
+    if (consumers_.counters != nullptr) consumers_.counters->Count(rejected);
     ready_.emplace(index, ToAck(event.event_id(), rejected));
   }
   const bool read_more = ShouldRead();

@@ -38,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "noqueue/v1/arrival.pb.h"
 #include "server/crowd_loop.h"
+#include "server/metrics.h"
 #include "server/learning_loop.h"
 #include "server/live_days.h"
 #include "server/store.h"
@@ -46,10 +47,20 @@ namespace noqueue::server {
 
 // Where committed tags go: the model learns the outcomes, the crowd
 // estimator the waits and services they measure.
+// Tags by what became of them, for the metrics.
+struct TagCounters {
+  // By result (ACCEPTED, DUPLICATE, REJECTED) and gRPC code.
+  metrics::Family<metrics::Counter> results{{"result", "code"}};
+  // Stored, but kept out of learning, by reason.
+  metrics::Family<metrics::Counter> excluded{{"reason"}};
+  void Count(const EventResult& r);
+};
+
 struct TagConsumers {
   LearningLoop* learning;
   CrowdLoop* crowd;
   LiveDays* live;  // may be null (no live day)
+  TagCounters* counters = nullptr;  // may be null
   void Consume(const std::vector<EventResult>& results) const;
 };
 

@@ -81,6 +81,7 @@ absl::StatusOr<StoredReport> CrowdLoop::Judge(const v1::Venue& venue,
   }
   int& count = in_window_[report.reporter_token];
   if (count >= policy_.flood_per_hour) {
+    judged_.With({"refused", "flood"}).Increment();
     return absl::ResourceExhaustedError(
         absl::StrCat("reporter_token: more than ", policy_.flood_per_hour,
                      " reports in an hour; try again later"));
@@ -92,6 +93,10 @@ absl::StatusOr<StoredReport> CrowdLoop::Judge(const v1::Venue& venue,
       estimator_.AddReport(venue.venue_id(), ToQueueReport(report));
   report.weight = verdict.weight;
   report.rejection = model::ReportRejectionName(verdict.rejection);
+  judged_
+      .With({report.rejection.empty() ? "accepted" : "rejected",
+             report.rejection})
+      .Increment();
   return report;
 }
 

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "model/crowd_estimator.h"
 #include "model/service_time_model.h"
+#include "server/metrics.h"
 #include "server/store.h"
 
 namespace noqueue::server {
@@ -56,6 +57,11 @@ class CrowdLoop {
   // and learns from it; RESOURCE_EXHAUSTED when its token floods.
   absl::StatusOr<StoredReport> Judge(const v1::Venue& venue,
                                      StoredReport report);
+  // Reports judged, by verdict ("accepted", "rejected", "refused": too many
+  // from one reporter) and reason.
+  const metrics::Family<metrics::Counter>& reports_judged() const {
+    return judged_;
+  }
   // Learns the services measured by committed tags.
   void Observe(const std::vector<EventResult>& results);
 
@@ -76,6 +82,7 @@ class CrowdLoop {
 
   Store* const store_;
   const CrowdPolicy policy_;
+  metrics::Family<metrics::Counter> judged_{{"verdict", "reason"}};
   mutable absl::Mutex mu_;
   model::CrowdEstimator estimator_ ABSL_GUARDED_BY(mu_);
   model::ServiceTimeModel services_ ABSL_GUARDED_BY(mu_);

@@ -45,6 +45,12 @@ ABSL_FLAG(std::string, clock, "wall",
           "observed_at of the tags accepted, to replay a day in seconds)");
 ABSL_FLAG(absl::Duration, retime_every, absl::Minutes(5),
           "the live day's periodic re-timing, in the clock's time");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "address:port of the HTTP listener serving /metrics (Prometheus) "
+          "and the operator's page (/, /venues/{venue_id}); empty: none");
+ABSL_FLAG(bool, json_rpc_log, false,
+          "write one JSON line per RPC (method, venue, code, latency, "
+          "request id) on stderr");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -98,6 +104,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "noqueue-server: --retime_every: must be > 0\n");
     return 2;
   }
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (absl::GetFlag(FLAGS_json_rpc_log)) options.rpc_log = stderr;
   auto server = noqueue::server::NoQueueServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "noqueue-server: %s\n",
@@ -114,6 +122,11 @@ int main(int argc, char** argv) {
       "noqueue-server listening on port %d (db %s, %lld events learned)\n",
       (*server)->port(), options.db_path.c_str(),
       static_cast<long long>((*server)->learning().events_learned()));
+  if ((*server)->http_port() != 0) {
+    std::printf(
+        "noqueue-server: metrics and the operator's page on HTTP port %d\n",
+        (*server)->http_port());
+  }
   std::fflush(stdout);
 
   std::thread stopper([&] {

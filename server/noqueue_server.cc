@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/status_macros.h"
+#include "server/server_metrics.h"
 
 namespace noqueue::server {
 
@@ -162,7 +163,8 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
       s->planner_.get(), s->live_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
       access, s->store_.get(),
-      TagConsumers{s->learning_.get(), s->crowd_loop_.get(), s->live_.get()},
+      TagConsumers{s->learning_.get(), s->crowd_loop_.get(), s->live_.get(),
+                   &s->tag_counters_},
       options.limits);
   s->crowd_ = std::make_unique<CrowdServiceImpl>(access, s->store_.get(),
                                                  s->crowd_loop_.get());
@@ -174,6 +176,17 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
       access, s->store_.get(), s->crowd_loop_.get(), s->live_.get());
   s->live_service_ = std::make_unique<LiveServiceImpl>(access, s->store_.get(),
                                                        s->live_.get());
+
+  const bool serve_http = !options.metrics_listen.empty();
+  if (serve_http) {
+    RegisterDomainMetrics(
+        MetricSources{s->store_.get(), s->learning_.get(),
+                      s->crowd_loop_.get(), s->live_.get(), s->planner_.get(),
+                      &s->tag_counters_},
+        s->registry_);
+  }
+  s->observer_ = std::make_unique<RpcObserverFactory>(
+      serve_http ? &s->registry_ : nullptr, options.rpc_log);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -189,10 +202,31 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   builder.RegisterService(s->access_service_.get());
   builder.RegisterService(s->attendees_.get());
   builder.RegisterService(s->live_service_.get());
+  if (serve_http || options.rpc_log != nullptr) {
+    builder.experimental().SetInterceptorCreators(
+        ObserverCreators(s->observer_.get()));
+  }
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_ || s->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on ", options.listen));
+  }
+  if (serve_http) {
+    s->operator_http_ = std::make_unique<OperatorHttp>(
+        access,
+        OperatorSources{s->store_.get(), s->live_.get(), s->crowd_loop_.get()},
+        &s->registry_);
+    OperatorHttp* http = s->operator_http_.get();
+    absl::StatusOr<std::unique_ptr<HttpListener>> listener =
+        HttpListener::Start(options.metrics_listen, [http](const HttpRequest& r) {
+          return http->Handle(r);
+        });
+    if (!listener.ok()) {
+      return absl::Status(listener.status().code(),
+                          absl::StrCat("--metrics_listen: ",
+                                       listener.status().message()));
+    }
+    s->http_ = *std::move(listener);
   }
   return s;
 }
@@ -203,6 +237,7 @@ void NoQueueServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  http_.reset();  // its handlers read the store
   if (grpc_) {
     grpc_->GetHealthCheckService()->Shutdown();
     grpc_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

@@ -13,6 +13,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -25,12 +26,16 @@
 #include "server/crowd_loop.h"
 #include "server/crowd_service.h"
 #include "server/executor.h"
+#include "server/http_listener.h"
 #include "server/learning_loop.h"
 #include "server/live_clock.h"
 #include "server/live_days.h"
 #include "server/live_service.h"
+#include "server/metrics.h"
 #include "server/model_service.h"
+#include "server/operator_http.h"
 #include "server/personal_data.h"
+#include "server/rpc_observer.h"
 #include "server/scheduling_service.h"
 #include "server/sqlite_store.h"
 #include "server/validation.h"
@@ -66,6 +71,11 @@ struct ServerOptions {
   // its re-timing.
   LiveClock::Kind clock = LiveClock::Kind::kWall;
   LiveOptions live;
+  // The HTTP listener of /metrics (Prometheus) and the operator's page
+  // ("host:port"; "": none).
+  std::string metrics_listen;
+  // Where one JSON line per RPC is written (null: nowhere).
+  std::FILE* rpc_log = nullptr;
 };
 
 // Whether `listen` ("host:port") is on a loopback address.
@@ -88,6 +98,8 @@ class NoQueueServer {
   AccessControl& access() { return *access_; }
   PersonalData& personal_data() { return *personal_data_; }
   LiveDays& live() { return *live_; }
+  // The HTTP listener's port (0 without one).
+  int http_port() const { return http_ ? http_->port() : 0; }
   // The file the first ADMIN key was written to by this start ("" when the
   // database already had keys).
   const std::string& admin_key_file() const { return admin_key_file_; }
@@ -119,6 +131,12 @@ class NoQueueServer {
   std::unique_ptr<AccessServiceImpl> access_service_;
   std::unique_ptr<AttendeeServiceImpl> attendees_;
   std::unique_ptr<LiveServiceImpl> live_service_;
+  metrics::Registry registry_;
+  TagCounters tag_counters_;
+  std::unique_ptr<RpcObserverFactory> observer_;
+  std::unique_ptr<OperatorHttp> operator_http_;
+  // Before the parts it reads: destroyed (stopped) first.
+  std::unique_ptr<HttpListener> http_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex shutdown_mu_;

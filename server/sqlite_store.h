@@ -71,6 +71,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::optional<ModelSnapshot>> LoadSnapshot() override;
   // The write-ahead log's size and truncations.
   WalStats wal_stats() const { return writer_->wal_stats(); }
+  const SqliteWriter& writer() const { return *writer_; }
   // Access control and personal data (sqlite_store_access.cc).
   absl::StatusOr<std::vector<StoredApiKey>> ListApiKeys() override;
   void InsertApiKey(StoredApiKey key, AuditEntry audit,

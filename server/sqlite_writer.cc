@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace noqueue::server {
 
@@ -108,9 +109,14 @@ void SqliteWriter::WriterLoop() {
         queue_.pop_front();
       }
     }
+    const absl::Time began = absl::Now();
     std::vector<absl::Status> results =
         batch.front().alone ? std::vector<absl::Status>{batch.front().run(*db_)}
                             : RunBatch(batch);
+    if (!batch.front().alone) {
+      commit_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - began));
+      batch_jobs_.Observe(static_cast<double>(batch.size()));
+    }
     {
       absl::MutexLock lock(&done_mu_);
       done_.push_back(Finished{std::move(batch), std::move(results)});

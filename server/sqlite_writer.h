@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/metrics.h"
 #include "server/sqlite_db.h"
 
 namespace noqueue::server {
@@ -116,6 +117,9 @@ class SqliteWriter {
   void Close();
 
   WalStats wal_stats() const;
+  // Each batch's time from BEGIN to the end of COMMIT, and its jobs.
+  const metrics::Histogram& commit_seconds() const { return commit_seconds_; }
+  const metrics::Histogram& batch_jobs() const { return batch_jobs_; }
 
  private:
   struct Job {
@@ -143,6 +147,8 @@ class SqliteWriter {
   // SQLite's commit hook of the write connection: `frames` in the log.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
+  metrics::Histogram commit_seconds_{metrics::SecondsBuckets()};
+  metrics::Histogram batch_jobs_{{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}};
   const WalPolicy wal_policy_;
   int64_t page_size_ = 4096;
   const std::function<void()> on_rollback_;

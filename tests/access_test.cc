@@ -16,6 +16,7 @@
 #include "clients/csv_io.h"
 #include "clients/noqueue_client.h"
 #include "server/noqueue_server.h"
+#include "tests/http_get.h"
 #include "tests/running_server.h"
 #include "tests/sqlite_peek.h"
 #include "tests/test_util.h"
@@ -88,6 +89,7 @@ struct World {
   static server::ServerOptions Options(const TempDir& dir) {
     server::ServerOptions options = testing::TestOptions(dir);
     options.clock = server::LiveClock::Kind::kEvents;
+    options.metrics_listen = "127.0.0.1:0";
     return options;
   }
 
@@ -167,6 +169,14 @@ std::vector<Row> Rows(World& w) {
   new_key.set_role(v1::VIEWER);
   new_key.add_venue_ids("venue-a");
   using C = absl::StatusCode;
+  // The operator page's JSON, over HTTP with the client's credential.
+  const std::string http =
+      absl::StrCat("http://127.0.0.1:", w.s.server->http_port());
+  auto http_get = [http](const std::string& path) {
+    return [url = http + path](NoQueueClient& c) {
+      return testing::HttpCall(url, c.credential()).AsStatus();
+    };
+  };
   return {
       {"UpsertVenue",
        [](NoQueueClient& c) {
@@ -257,6 +267,11 @@ std::vector<Row> Rows(World& w) {
       {"CancelConvocation",
        [](NoQueueClient& c) { return c.CancelConvocation().status(); },
        token_a2, w.s.admin_key, w.viewer_b, C::kPermissionDenied, C::kOk},
+      // A key of another venue lists its own venues (none of A's).
+      {"OperatorVenues", http_get("/api/venues"), w.viewer_a, w.device_a,
+       w.viewer_b, C::kOk},
+      {"OperatorView", http_get("/api/venues/venue-a"), w.viewer_a,
+       w.device_a, w.viewer_b},
   };
 }
 
