@@ -90,6 +90,12 @@ constexpr std::array<Policy, kRpcCount> kPolicies = {{
      VenueIn::kNone},
     {Rpc::kCancelConvocation, "AttendeeService/CancelConvocation", 0, false,
      true, VenueIn::kNone},
+    {Rpc::kCreateWebhook, "WebhookService/CreateWebhook", kAdmin | kManager,
+     false, false, VenueIn::kRequest},
+    {Rpc::kListWebhooks, "WebhookService/ListWebhooks", kAdmin | kManager,
+     false, false, VenueIn::kRequest},
+    {Rpc::kDeleteWebhook, "WebhookService/DeleteWebhook", kAdmin | kManager,
+     false, false, VenueIn::kObject},
 }};
 
 constexpr bool PoliciesInOrder() {

@@ -67,8 +67,11 @@ enum class Rpc {
   kWatchMyConvocation,
   kDeclareDelay,
   kCancelConvocation,
+  kCreateWebhook,
+  kListWebhooks,
+  kDeleteWebhook,
 };
-inline constexpr int kRpcCount = static_cast<int>(Rpc::kCancelConvocation) + 1;
+inline constexpr int kRpcCount = static_cast<int>(Rpc::kDeleteWebhook) + 1;
 
 // "VenueService/GetVenue": for messages.
 const char* RpcName(Rpc rpc);

@@ -46,6 +46,14 @@ ABSL_FLAG(std::string, clock, "wall",
 ABSL_FLAG(absl::Duration, retime_every, absl::Minutes(5),
           "the live day's periodic re-timing, in the clock's time");
 
+ABSL_FLAG(absl::Duration, webhook_timeout, absl::Seconds(10),
+          "a webhook receiver that has not answered by then has failed the "
+          "attempt");
+ABSL_FLAG(absl::Duration, webhook_give_up, absl::Hours(24),
+          "a webhook event still undelivered this long after it was made is "
+          "dead (listed by ListWebhooks)");
+ABSL_FLAG(int, webhook_threads, 2, "webhook delivery threads");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "NoQueue: tells each attendee exactly when to come.");
@@ -96,6 +104,17 @@ int main(int argc, char** argv) {
   options.live.tick = absl::GetFlag(FLAGS_retime_every);
   if (options.live.tick <= absl::ZeroDuration()) {
     std::fprintf(stderr, "noqueue-server: --retime_every: must be > 0\n");
+    return 2;
+  }
+  options.webhooks.request_timeout = absl::GetFlag(FLAGS_webhook_timeout);
+  options.webhooks.give_up_after = absl::GetFlag(FLAGS_webhook_give_up);
+  options.webhooks.threads = absl::GetFlag(FLAGS_webhook_threads);
+  if (options.webhooks.request_timeout <= absl::ZeroDuration() ||
+      options.webhooks.give_up_after <= absl::ZeroDuration() ||
+      options.webhooks.threads < 1 || options.webhooks.threads > 64) {
+    std::fprintf(stderr,
+                 "noqueue-server: --webhook_timeout and --webhook_give_up "
+                 "must be > 0, --webhook_threads 1 to 64\n");
     return 2;
   }
   auto server = noqueue::server::NoQueueServer::Start(options);

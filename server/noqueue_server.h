@@ -35,6 +35,9 @@
 #include "server/sqlite_store.h"
 #include "server/validation.h"
 #include "server/venue_service.h"
+#include "server/wait_crossings.h"
+#include "server/webhook_dispatcher.h"
+#include "server/webhook_service.h"
 
 namespace noqueue::server {
 
@@ -66,6 +69,8 @@ struct ServerOptions {
   // its re-timing.
   LiveClock::Kind clock = LiveClock::Kind::kWall;
   LiveOptions live;
+  // Webhook delivery: threads, request timeout, backoff, give-up window.
+  WebhookOptions webhooks;
 };
 
 // Whether `listen` ("host:port") is on a loopback address.
@@ -88,6 +93,8 @@ class NoQueueServer {
   AccessControl& access() { return *access_; }
   PersonalData& personal_data() { return *personal_data_; }
   LiveDays& live() { return *live_; }
+  // Its counters() are the webhook metrics.
+  WebhookDispatcher& webhooks() { return *webhooks_; }
   // The file the first ADMIN key was written to by this start ("" when the
   // database already had keys).
   const std::string& admin_key_file() const { return admin_key_file_; }
@@ -107,6 +114,9 @@ class NoQueueServer {
   std::unique_ptr<LearningLoop> learning_;
   std::unique_ptr<PersonalData> personal_data_;
   std::unique_ptr<CrowdLoop> crowd_loop_;
+  // After the store and the crowd loop: stopped and destroyed before them.
+  std::unique_ptr<WebhookDispatcher> webhooks_;
+  std::unique_ptr<WaitCrossings> crossings_;
   std::unique_ptr<LiveClock> clock_;
   // Before planner_: its re-timings run there, so it is destroyed after.
   std::unique_ptr<LiveDays> live_;
@@ -119,6 +129,7 @@ class NoQueueServer {
   std::unique_ptr<AccessServiceImpl> access_service_;
   std::unique_ptr<AttendeeServiceImpl> attendees_;
   std::unique_ptr<LiveServiceImpl> live_service_;
+  std::unique_ptr<WebhookServiceImpl> webhook_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex shutdown_mu_;
