@@ -40,7 +40,9 @@ grpc::ServerUnaryReactor* WebhookServiceImpl::CreateWebhook(
   if (request->has_wait_threshold()) {
     *h.mutable_wait_threshold() = request->wait_threshold();
   }
-  *h.mutable_create_time() = ToTimestamp(absl::Now());
+  // As stored: whole microseconds.
+  *h.mutable_create_time() =
+      ToTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())));
   w.secret = request->secret();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   store_->InsertWebhook(w, dispatcher_->options().max_per_venue,
