@@ -32,8 +32,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "proto/base/wire_time.h"
 #include "clients/noqueue_client.h"
+#include "proto/base/wire_time.h"
 #include "server/noqueue_server.h"
 
 ABSL_FLAG(int, events, 20000, "sustained run: events to deliver");
