@@ -171,10 +171,11 @@ absl::Status SqliteStore::QueueScheduleEvent(SqliteDb& db,
 
 absl::Status SqliteStore::ScrubOutbox(SqliteDb& db, const std::string& venue_id,
                                       const std::string& attendee_id) {
+  // "<> ''" lets SQLite use the partial index.
   ASSIGN_OR_RETURN(Statement * find,
                    db.Prepare("SELECT webhook_id, seq, body FROM "
                               "webhook_outbox WHERE venue_id = ?1 AND "
-                              "attendee_id = ?2"));
+                              "attendee_id = ?2 AND attendee_id <> ''"));
   find->Bind(1, venue_id).Bind(2, attendee_id);
   std::vector<std::pair<std::string, v1::WebhookEvent>> rows;
   RETURN_IF_ERROR(EachRow(find, [&](const Statement& r) {
