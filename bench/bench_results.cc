@@ -1,12 +1,14 @@
 #include "bench/bench_results.h"
 
-#include "proto/base/svg_chart.h"
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "proto/base/svg_chart.h"
 
 namespace noqueue::bench {
 
@@ -185,26 +187,6 @@ std::string Mb(double v) {
   return std::isnan(v) ? std::string("n/a") : absl::StrFormat("%.1f", v);
 }
 
-std::string JsonNum(double v) {
-  return std::isnan(v) || v < 0 ? std::string("null")
-                                : absl::StrFormat("%.4f", v);
-}
-
-std::string JsonList(const std::vector<double>& v) {
-  std::vector<std::string> parts;
-  for (double x : v) parts.push_back(JsonNum(x));
-  return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
-}
-
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 void PrintTable(const std::vector<Point>& points, const RunFacts& facts) {
@@ -300,73 +282,133 @@ void PrintTable(const std::vector<Point>& points, const RunFacts& facts) {
 }
 
 std::string Json(const std::vector<Point>& points, const RunFacts& facts) {
-  const MemoryFigures& m = facts.memory;
-  std::vector<std::string> budgets, notes;
-  for (const auto& [w, ms] : facts.budgets_ms) {
-    budgets.push_back(absl::StrCat(Quoted(w), ": ", JsonNum(ms)));
-  }
-  for (const std::string& n : facts.notes) notes.push_back(Quoted(n));
-  std::string out = absl::StrCat(
-      "{\"run\": {\"cores\": ", facts.cores, ", \"repeats\": ", facts.repeats,
-      ", \"seconds_per_repeat\": ", JsonNum(facts.measure_s),
-      ", \"load_average_start\": ", Quoted(facts.load_start),
-      ", \"load_average_end\": ", Quoted(facts.load_end),
-      ",\n  \"pinning\": {\"enabled\": ", facts.pinned ? "true" : "false",
-      ", \"server_cpu\": ", facts.server_cpu,
-      ", \"generator_cpu\": ", facts.generator_cpu,
-      ", \"planner_cpu\": ", facts.pinned ? facts.server_cpu : -1,
-      ", \"server_threads_on\": ", Quoted(facts.server_cpus),
-      ", \"echo_threads_on\": ", Quoted(facts.echo_cpus),
-      ", \"generator_threads_on\": ", Quoted(facts.generator_cpus),
-      ", \"note\": ", Quoted(facts.pin_note), "},\n  \"search_budget_ms\": {",
-      absl::StrJoin(budgets, ", "), "}, \"notes\": [",
-      absl::StrJoin(notes, ", "), "]},\n");
-  auto resident = [](const Resident& r) {
-    auto num = [](double v) {
-      return std::isnan(v) ? std::string("null") : absl::StrFormat("%.4f", v);
-    };
-    return absl::StrCat("{\"rss_mb\": ", num(r.rss_mb),
-                        ", \"anon_mb\": ", num(r.anon_mb), "}");
-  };
-  absl::StrAppend(
-      &out, "\"memory\": {\"peak_mb\": ", JsonNum(m.peak_mb),
-      ", \"convocations\": ", m.convocations,
-      ", \"before_convocations\": ", resident(m.before_convocations),
-      ", \"after_convocations\": ", resident(m.after_convocations),
-      ", \"per_million_convocations\": ", resident(m.PerMillionConvocations()),
-      ",\n  \"open_streams\": ", m.streams,
-      ", \"before_streams\": ", resident(m.before_streams),
-      ", \"with_streams\": ", resident(m.with_streams),
-      ", \"per_thousand_streams\": ", resident(m.PerThousandStreams()),
-      "},\n\"points\": [\n");
-  for (size_t i = 0; i < points.size(); ++i) {
-    const Point& p = points[i];
-    std::string errors;
-    for (const auto& [name, n] : p.errors) {
-      absl::StrAppend(&errors, errors.empty() ? "" : ", ", Quoted(name), ": ",
-                      n);
+  using google::protobuf::ListValue;
+  using google::protobuf::Struct;
+  using google::protobuf::Value;
+  // A figure: null when not measured (NaN, or negative where that means
+  // "n/a"); `signed_ok` for growths, which may be negative.
+  auto num = [](double v, bool signed_ok = false) {
+    Value x;
+    if (std::isnan(v) || (!signed_ok && v < 0)) {
+      x.set_null_value(google::protobuf::NULL_VALUE);
+    } else {
+      x.set_number_value(v);
     }
-    absl::StrAppend(
-        &out, "  {\"workload\": ", Quoted(p.workload),
-        ", \"kind\": ", Quoted(p.kind), ", \"concurrency\": ", p.concurrency,
-        ", \"seconds\": ", JsonNum(p.seconds), ", \"calls\": ", p.calls,
-        ", \"calls_per_s\": ", JsonNum(p.Rate()),
-        ", \"calls_per_s_spread\": ", JsonNum(p.RateSpread()),
-        ", \"calls_per_server_core_s\": ", JsonNum(p.PerCoreRate()),
-        ", \"items_per_call\": ", JsonNum(p.per_call_items),
-        ", \"latency_ms\": {\"p50\": ", JsonNum(p.Quantile(0.5)),
-        ", \"p90\": ", JsonNum(p.Quantile(0.9)),
-        ", \"p99\": ", JsonNum(p.P99()),
-        ", \"p999\": ", JsonNum(p.Quantile(0.999)), "}, \"errors\": {", errors,
-        "}, \"server_cpu_us_per_call\": ", JsonNum(p.CpuUsPerCall()),
-        ", \"server_peak_mb\": ", JsonNum(p.server_peak_mb),
-        ", \"repeats\": {\"calls_per_s\": ", JsonList(p.Each(&Repeat::Rate)),
-        ", \"calls_per_server_core_s\": ",
-        JsonList(p.Each(&Repeat::PerCoreRate)),
-        ", \"p99_ms\": ", JsonList(p.Each(&Repeat::p99_ms)), "}}",
-        i + 1 < points.size() ? ",\n" : "\n");
+    return x;
+  };
+  auto text = [](const std::string& v) {
+    Value x;
+    x.set_string_value(v);
+    return x;
+  };
+  auto object = [](Struct s) {
+    Value x;
+    *x.mutable_struct_value() = std::move(s);
+    return x;
+  };
+  auto list = [&](const std::vector<double>& v) {
+    Value x;
+    ListValue* l = x.mutable_list_value();
+    for (double d : v) *l->add_values() = num(d);
+    return x;
+  };
+  auto resident = [&](const Resident& r) {
+    Struct s;
+    (*s.mutable_fields())["rss_mb"] = num(r.rss_mb, true);
+    (*s.mutable_fields())["anon_mb"] = num(r.anon_mb, true);
+    return object(s);
+  };
+
+  Struct run;
+  auto& f = *run.mutable_fields();
+  f["cores"] = num(facts.cores);
+  f["repeats"] = num(facts.repeats);
+  f["seconds_per_repeat"] = num(facts.measure_s);
+  f["load_average_start"] = text(facts.load_start);
+  f["load_average_end"] = text(facts.load_end);
+  Struct pinning;
+  auto& pf = *pinning.mutable_fields();
+  pf["enabled"].set_bool_value(facts.pinned);
+  pf["server_cpu"] = num(facts.server_cpu, true);
+  pf["generator_cpu"] = num(facts.generator_cpu, true);
+  pf["planner_cpu"] = num(facts.pinned ? facts.server_cpu : -1, true);
+  pf["server_threads_on"] = text(facts.server_cpus);
+  pf["echo_threads_on"] = text(facts.echo_cpus);
+  pf["generator_threads_on"] = text(facts.generator_cpus);
+  pf["note"] = text(facts.pin_note);
+  f["pinning"] = object(pinning);
+  Struct budgets;
+  for (const auto& [w, ms] : facts.budgets_ms) {
+    (*budgets.mutable_fields())[w] = num(ms);
   }
-  out += "]}\n";
+  f["search_budget_ms"] = object(budgets);
+  Value notes;
+  for (const std::string& n : facts.notes) {
+    *notes.mutable_list_value()->add_values() = text(n);
+  }
+  if (facts.notes.empty()) notes.mutable_list_value();
+  f["notes"] = notes;
+
+  const MemoryFigures& m = facts.memory;
+  Struct memory;
+  auto& mf = *memory.mutable_fields();
+  mf["peak_mb"] = num(m.peak_mb);
+  mf["convocations"] = num(static_cast<double>(m.convocations));
+  mf["before_convocations"] = resident(m.before_convocations);
+  mf["after_convocations"] = resident(m.after_convocations);
+  mf["per_million_convocations"] = resident(m.PerMillionConvocations());
+  mf["open_streams"] = num(m.streams);
+  mf["before_streams"] = resident(m.before_streams);
+  mf["with_streams"] = resident(m.with_streams);
+  mf["per_thousand_streams"] = resident(m.PerThousandStreams());
+
+  Value all;
+  ListValue* rows = all.mutable_list_value();
+  for (const Point& p : points) {
+    Struct row;
+    auto& r = *row.mutable_fields();
+    r["workload"] = text(p.workload);
+    r["kind"] = text(p.kind);
+    r["concurrency"] = num(p.concurrency);
+    r["seconds"] = num(p.seconds);
+    r["calls"] = num(static_cast<double>(p.calls));
+    r["calls_per_s"] = num(p.Rate());
+    r["calls_per_s_spread"] = num(p.RateSpread());
+    r["calls_per_server_core_s"] = num(p.PerCoreRate());
+    r["items_per_call"] = num(p.per_call_items);
+    Struct latency;
+    auto& lf = *latency.mutable_fields();
+    lf["p50"] = num(p.Quantile(0.5));
+    lf["p90"] = num(p.Quantile(0.9));
+    lf["p99"] = num(p.P99());
+    lf["p999"] = num(p.Quantile(0.999));
+    r["latency_ms"] = object(latency);
+    Struct errors;
+    for (const auto& [name, n] : p.errors) {
+      (*errors.mutable_fields())[name] = num(static_cast<double>(n));
+    }
+    r["errors"] = object(errors);
+    r["server_cpu_us_per_call"] = num(p.CpuUsPerCall());
+    r["server_peak_mb"] = num(p.server_peak_mb);
+    Struct repeats;
+    auto& rf = *repeats.mutable_fields();
+    rf["calls_per_s"] = list(p.Each(&Repeat::Rate));
+    rf["calls_per_server_core_s"] = list(p.Each(&Repeat::PerCoreRate));
+    rf["p99_ms"] = list(p.Each(&Repeat::p99_ms));
+    r["repeats"] = object(repeats);
+    *rows->add_values() = object(row);
+  }
+
+  Struct doc;
+  (*doc.mutable_fields())["run"] = object(run);
+  (*doc.mutable_fields())["memory"] = object(memory);
+  (*doc.mutable_fields())["points"] = all;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(doc, &out, options).ok()) {
+    return "{}\n";
+  }
   return out;
 }
 

@@ -1224,8 +1224,8 @@ class Bench {
     UpsertOpenVenue(observed[0]);
     std::vector<std::pair<int, double>> ratios;
     for (int c : {levels_.front(), levels_.back()}) {
-      const Point& without = GetVenuePoint(
-          "GetVenue (no metrics)", plain, plain_pid, c, false);
+      const Point& without =
+          GetVenuePoint("GetVenue (no metrics)", plain, plain_pid, c, false);
       const double base = without.Rate();
       const Point& with = GetVenuePoint("GetVenue (metrics on)", observed,
                                         metrics_pid, c, false);
@@ -1238,7 +1238,8 @@ class Bench {
   void UpsertOpenVenue(const std::shared_ptr<grpc::Channel>& channel) {
     auto venues = v1::VenueService::NewStub(channel);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
     v1::UpsertVenueRequest req;
     *req.mutable_venue() = BenchVenue(100);
     v1::UpsertVenueResponse resp;
@@ -1261,10 +1262,11 @@ class Bench {
     };
     std::vector<Slot> slots(c);
     Progress(name, "noqueue", c);
-    points_.push_back(Measure(
-        name, "noqueue", c, 1, pid, [&](int slot, Done done) {
+    points_.push_back(
+        Measure(name, "noqueue", c, 1, pid, [&](int slot, Done done) {
           Slot& sl = slots[slot];
-          sl.ctx = keys ? NewContext() : std::make_unique<grpc::ClientContext>();
+          sl.ctx =
+              keys ? NewContext() : std::make_unique<grpc::ClientContext>();
           stubs[slot % stubs.size()]->async()->GetVenue(
               sl.ctx.get(), &get, &sl.resp, std::move(done));
         }));
@@ -1628,7 +1630,8 @@ int Run() {
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
-        w != "mixed" && w != "memory" && w != "isolation" && w != "auth") {
+        w != "mixed" && w != "memory" && w != "isolation" && w != "auth" &&
+        w != "metrics") {
       std::fprintf(stderr,
                    "noqueue-bench: --workloads: unknown \"%s\" (one of "
                    "schedule, crowd, stream, sqlite, mixed, memory, "
@@ -1772,13 +1775,13 @@ int Run() {
                                  "--metrics_listen=127.0.0.1:0"});
     if (facts.pinned) PinThisThread(facts.generator_cpu);
     if (plain.port() == 0 || observed.port() == 0) {
-      std::fprintf(stderr, "noqueue-bench: the metrics servers did not start\n");
+      std::fprintf(stderr,
+                   "noqueue-bench: the metrics servers did not start\n");
       return 1;
     }
     std::vector<std::string> parts;
-    for (const auto& [c, ratio] :
-         bench.MetricsCost(plain.target(), plain.pid(), observed.target(),
-                           observed.pid())) {
+    for (const auto& [c, ratio] : bench.MetricsCost(
+             plain.target(), plain.pid(), observed.target(), observed.pid())) {
       parts.push_back(absl::StrFormat("C=%d: %.3fx the calls/s (%+.1f%%)", c,
                                       ratio, 100 * (ratio - 1)));
     }

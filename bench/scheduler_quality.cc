@@ -187,7 +187,8 @@ void WriteSvg(const std::string& path, const char* title, double window_min,
     svg::Series& series = panel.series.emplace_back();
     series.name = r.name;
     const auto& q = r.sim.expected_queue;
-    for (size_t i = 0; i < q.size(); ++i) series.points.emplace_back(i * step, q[i]);
+    for (size_t i = 0; i < q.size(); ++i)
+      series.points.emplace_back(i * step, q[i]);
   }
   std::ofstream(path) << svg::Render(chart);
 }

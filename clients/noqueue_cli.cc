@@ -16,6 +16,9 @@
 //   noqueue watch --schedule=sch_... [--resume_after=N] --deadline=8h
 //   noqueue desks --venue=louvre --service_points=3 [--at=...]
 //   noqueue me [watch|delay --delay_min=15|cancel] --attendee_token=nqa_...
+//   noqueue webhooks create --venue=louvre --url=https://example.com/hook
+//       --kinds=CONVOCATION_RETIMED,CONVOCATION_CANCELLED --secret_file=F
+//   noqueue webhooks list --venue=louvre
 //   noqueue model info [--venue=louvre]
 //   noqueue model explain --venue=louvre --attendee=ana
 //   --at=2026-12-01T09:00:00+01:00
@@ -32,6 +35,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -96,6 +100,18 @@ ABSL_FLAG(std::string, role, "",
 ABSL_FLAG(std::string, venues, "", "key create: comma-separated venue ids");
 ABSL_FLAG(std::string, description, "", "key create: a note for people");
 ABSL_FLAG(std::string, key_id, "", "key revoke: the key's id (key_...)");
+ABSL_FLAG(std::string, url, "", "webhooks create: the endpoint (https://...)");
+ABSL_FLAG(std::string, kinds, "",
+          "webhooks create: comma-separated SCHEDULE_CREATED, "
+          "CONVOCATION_RETIMED, CONVOCATION_CANCELLED, ATTENDEE_LATE, "
+          "WAIT_CROSSED");
+ABSL_FLAG(std::string, secret_file, "",
+          "webhooks create: file holding the signing secret (16 to 256 bytes, "
+          "surrounding whitespace ignored)");
+ABSL_FLAG(double, wait_threshold_min, 0,
+          "webhooks create: the live wait, in minutes, whose crossing "
+          "WAIT_CROSSED reports");
+ABSL_FLAG(std::string, webhook, "", "webhooks delete: the webhook's id");
 
 namespace {
 
@@ -406,6 +422,48 @@ int KeyCommand(NoQueueClient& client, const std::string& verb) {
   return 0;
 }
 
+int WebhooksCommand(NoQueueClient& client, const std::string& verb) {
+  if (verb == "list") {
+    auto hooks = client.ListWebhooks(absl::GetFlag(FLAGS_venue));
+    if (!hooks.ok()) return Fail(hooks.status());
+    for (const v1::Webhook& h : *hooks) std::printf("%s\n", Json(h).c_str());
+    return 0;
+  }
+  if (verb == "delete") {
+    absl::Status st = client.DeleteWebhook(absl::GetFlag(FLAGS_webhook));
+    if (!st.ok()) return Fail(st);
+    return 0;
+  }
+  if (verb != "create") return Usage();
+  v1::CreateWebhookRequest request;
+  request.set_venue_id(absl::GetFlag(FLAGS_venue));
+  request.set_url(absl::GetFlag(FLAGS_url));
+  for (absl::string_view k :
+       absl::StrSplit(absl::GetFlag(FLAGS_kinds), ',', absl::SkipEmpty())) {
+    v1::WebhookEventKind kind = v1::WEBHOOK_EVENT_KIND_UNSPECIFIED;
+    const std::string name = absl::StartsWith(k, "WEBHOOK_")
+                                 ? std::string(k)
+                                 : absl::StrCat("WEBHOOK_", k);
+    if (!v1::WebhookEventKind_Parse(name, &kind)) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--kinds: \"", k, "\" is not a webhook event kind")));
+    }
+    request.add_kinds(kind);
+  }
+  auto secret =
+      noqueue::client::ReadCredentialFile(absl::GetFlag(FLAGS_secret_file));
+  if (!secret.ok()) return Fail(secret.status());
+  request.set_secret(*secret);
+  if (const double m = absl::GetFlag(FLAGS_wait_threshold_min); m > 0) {
+    request.mutable_wait_threshold()->set_seconds(
+        static_cast<int64_t>(m * 60.0));
+  }
+  auto created = client.CreateWebhook(request);
+  if (!created.ok()) return Fail(created.status());
+  std::printf("%s\n", Json(*created).c_str());
+  return 0;
+}
+
 int EraseCommand(NoQueueClient& client) {
   auto erased = client.EraseAttendee(absl::GetFlag(FLAGS_venue),
                                      absl::GetFlag(FLAGS_attendee));
@@ -596,6 +654,9 @@ int main(int argc, char** argv) {
       "  model info|explain\n"
       "  key create --role=R --venues=A,B | key revoke --key_id=K | key list\n"
       "  erase --venue=V --attendee=A\n"
+      "  webhooks create --venue=V --url=U --kinds=K,.. --secret_file=F "
+      "[--wait_threshold_min=M]\n"
+      "  webhooks list --venue=V | webhooks delete --webhook=W\n"
       "  me [watch|delay --delay_min=M|cancel] --attendee_token=T\n"
       "  watch --schedule=S [--resume_after=N]   (until --deadline)\n"
       "  desks --venue=V --service_points=N [--at=RFC3339]\n"
@@ -614,6 +675,7 @@ int main(int argc, char** argv) {
       NoQueueClient::Connect(absl::GetFlag(FLAGS_server), *std::move(options));
   if (command == "key") return KeyCommand(*client, verb);
   if (command == "erase") return EraseCommand(*client);
+  if (command == "webhooks") return WebhooksCommand(*client, verb);
   if (command == "me") return MeCommand(*client, verb);
   if (command == "watch") return WatchCommand(*client);
   if (command == "desks") return DesksCommand(*client);

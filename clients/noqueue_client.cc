@@ -40,7 +40,8 @@ NoQueueClient::NoQueueClient(std::shared_ptr<grpc::Channel> channel,
       crowd_(v1::CrowdService::NewStub(channel_)),
       access_(v1::AccessService::NewStub(channel_)),
       attendee_(v1::AttendeeService::NewStub(channel_)),
-      live_(v1::LiveService::NewStub(channel_)) {}
+      live_(v1::LiveService::NewStub(channel_)),
+      webhooks_(v1::WebhookService::NewStub(channel_)) {}
 
 std::unique_ptr<NoQueueClient> NoQueueClient::Connect(const std::string& target,
                                                       ClientOptions options) {
@@ -233,6 +234,31 @@ NoQueueClient::UpdateServicePoints(
     const v1::UpdateServicePointsRequest& request) {
   return Call(live_.get(), &v1::LiveService::Stub::UpdateServicePoints,
               request);
+}
+
+absl::StatusOr<v1::Webhook> NoQueueClient::CreateWebhook(
+    const v1::CreateWebhookRequest& request) {
+  return Call(webhooks_.get(), &v1::WebhookService::Stub::CreateWebhook,
+              request);
+}
+
+absl::StatusOr<std::vector<v1::Webhook>> NoQueueClient::ListWebhooks(
+    const std::string& venue_id) {
+  v1::ListWebhooksRequest request;
+  request.set_venue_id(venue_id);
+  auto response =
+      Call(webhooks_.get(), &v1::WebhookService::Stub::ListWebhooks, request);
+  if (!response.ok()) return response.status();
+  return std::vector<v1::Webhook>(response->webhooks().begin(),
+                                  response->webhooks().end());
+}
+
+absl::Status NoQueueClient::DeleteWebhook(const std::string& webhook_id) {
+  v1::DeleteWebhookRequest request;
+  request.set_webhook_id(webhook_id);
+  return Call(webhooks_.get(), &v1::WebhookService::Stub::DeleteWebhook,
+              request)
+      .status();
 }
 
 namespace {

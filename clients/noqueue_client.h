@@ -27,6 +27,7 @@
 #include "noqueue/v1/model.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
+#include "noqueue/v1/webhook.grpc.pb.h"
 
 namespace noqueue::client {
 
@@ -111,6 +112,13 @@ class NoQueueClient {
   absl::StatusOr<v1::UpdateServicePointsResponse> UpdateServicePoints(
       const v1::UpdateServicePointsRequest& request);
 
+  // Webhooks.
+  absl::StatusOr<v1::Webhook> CreateWebhook(
+      const v1::CreateWebhookRequest& request);
+  absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(
+      const std::string& venue_id);
+  absl::Status DeleteWebhook(const std::string& webhook_id);
+
   grpc::Channel* channel() { return channel_.get(); }
 
   // The credential it calls with ("" for none).
@@ -135,6 +143,7 @@ class NoQueueClient {
   std::unique_ptr<v1::AccessService::Stub> access_;
   std::unique_ptr<v1::AttendeeService::Stub> attendee_;
   std::unique_ptr<v1::LiveService::Stub> live_;
+  std::unique_ptr<v1::WebhookService::Stub> webhooks_;
 };
 
 }  // namespace noqueue::client

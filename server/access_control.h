@@ -67,6 +67,9 @@ enum class Rpc {
   kWatchMyConvocation,
   kDeclareDelay,
   kCancelConvocation,
+  kCreateWebhook,
+  kListWebhooks,
+  kDeleteWebhook,
   // The operator's page's JSON, on the HTTP listener (GET /api/venues and
   // GET /api/venues/{venue_id}).
   kOperatorVenues,

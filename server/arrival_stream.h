@@ -38,9 +38,9 @@
 #include "absl/synchronization/mutex.h"
 #include "noqueue/v1/arrival.pb.h"
 #include "server/crowd_loop.h"
-#include "server/metrics.h"
 #include "server/learning_loop.h"
 #include "server/live_days.h"
+#include "server/metrics.h"
 #include "server/store.h"
 
 namespace noqueue::server {
@@ -59,7 +59,7 @@ struct TagCounters {
 struct TagConsumers {
   LearningLoop* learning;
   CrowdLoop* crowd;
-  LiveDays* live;  // may be null (no live day)
+  LiveDays* live;                   // may be null (no live day)
   TagCounters* counters = nullptr;  // may be null
   void Consume(const std::vector<EventResult>& results) const;
 };

@@ -72,6 +72,15 @@ absl::Status CrowdLoop::Restore() {
 
 absl::StatusOr<StoredReport> CrowdLoop::Judge(const v1::Venue& venue,
                                               StoredReport report) {
+  absl::StatusOr<StoredReport> judged = JudgeLocked(venue, std::move(report));
+  if (judged.ok() && judged->rejection.empty() && listener_) {
+    listener_(venue.venue_id());
+  }
+  return judged;
+}
+
+absl::StatusOr<StoredReport> CrowdLoop::JudgeLocked(const v1::Venue& venue,
+                                                    StoredReport report) {
   absl::MutexLock lock(&mu_);
   while (!window_.empty() &&
          window_.front().first <= report.received - absl::Hours(1)) {
@@ -104,9 +113,17 @@ void CrowdLoop::Observe(const std::vector<EventResult>& results) {
   bool any = false;
   for (const EventResult& r : results) any = any || r.service.has_value();
   if (!any) return;
-  absl::MutexLock lock(&mu_);
-  for (const EventResult& r : results) {
-    if (r.service) ApplyLocked(*r.service);
+  absl::flat_hash_set<std::string> venues;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const EventResult& r : results) {
+      if (!r.service) continue;
+      ApplyLocked(*r.service);
+      venues.insert(r.service->venue_id);
+    }
+  }
+  if (listener_) {
+    for (const std::string& v : venues) listener_(v);
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "model/crowd_estimator.h"
@@ -66,9 +68,18 @@ class CrowdLoop {
   void Observe(const std::vector<EventResult>& results);
 
   model::VenueLiveStatus Status(const v1::Venue& venue, absl::Time now);
+
+  // Called (outside the loop's lock, on the caller's thread) with a venue
+  // whose estimate a report or a measured service just changed. Set it
+  // before the loop is used; it must not block.
+  void SetChangeListener(std::function<void(const std::string&)> listener) {
+    listener_ = std::move(listener);
+  }
   VenueLive ForPlanning(const v1::Venue& venue, absl::Time now);
 
  private:
+  absl::StatusOr<StoredReport> JudgeLocked(const v1::Venue& venue,
+                                           StoredReport report);
   void SetCapacityLocked(const v1::Venue& venue)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyLocked(const ServiceObservation& o)
@@ -83,6 +94,7 @@ class CrowdLoop {
   Store* const store_;
   const CrowdPolicy policy_;
   metrics::Family<metrics::Counter> judged_{{"verdict", "reason"}};
+  std::function<void(const std::string&)> listener_;
   mutable absl::Mutex mu_;
   model::CrowdEstimator estimator_ ABSL_GUARDED_BY(mu_);
   model::ServiceTimeModel services_ ABSL_GUARDED_BY(mu_);

@@ -16,15 +16,15 @@ namespace {
 
 MHD_Result CollectQuery(void* cls, MHD_ValueKind, const char* key,
                         const char* value) {
-  auto* query = static_cast<std::vector<std::pair<std::string, std::string>>*>(
-      cls);
+  auto* query =
+      static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
   query->emplace_back(key ? key : "", value ? value : "");
   return MHD_YES;
 }
 
 std::string PeerOf(MHD_Connection* connection) {
-  const MHD_ConnectionInfo* info = MHD_get_connection_info(
-      connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (info == nullptr || info->client_addr == nullptr) return "";
   char host[INET6_ADDRSTRLEN] = {};
   const sockaddr* addr = info->client_addr;

@@ -25,8 +25,8 @@ struct MHD_Daemon;
 namespace noqueue::server {
 
 struct HttpRequest {
-  std::string method;  // "GET", "HEAD"...
-  std::string path;    // "/venues/louvre" (no query)
+  std::string method;                        // "GET", "HEAD"...
+  std::string path;                          // "/venues/louvre" (no query)
   std::optional<std::string> authorization;  // the Authorization header
   std::string peer;                          // "ipv4:127.0.0.1:5555"
   std::vector<std::pair<std::string, std::string>> query;

@@ -52,6 +52,14 @@ ABSL_FLAG(bool, json_rpc_log, false,
           "write one JSON line per RPC (method, venue, code, latency, "
           "request id) on stderr");
 
+ABSL_FLAG(absl::Duration, webhook_timeout, absl::Seconds(10),
+          "a webhook receiver that has not answered by then has failed the "
+          "attempt");
+ABSL_FLAG(absl::Duration, webhook_give_up, absl::Hours(24),
+          "a webhook event still undelivered this long after it was made is "
+          "dead (listed by ListWebhooks)");
+ABSL_FLAG(int, webhook_threads, 2, "webhook delivery threads");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "NoQueue: tells each attendee exactly when to come.");
@@ -106,6 +114,17 @@ int main(int argc, char** argv) {
   }
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   if (absl::GetFlag(FLAGS_json_rpc_log)) options.rpc_log = stderr;
+  options.webhooks.request_timeout = absl::GetFlag(FLAGS_webhook_timeout);
+  options.webhooks.give_up_after = absl::GetFlag(FLAGS_webhook_give_up);
+  options.webhooks.threads = absl::GetFlag(FLAGS_webhook_threads);
+  if (options.webhooks.request_timeout <= absl::ZeroDuration() ||
+      options.webhooks.give_up_after <= absl::ZeroDuration() ||
+      options.webhooks.threads < 1 || options.webhooks.threads > 64) {
+    std::fprintf(stderr,
+                 "noqueue-server: --webhook_timeout and --webhook_give_up "
+                 "must be > 0, --webhook_threads 1 to 64\n");
+    return 2;
+  }
   auto server = noqueue::server::NoQueueServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "noqueue-server: %s\n",

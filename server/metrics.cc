@@ -141,11 +141,11 @@ void Registry::Add(std::string name, std::string help,
                    const Family<Counter>* family) {
   AddCollector([=](Exposition& out) {
     out.Header(name, help, "counter");
-    family->ForEach([&](const std::vector<std::string>& values,
-                        const Counter& c) {
-      out.Sample(name, Zip(family->label_names(), values),
-                 static_cast<double>(c.value()));
-    });
+    family->ForEach(
+        [&](const std::vector<std::string>& values, const Counter& c) {
+          out.Sample(name, Zip(family->label_names(), values),
+                     static_cast<double>(c.value()));
+        });
   });
 }
 
@@ -161,10 +161,10 @@ void Registry::Add(std::string name, std::string help,
                    const Family<Histogram>* family) {
   AddCollector([=](Exposition& out) {
     out.Header(name, help, "histogram");
-    family->ForEach([&](const std::vector<std::string>& values,
-                        const Histogram& h) {
-      out.Histogram(name, Zip(family->label_names(), values), h.Read());
-    });
+    family->ForEach(
+        [&](const std::vector<std::string>& values, const Histogram& h) {
+          out.Histogram(name, Zip(family->label_names(), values), h.Read());
+        });
   });
 }
 

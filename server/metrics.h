@@ -34,7 +34,9 @@ namespace noqueue::server::metrics {
 // A monotonic count.
 class Counter {
  public:
-  void Increment(int64_t by = 1) { n_.fetch_add(by, std::memory_order_relaxed); }
+  void Increment(int64_t by = 1) {
+    n_.fetch_add(by, std::memory_order_relaxed);
+  }
   int64_t value() const { return n_.load(std::memory_order_relaxed); }
 
  private:
@@ -69,9 +71,10 @@ std::vector<double> SecondsBuckets();
 template <typename T>
 class Family {
  public:
-  explicit Family(std::vector<std::string> label_names,
-                  std::function<std::unique_ptr<T>()> make =
-                      [] { return std::make_unique<T>(); })
+  explicit Family(
+      std::vector<std::string> label_names,
+      std::function<std::unique_ptr<T>()> make =
+          [] { return std::make_unique<T>(); })
       : names_(std::move(label_names)), make_(std::move(make)) {}
 
   T& With(std::initializer_list<absl::string_view> values) {
@@ -129,8 +132,7 @@ class Registry {
   void Add(std::string name, std::string help, const Counter* counter);
   void Add(std::string name, std::string help, const Family<Counter>* family);
   void Add(std::string name, std::string help, const Histogram* histogram);
-  void Add(std::string name, std::string help,
-           const Family<Histogram>* family);
+  void Add(std::string name, std::string help, const Family<Histogram>* family);
   // Writes whole metrics (Header then Samples) at each scrape.
   void AddCollector(std::function<void(Exposition&)> collect);
 

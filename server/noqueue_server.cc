@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/status_macros.h"
@@ -141,6 +142,16 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   RETURN_IF_ERROR(s->learning_->Restore());
   s->crowd_loop_ = std::make_unique<CrowdLoop>(s->store_.get());
   RETURN_IF_ERROR(s->crowd_loop_->Restore());
+  s->webhooks_ =
+      std::make_unique<WebhookDispatcher>(s->store_.get(), options.webhooks);
+  RETURN_IF_ERROR(s->webhooks_->Start());
+  s->crossings_ = std::make_unique<WaitCrossings>(
+      s->store_.get(), s->crowd_loop_.get(), options.webhooks.wait_check_every);
+  RETURN_IF_ERROR(s->crossings_->Start());
+  s->crowd_loop_->SetChangeListener(
+      [crossings = s->crossings_.get()](const std::string& venue_id) {
+        crossings->VenueChanged(venue_id);
+      });
   s->personal_data_ = std::make_unique<PersonalData>(
       s->store_.get(), s->learning_.get(), options.retention_check_every);
 
@@ -176,13 +187,22 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
       access, s->store_.get(), s->crowd_loop_.get(), s->live_.get());
   s->live_service_ = std::make_unique<LiveServiceImpl>(access, s->store_.get(),
                                                        s->live_.get());
+  s->webhook_service_ = std::make_unique<WebhookServiceImpl>(
+      access, s->store_.get(), s->webhooks_.get(), s->crossings_.get());
+  if (const size_t colon = options.listen.rfind(':');
+      colon != std::string::npos) {
+    int port = 0;
+    if (absl::SimpleAtoi(options.listen.substr(colon + 1), &port)) {
+      s->webhook_service_->set_own_port(port);
+    }
+  }
 
   const bool serve_http = !options.metrics_listen.empty();
   if (serve_http) {
     RegisterDomainMetrics(
-        MetricSources{s->store_.get(), s->learning_.get(),
-                      s->crowd_loop_.get(), s->live_.get(), s->planner_.get(),
-                      &s->tag_counters_},
+        MetricSources{s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
+                      s->live_.get(), s->planner_.get(), &s->tag_counters_,
+                      s->webhooks_.get()},
         s->registry_);
   }
   s->observer_ = std::make_unique<RpcObserverFactory>(
@@ -206,6 +226,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     builder.experimental().SetInterceptorCreators(
         ObserverCreators(s->observer_.get()));
   }
+  builder.RegisterService(s->webhook_service_.get());
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_ || s->port_ == 0) {
     return absl::UnavailableError(
@@ -218,16 +239,17 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
         &s->registry_);
     OperatorHttp* http = s->operator_http_.get();
     absl::StatusOr<std::unique_ptr<HttpListener>> listener =
-        HttpListener::Start(options.metrics_listen, [http](const HttpRequest& r) {
-          return http->Handle(r);
-        });
+        HttpListener::Start(
+            options.metrics_listen,
+            [http](const HttpRequest& r) { return http->Handle(r); });
     if (!listener.ok()) {
-      return absl::Status(listener.status().code(),
-                          absl::StrCat("--metrics_listen: ",
-                                       listener.status().message()));
+      return absl::Status(
+          listener.status().code(),
+          absl::StrCat("--metrics_listen: ", listener.status().message()));
     }
     s->http_ = *std::move(listener);
   }
+  s->webhook_service_->set_own_port(s->port_);
   return s;
 }
 
@@ -246,6 +268,9 @@ void NoQueueServer::Shutdown(absl::Duration grace) {
   // Planning that gRPC's shutdown cancelled ends now; nothing new comes.
   if (planner_) planner_->Shutdown();
   if (personal_data_) personal_data_->Stop();
+  // Before the store closes: their last writes are committed by Close.
+  if (crossings_) crossings_->Stop();
+  if (webhooks_) webhooks_->Stop();
   if (learning_ && store_) learning_->Flush().IgnoreError();
   if (store_) store_->Close();
 }

@@ -40,6 +40,9 @@
 #include "server/sqlite_store.h"
 #include "server/validation.h"
 #include "server/venue_service.h"
+#include "server/wait_crossings.h"
+#include "server/webhook_dispatcher.h"
+#include "server/webhook_service.h"
 
 namespace noqueue::server {
 
@@ -76,6 +79,8 @@ struct ServerOptions {
   std::string metrics_listen;
   // Where one JSON line per RPC is written (null: nowhere).
   std::FILE* rpc_log = nullptr;
+  // Webhook delivery: threads, request timeout, backoff, give-up window.
+  WebhookOptions webhooks;
 };
 
 // Whether `listen` ("host:port") is on a loopback address.
@@ -100,6 +105,8 @@ class NoQueueServer {
   LiveDays& live() { return *live_; }
   // The HTTP listener's port (0 without one).
   int http_port() const { return http_ ? http_->port() : 0; }
+  // Its counters() are the webhook metrics.
+  WebhookDispatcher& webhooks() { return *webhooks_; }
   // The file the first ADMIN key was written to by this start ("" when the
   // database already had keys).
   const std::string& admin_key_file() const { return admin_key_file_; }
@@ -119,6 +126,9 @@ class NoQueueServer {
   std::unique_ptr<LearningLoop> learning_;
   std::unique_ptr<PersonalData> personal_data_;
   std::unique_ptr<CrowdLoop> crowd_loop_;
+  // After the store and the crowd loop: stopped and destroyed before them.
+  std::unique_ptr<WebhookDispatcher> webhooks_;
+  std::unique_ptr<WaitCrossings> crossings_;
   std::unique_ptr<LiveClock> clock_;
   // Before planner_: its re-timings run there, so it is destroyed after.
   std::unique_ptr<LiveDays> live_;
@@ -137,6 +147,7 @@ class NoQueueServer {
   std::unique_ptr<OperatorHttp> operator_http_;
   // Before the parts it reads: destroyed (stopped) first.
   std::unique_ptr<HttpListener> http_;
+  std::unique_ptr<WebhookServiceImpl> webhook_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex shutdown_mu_;

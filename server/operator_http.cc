@@ -97,7 +97,8 @@ HttpResponse OperatorHttp::Handle(const HttpRequest& request) {
   if (path == "/operator.js") {
     return Reply(200, "text/javascript; charset=utf-8", kOperatorJs);
   }
-  if (path == "/operator.css") return Reply(200, "text/css; charset=utf-8", kOperatorCss);
+  if (path == "/operator.css")
+    return Reply(200, "text/css; charset=utf-8", kOperatorCss);
   absl::string_view rest = path;
   if (absl::ConsumePrefix(&rest, "/api/venues")) return Api(request, rest);
   return Error(absl::NotFoundError(absl::StrCat(
@@ -110,9 +111,8 @@ HttpResponse OperatorHttp::Api(const HttpRequest& request,
   std::optional<absl::string_view> authorization;
   if (request.authorization) authorization = *request.authorization;
   if (rest.empty() || rest == "/") {
-    absl::StatusOr<Caller> caller =
-        access_->AdmitCredential(authorization, request.peer,
-                                 Rpc::kOperatorVenues, "", absl::Now());
+    absl::StatusOr<Caller> caller = access_->AdmitCredential(
+        authorization, request.peer, Rpc::kOperatorVenues, "", absl::Now());
     if (!caller.ok()) return Error(caller.status());
     absl::StatusOr<std::vector<v1::Venue>> venues =
         sources_.store->ListVenues();

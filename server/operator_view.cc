@@ -36,7 +36,8 @@ absl::StatusOr<std::vector<v1::ScheduleEvent>> AllEvents(
 
 // What the tags say of each attendee, in the schedule's order.
 std::vector<v1::AttendeeDay> AttendeeDays(
-    const v1::Schedule& schedule, const std::vector<v1::ScheduleEvent>& events) {
+    const v1::Schedule& schedule,
+    const std::vector<v1::ScheduleEvent>& events) {
   std::vector<v1::AttendeeDay> days(schedule.convocations_size());
   absl::flat_hash_map<std::string, size_t> index;
   for (int i = 0; i < schedule.convocations_size(); ++i) {
@@ -129,8 +130,8 @@ absl::StatusOr<v1::OperatorView> BuildOperatorView(
   if (now == absl::UnixEpoch()) now = absl::Now();
   absl::CivilDay civil = absl::ToCivilDay(now, tz);
   if (!day.empty() && !absl::ParseCivilTime(day, &civil)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "day: \"", day, "\" is not a date (YYYY-MM-DD)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("day: \"", day, "\" is not a date (YYYY-MM-DD)"));
   }
   const absl::Time from = absl::FromCivil(civil, tz);
   const absl::Time to = absl::FromCivil(civil + 1, tz);

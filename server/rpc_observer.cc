@@ -34,24 +34,23 @@ const char* TypeName(Type type) {
 
 // gRPC's code names, as grpc_code label values and in the log.
 const char* CodeName(int code) {
-  static constexpr const char* kNames[] = {
-      "OK",
-      "Canceled",
-      "Unknown",
-      "InvalidArgument",
-      "DeadlineExceeded",
-      "NotFound",
-      "AlreadyExists",
-      "PermissionDenied",
-      "ResourceExhausted",
-      "FailedPrecondition",
-      "Aborted",
-      "OutOfRange",
-      "Unimplemented",
-      "Internal",
-      "Unavailable",
-      "DataLoss",
-      "Unauthenticated"};
+  static constexpr const char* kNames[] = {"OK",
+                                           "Canceled",
+                                           "Unknown",
+                                           "InvalidArgument",
+                                           "DeadlineExceeded",
+                                           "NotFound",
+                                           "AlreadyExists",
+                                           "PermissionDenied",
+                                           "ResourceExhausted",
+                                           "FailedPrecondition",
+                                           "Aborted",
+                                           "OutOfRange",
+                                           "Unimplemented",
+                                           "Internal",
+                                           "Unavailable",
+                                           "DataLoss",
+                                           "Unauthenticated"};
   return code >= 0 && code < 17 ? kNames[code] : "Unknown";
 }
 
@@ -85,7 +84,8 @@ class RpcObserver final : public grpc::experimental::Interceptor {
     if (!ended_) Finish(grpc::StatusCode::CANCELLED);
   }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* metadata = methods->GetRecvInitialMetadata();
@@ -218,8 +218,8 @@ void RpcObserverFactory::End(const Ended& call) {
   if (json_log_ == nullptr) return;
   google::protobuf::Struct line;
   auto& f = *line.mutable_fields();
-  f["time"].set_string_value(absl::FormatTime(absl::RFC3339_full, absl::Now(),
-                                              absl::UTCTimeZone()));
+  f["time"].set_string_value(
+      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
   absl::string_view method(call.method);
   if (!method.empty() && method.front() == '/') method.remove_prefix(1);
   f["method"].set_string_value(std::string(method));

@@ -72,8 +72,8 @@ class RpcObserverFactory
   metrics::Family<metrics::Counter> handled_;
   metrics::Family<metrics::Histogram> seconds_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<MethodInstruments>>
-      methods_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::unique_ptr<MethodInstruments>> methods_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // The interceptor creators to give to ServerBuilder (which takes ownership

@@ -24,16 +24,17 @@ DayWaits WaitsToday(Store& store, LiveDays& live, const v1::Venue& venue) {
   absl::Time now = live.clock().Now();
   if (now == absl::UnixEpoch()) now = absl::Now();
   const absl::CivilDay today = absl::ToCivilDay(now, tz);
-  absl::StatusOr<std::vector<std::string>> ids = store.SchedulesBetween(
-      venue.venue_id(), absl::FromCivil(today, tz),
-      absl::FromCivil(today + 1, tz));
+  absl::StatusOr<std::vector<std::string>> ids =
+      store.SchedulesBetween(venue.venue_id(), absl::FromCivil(today, tz),
+                             absl::FromCivil(today + 1, tz));
   if (!ids.ok()) return w;
   for (const std::string& id : *ids) {
     absl::StatusOr<LiveState> state = live.Load(id);
     if (!state.ok()) continue;
     for (const v1::Convocation& c : state->schedule.convocations()) {
       const double come = 1.0 - c.no_show_probability();
-      w.promised_s += come * absl::ToDoubleSeconds(ToDuration(c.expected_wait()));
+      w.promised_s +=
+          come * absl::ToDoubleSeconds(ToDuration(c.expected_wait()));
       w.promised_weight += come;
     }
     for (const LiveAttendee& a : state->attendees) {
@@ -84,6 +85,27 @@ void RegisterDomainMetrics(const MetricSources& s, metrics::Registry& r) {
     out.Gauge("noqueue_planner_running", "Planning tasks running.", {},
               static_cast<double>(planner->running()));
   });
+  if (WebhookDispatcher* webhooks = s.webhooks) {
+    r.AddCollector([webhooks](metrics::Exposition& out) {
+      const WebhookCounters c = webhooks->counters();
+      auto counter = [&](const char* name, const char* help, int64_t v) {
+        out.Header(name, help, "counter");
+        out.Sample(name, {}, static_cast<double>(v));
+      };
+      counter("noqueue_webhook_deliveries_total",
+              "Webhook events delivered (answered 2xx).", c.delivered);
+      counter("noqueue_webhook_failed_attempts_total",
+              "Webhook deliveries that failed (retried, or dead).",
+              c.failed_attempts);
+      counter("noqueue_webhook_dead_total",
+              "Webhook events given up on after the retry window.", c.dead);
+      if (c.pending >= 0) {
+        out.Gauge("noqueue_webhook_pending",
+                  "Webhook events waiting for delivery, all endpoints.", {},
+                  static_cast<double>(c.pending));
+      }
+    });
+  }
   LearningLoop* learning = s.learning;
   LiveDays* live = s.live;
   r.AddCollector([store, learning, live](metrics::Exposition& out) {

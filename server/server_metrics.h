@@ -12,6 +12,8 @@
 //   noqueue_store_commit_seconds, noqueue_store_batch_jobs (histograms)
 //   noqueue_store_wal_bytes, noqueue_store_wal_truncations_total
 //   noqueue_planner_queued, noqueue_planner_running
+//   noqueue_webhook_deliveries_total, noqueue_webhook_failed_attempts_total,
+//   noqueue_webhook_dead_total, noqueue_webhook_pending
 #ifndef NOQUEUE_SERVER_SERVER_METRICS_H_
 #define NOQUEUE_SERVER_SERVER_METRICS_H_
 
@@ -22,6 +24,7 @@
 #include "server/live_days.h"
 #include "server/metrics.h"
 #include "server/sqlite_store.h"
+#include "server/webhook_dispatcher.h"
 
 namespace noqueue::server {
 
@@ -32,6 +35,7 @@ struct MetricSources {
   LiveDays* live = nullptr;
   BoundedExecutor* planner = nullptr;
   const TagCounters* tags = nullptr;
+  WebhookDispatcher* webhooks = nullptr;
 };
 
 // Registers the domain's metrics in `registry`; `sources` must outlive it.

@@ -214,6 +214,44 @@ CREATE TABLE IF NOT EXISTS schedule_requests (
   request_sha256 BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 10: webhooks and their outbox. The secret is kept in the clear (the
+    // server signs with it; the file already holds the venues' personal
+    // data). `kinds` is a bit mask of WebhookEventKind; `next_seq` the last
+    // sequence given to one of its events; `wait_above` whether the live wait
+    // was last seen above its threshold. Outbox rows are written in the
+    // transaction of what caused them and deleted once delivered: what stays
+    // is pending (state 0) or dead (state 1). `body` is the WebhookEvent.
+    R"sql(
+CREATE TABLE webhooks (
+  webhook_id TEXT PRIMARY KEY,
+  venue_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret BLOB NOT NULL,
+  kinds INTEGER NOT NULL,
+  wait_threshold_us INTEGER NOT NULL,
+  create_us INTEGER NOT NULL,
+  next_seq INTEGER NOT NULL DEFAULT 0,
+  wait_above INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX webhooks_by_venue ON webhooks(venue_id);
+CREATE TABLE webhook_outbox (
+  webhook_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  venue_id TEXT NOT NULL,
+  attendee_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  created_us INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_us INTEGER NOT NULL DEFAULT 0,
+  first_attempt_us INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (webhook_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX webhook_outbox_by_attendee
+  ON webhook_outbox(venue_id, attendee_id) WHERE attendee_id <> '';
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);

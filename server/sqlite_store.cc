@@ -27,8 +27,13 @@ SqliteStore::SqliteStore(const std::string& path, SqliteStoreOptions options,
                          std::unique_ptr<SqliteDb> writer)
     : options_(std::move(options)), readers_(path, options_.vfs) {
   writer_ = std::make_unique<SqliteWriter>(
-      std::move(writer), path, options_.vfs, [this] { ForgetTagged(); },
+      std::move(writer), path, options_.vfs,
+      [this] {
+        ForgetTagged();
+        webhook_kinds_loaded_ = false;
+      },
       options_.wal);
+  writer_->SetOnCommit([this] { OutboxCommitted(); });
 }
 
 SqliteStore::~SqliteStore() { Close(); }
@@ -215,7 +220,7 @@ absl::StatusOr<SchedulePage> SqliteStore::ListSchedules(
 void SqliteStore::InsertSchedule(NewSchedule schedule,
                                  Done<v1::Schedule> done) {
   writer_->Submit<v1::Schedule>(
-      [in = std::move(schedule)](
+      [this, in = std::move(schedule)](
           SqliteDb& db) mutable -> absl::StatusOr<v1::Schedule> {
         v1::Schedule& s = in.schedule;
         if (!s.request_id().empty()) {
@@ -255,7 +260,7 @@ void SqliteStore::InsertSchedule(NewSchedule schedule,
         created.set_schedule_id(s.schedule_id());
         created.set_kind(v1::EVENT_CREATED);
         *created.mutable_at() = s.create_time();
-        RETURN_IF_ERROR(InsertScheduleEvent(db, created));
+        RETURN_IF_ERROR(InsertScheduleEvent(db, created, s.venue_id()));
         return std::move(s);
       },
       std::move(done));

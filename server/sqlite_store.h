@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/synchronization/mutex.h"
 #include "server/sqlite_db.h"
 #include "server/sqlite_schema.h"
 #include "server/sqlite_writer.h"
@@ -95,6 +96,24 @@ class SqliteStore final : public Store {
       const std::string& schedule_id) override;
   absl::StatusOr<std::vector<std::string>> SchedulesBetween(
       const std::string& venue_id, absl::Time from, absl::Time to) override;
+  // Webhooks (sqlite_store_webhooks.cc).
+  absl::StatusOr<std::vector<StoredWebhook>> AllWebhooks() override;
+  absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(
+      const std::string& venue_id) override;
+  absl::StatusOr<StoredWebhook> GetWebhook(
+      const std::string& webhook_id) override;
+  void InsertWebhook(StoredWebhook webhook, int max_per_venue,
+                     Done<bool> done) override;
+  void DeleteWebhook(std::string webhook_id, Done<bool> done) override;
+  absl::StatusOr<std::vector<OutboxEvent>> PendingWebhookEvents(
+      const std::string& webhook_id, int64_t after_sequence,
+      int limit) override;
+  absl::StatusOr<int64_t> PendingWebhookEventCount() override;
+  void RecordDeliveries(std::vector<DeliveryOutcome> outcomes,
+                        Done<bool> done) override;
+  void AppendWaitCrossing(std::string webhook_id, v1::WaitCrossing crossing,
+                          Done<bool> done) override;
+  void SetOutboxListener(OutboxListener listener) override;
   void Close() override;
 
   // The schema version of the open database.
@@ -147,8 +166,24 @@ class SqliteStore final : public Store {
                                          const v1::ArrivalEvent& event,
                                          size_t index, absl::Time now,
                                          const VenueScope& scope, bool* wrote);
-  // Stores one live-day event (its seq is set).
-  static absl::Status InsertScheduleEvent(SqliteDb& db, v1::ScheduleEvent& e);
+  // Stores one live-day event (its seq is set), and queues it in the outbox
+  // of each webhook of its venue (`venue_id`, or read from the schedule when
+  // empty) that wants it.
+  absl::Status InsertScheduleEvent(SqliteDb& db, v1::ScheduleEvent& e,
+                                   absl::string_view venue_id = "");
+  // Webhooks' outboxes, on the writer thread (sqlite_store_webhooks.cc).
+  // Queues `event` (payload set) as the next of `webhook_id`'s events.
+  absl::Status QueueWebhookEvent(SqliteDb& db, const std::string& webhook_id,
+                                 absl::string_view attendee_id,
+                                 v1::WebhookEvent event);
+  absl::Status QueueScheduleEvent(SqliteDb& db, const v1::ScheduleEvent& e,
+                                  absl::string_view venue_id);
+  // Removes an attendee's data from undelivered events of `venue_id`.
+  absl::Status ScrubOutbox(SqliteDb& db, const std::string& venue_id,
+                           const std::string& attendee_id);
+  absl::Status LoadWebhookKinds(SqliteDb& db);
+  // After a commit: tells the listener which outboxes changed.
+  void OutboxCommitted();
   // Pseudonymises one schedule's attendees; returns how many.
   absl::StatusOr<int64_t> PurgeSchedule(SqliteDb& db,
                                         const std::string& schedule_id,
@@ -166,6 +201,18 @@ class SqliteStore final : public Store {
                       KeyHash, KeyEq>
       tagged_;
   size_t tagged_bytes_ = 0;  // writer thread only
+  // Writer thread only: which webhook wants which kinds (bit masks of
+  // WebhookEventKind), by venue, read when first needed and again after a
+  // rollback; and the outboxes the running batch changed.
+  struct WebhookKinds {
+    std::string webhook_id;
+    uint32_t kinds = 0;
+  };
+  absl::flat_hash_map<std::string, std::vector<WebhookKinds>> webhook_kinds_;
+  bool webhook_kinds_loaded_ = false;
+  std::vector<std::string> outbox_changed_;
+  absl::Mutex listener_mu_;
+  OutboxListener listener_ ABSL_GUARDED_BY(listener_mu_);
   // Last: stopped (and its threads joined) before the rest is destroyed.
   std::unique_ptr<SqliteWriter> writer_;
 };

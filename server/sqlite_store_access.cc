@@ -265,6 +265,7 @@ void SqliteStore::EraseAttendee(std::string venue_id, std::string attendee_id,
             return c->attendee_id() != attendee_id;
           }));
         }
+        RETURN_IF_ERROR(ScrubOutbox(db, venue_id, attendee_id));
         AuditEntry entry = audit;
         entry.detail = absl::StrFormat("%d convocations and %d tags removed",
                                        result.convocations, result.tags);

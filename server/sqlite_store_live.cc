@@ -29,7 +29,8 @@ absl::StatusOr<v1::ScheduleEvent> ReadScheduleEvent(const Statement& s) {
 }  // namespace
 
 absl::Status SqliteStore::InsertScheduleEvent(SqliteDb& db,
-                                              v1::ScheduleEvent& e) {
+                                              v1::ScheduleEvent& e,
+                                              absl::string_view venue_id) {
   // The columns hold what is indexed or common; the body the rest.
   v1::ScheduleEvent rest = e;
   rest.clear_seq();
@@ -52,7 +53,7 @@ absl::Status SqliteStore::InsertScheduleEvent(SqliteDb& db,
   }
   RETURN_IF_ERROR(put->Run());
   e.set_seq(db.LastInsertRowid());
-  return absl::OkStatus();
+  return QueueScheduleEvent(db, e, venue_id);
 }
 
 void SqliteStore::AppendScheduleEvents(

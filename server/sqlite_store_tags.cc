@@ -171,7 +171,7 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
   live.set_kind(ToLiveEvent(e.kind()));
   live.set_attendee_id(e.attendee_id());
   *live.mutable_at() = e.observed_at();
-  RETURN_IF_ERROR(InsertScheduleEvent(db, live));
+  RETURN_IF_ERROR(InsertScheduleEvent(db, live, conv->venue_id));
   result.live = std::move(live);
   if (outcome) {
     LearnableEvent learnable;

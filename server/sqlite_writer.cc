@@ -167,6 +167,8 @@ std::vector<absl::Status> SqliteWriter::RunBatch(std::vector<Job>& batch) {
       for (absl::Status& st : results) {
         if (st.ok()) st = commit;
       }
+    } else if (on_commit_) {
+      on_commit_();
     }
   }
   return results;

@@ -81,6 +81,12 @@ class SqliteWriter {
   SqliteWriter(const SqliteWriter&) = delete;
   SqliteWriter& operator=(const SqliteWriter&) = delete;
 
+  // Runs `on_commit` on the writer thread after each batch commits. Call it
+  // before the first job is submitted.
+  void SetOnCommit(std::function<void()> on_commit) {
+    on_commit_ = std::move(on_commit);
+  }
+
   // Queues `run` (executed on the writer thread inside the batch's
   // transaction); `finish` gets its status once the batch has committed, or
   // UNAVAILABLE when the writer is closed.
@@ -152,6 +158,7 @@ class SqliteWriter {
   const WalPolicy wal_policy_;
   int64_t page_size_ = 4096;
   const std::function<void()> on_rollback_;
+  std::function<void()> on_commit_;
   std::unique_ptr<SqliteDb> db_;  // the writer thread's
 
   absl::Mutex queue_mu_;

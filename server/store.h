@@ -27,6 +27,7 @@
 #include "noqueue/v1/live.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
+#include "noqueue/v1/webhook.pb.h"
 #include "server/tag_rules.h"
 
 namespace noqueue::server {
@@ -140,6 +141,39 @@ struct PurgeResult {
   std::vector<std::pair<std::string, absl::flat_hash_set<std::string>>> venues;
 };
 
+// A webhook as stored: what the API shows (without its backlog) and the
+// secret it is signed with, which the API never shows.
+struct StoredWebhook {
+  v1::Webhook webhook;
+  std::string secret;
+  // Whether the venue's live wait was last seen above its threshold.
+  bool wait_above = false;
+};
+
+// An undelivered event of a webhook's outbox.
+struct OutboxEvent {
+  v1::WebhookEvent event;  // event.sequence() is its place in the outbox
+  int attempts = 0;
+  absl::Time created;
+  absl::Time next_attempt;  // not before
+  std::optional<absl::Time> first_attempt;
+};
+
+// What one delivery attempt of an outbox event came to.
+struct DeliveryOutcome {
+  enum class Kind { kDelivered, kRetry, kDead };
+  Kind kind = Kind::kDelivered;
+  std::string webhook_id;
+  int64_t sequence = 0;
+  absl::Time attempted;
+  absl::Time next_attempt;  // kRetry
+  std::string error;        // kRetry, kDead
+};
+
+// Told, on the store's writer thread right after a commit, the webhooks
+// whose outbox the commit changed. Must not block.
+using OutboxListener = std::function<void(const std::vector<std::string>&)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -243,6 +277,38 @@ class Store {
   // The ids of a venue's schedules whose window meets [from, to).
   virtual absl::StatusOr<std::vector<std::string>> SchedulesBetween(
       const std::string& venue_id, absl::Time from, absl::Time to) = 0;
+
+  // Webhooks. Every stored webhook (for the dispatcher), and a venue's
+  // with their backlog and most recent dead events (for ListWebhooks).
+  virtual absl::StatusOr<std::vector<StoredWebhook>> AllWebhooks() = 0;
+  virtual absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(
+      const std::string& venue_id) = 0;
+  // NOT_FOUND naming webhook_id when there is none.
+  virtual absl::StatusOr<StoredWebhook> GetWebhook(
+      const std::string& webhook_id) = 0;
+  // Stores a new webhook; FAILED_PRECONDITION when its venue already has
+  // `max_per_venue`.
+  virtual void InsertWebhook(StoredWebhook webhook, int max_per_venue,
+                             Done<bool> done) = 0;
+  // Removes a webhook and its outbox; NOT_FOUND when there is none.
+  virtual void DeleteWebhook(std::string webhook_id, Done<bool> done) = 0;
+  // Up to `limit` pending events of a webhook after `after_sequence`, in
+  // order.
+  virtual absl::StatusOr<std::vector<OutboxEvent>> PendingWebhookEvents(
+      const std::string& webhook_id, int64_t after_sequence, int limit) = 0;
+  // Events not yet delivered nor dead, over every webhook.
+  virtual absl::StatusOr<int64_t> PendingWebhookEventCount() = 0;
+  // Records delivery attempts: delivered events leave the outbox.
+  virtual void RecordDeliveries(std::vector<DeliveryOutcome> outcomes,
+                                Done<bool> done) = 0;
+  // Queues a live wait crossing for a webhook and remembers which side of
+  // its threshold the wait is on, in one transaction. False (stored
+  // nothing) when the webhook is gone.
+  virtual void AppendWaitCrossing(std::string webhook_id,
+                                  v1::WaitCrossing crossing,
+                                  Done<bool> done) = 0;
+  // The one listener of outbox changes (replaces the previous one).
+  virtual void SetOutboxListener(OutboxListener listener) = 0;
 
   // Commits what is queued and stops the writer; later writes fail with
   // UNAVAILABLE.

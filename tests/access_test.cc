@@ -168,6 +168,14 @@ std::vector<Row> Rows(World& w) {
   v1::CreateApiKeyRequest new_key;
   new_key.set_role(v1::VIEWER);
   new_key.add_venue_ids("venue-a");
+  v1::CreateWebhookRequest hook;
+  hook.set_venue_id("venue-a");
+  hook.set_url("https://hooks.example.com/a");
+  hook.add_kinds(v1::WEBHOOK_CONVOCATION_RETIMED);
+  hook.set_secret("sixteen-bytes-at-least");
+  auto made = w.s.client->CreateWebhook(hook);
+  REQUIRE(made.ok());
+  const std::string webhook_a = made->webhook_id();
   using C = absl::StatusCode;
   // The operator page's JSON, over HTTP with the client's credential.
   const std::string http =
@@ -267,11 +275,20 @@ std::vector<Row> Rows(World& w) {
       {"CancelConvocation",
        [](NoQueueClient& c) { return c.CancelConvocation().status(); },
        token_a2, w.s.admin_key, w.viewer_b, C::kPermissionDenied, C::kOk},
+      {"CreateWebhook",
+       [hook](NoQueueClient& c) { return c.CreateWebhook(hook).status(); },
+       w.manager_a, w.viewer_a, w.manager_b},
+      {"ListWebhooks",
+       [](NoQueueClient& c) { return c.ListWebhooks("venue-a").status(); },
+       w.manager_a, w.device_a, w.manager_b},
+      {"DeleteWebhook",
+       [webhook_a](NoQueueClient& c) { return c.DeleteWebhook(webhook_a); },
+       w.manager_a, w.viewer_a, w.manager_b},
       // A key of another venue lists its own venues (none of A's).
       {"OperatorVenues", http_get("/api/venues"), w.viewer_a, w.device_a,
        w.viewer_b, C::kOk},
-      {"OperatorView", http_get("/api/venues/venue-a"), w.viewer_a,
-       w.device_a, w.viewer_b},
+      {"OperatorView", http_get("/api/venues/venue-a"), w.viewer_a, w.device_a,
+       w.viewer_b},
   };
 }
 

@@ -112,5 +112,21 @@ if nq report --venue=museum-1 --token=visitor-app-1 --queue=-2 2>"$work/err.txt"
 fi
 grep -q "INVALID_ARGUMENT: queue_length" "$work/err.txt" || fail "report message: $(cat "$work/err.txt")"
 nq status --venue=museum-1 --format=json | grep -q '"state": "STATUS_STATE_KNOWN"' || fail "status json"
+# Webhooks: one registered (the secret from a file), listed, refused, deleted.
+printf 'a-webhook-secret-of-32-bytes-ok\n' >"$work/hook.secret"
+nq webhooks create --venue=museum-1 --url=https://booking.example.com/noqueue \
+  --kinds=CONVOCATION_RETIMED,WAIT_CROSSED --wait_threshold_min=20 \
+  --secret_file="$work/hook.secret" >"$work/hook.json" || fail "webhooks create"
+hook=$(grep -o '"wh_[0-9a-f]*"' "$work/hook.json" | tr -d '"')
+[[ -n $hook ]] || fail "webhooks create: $(cat "$work/hook.json")"
+nq webhooks list --venue=museum-1 | grep -q "$hook" || fail "webhooks list"
+if nq webhooks create --venue=museum-1 --url=http://booking.example.com/x \
+  --kinds=CONVOCATION_RETIMED --secret_file="$work/hook.secret" 2>"$work/err.txt"; then
+  fail "http:// to a remote host accepted"
+fi
+grep -q "INVALID_ARGUMENT: url: http:// is allowed only to a loopback" "$work/err.txt" ||
+  fail "webhooks message: $(cat "$work/err.txt")"
+nq webhooks delete --webhook="$hook" || fail "webhooks delete"
+nq webhooks list --venue=museum-1 | grep -q "$hook" && fail "deleted webhook listed"
 stop_server
 echo "cli_test: all checks passed"

@@ -84,7 +84,8 @@ TEST_CASE("The metrics text format escapes labels and sums histogram buckets") {
   registry.Add("test_reports_total", "Reports.\nTwo lines.", &reports);
   registry.Add("test_seconds", "Latency.", &latency);
   const std::string text = registry.Scrape();
-  CHECK(absl::StrContains(text, "# HELP test_reports_total Reports.\\nTwo lines.\n"));
+  CHECK(absl::StrContains(text,
+                          "# HELP test_reports_total Reports.\\nTwo lines.\n"));
   const Scrape s = Parse(text);
   CHECK(s(R"(test_reports_total{reason="said \"5\"\n\\"})") == 3);
   CHECK(s.types.at("test_seconds") == "histogram");
@@ -145,7 +146,8 @@ TEST_CASE("A scrape shows the gRPC server metrics and the domain's") {
   const Scrape s = Parse(reply.body);
   const std::string venue =
       R"(grpc_type="unary",grpc_service="noqueue.v1.VenueService",)";
-  CHECK(s("grpc_server_started_total{" + venue + R"(grpc_method="UpsertVenue"})") == 1);
+  CHECK(s("grpc_server_started_total{" + venue +
+          R"(grpc_method="UpsertVenue"})") == 1);
   CHECK(s("grpc_server_handled_total{" + venue +
           R"(grpc_method="GetVenue",grpc_code="NotFound"})") == 1);
   CHECK(s("grpc_server_handling_seconds_count{" + venue +
@@ -161,21 +163,25 @@ TEST_CASE("A scrape shows the gRPC server metrics and the domain's") {
   CHECK(s("noqueue_store_batch_jobs_count") > 0);
   CHECK(s("noqueue_planner_queued") == 0);
   CHECK(s("noqueue_store_wal_bytes") >= 0);
+  CHECK(s("noqueue_webhook_deliveries_total") == 0);
+  CHECK(s("noqueue_webhook_pending") == 0);
   // Today (the replay clock's day) promises waits; a-0 waited 7 minutes.
   CHECK(s(R"(noqueue_wait_promised_seconds{venue_id="clinic-1"})") >= 0);
   CHECK(s(R"(noqueue_wait_measured_seconds{venue_id="clinic-1"})") == 420);
   CHECK(s(R"(noqueue_waits_measured{venue_id="clinic-1"})") == 1);
 }
 
-TEST_CASE("Each RPC writes one JSON line with its method, venue, code and request id") {
+TEST_CASE(
+    "Each RPC writes one JSON line with its method, venue, code and request "
+    "id") {
   TempDir dir;
   std::FILE* log = std::tmpfile();
   REQUIRE(log != nullptr);
   {
     Day d(dir, log);
-    auto channel = grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", d.s.server->port()),
-        grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", d.s.server->port()),
+                            grpc::InsecureChannelCredentials());
     auto stub = v1::VenueService::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + d.s.admin_key);
@@ -188,7 +194,8 @@ TEST_CASE("Each RPC writes one JSON line with its method, venue, code and reques
     // The request id comes back with the answer.
     auto echoed = ctx.GetServerInitialMetadata().find("x-request-id");
     REQUIRE(echoed != ctx.GetServerInitialMetadata().end());
-    CHECK(std::string(echoed->second.data(), echoed->second.size()) == "req-42");
+    CHECK(std::string(echoed->second.data(), echoed->second.size()) ==
+          "req-42");
   }
   std::rewind(log);
   std::vector<google::protobuf::Struct> lines;
@@ -210,7 +217,8 @@ TEST_CASE("Each RPC writes one JSON line with its method, venue, code and reques
   CHECK(field(lines[0], "method") == "noqueue.v1.VenueService/UpsertVenue");
   CHECK(field(lines[0], "code") == "OK");
   CHECK(field(lines[1], "venue_id") == "clinic-1");
-  CHECK(field(lines[2], "method") == "noqueue.v1.ArrivalService/RecordArrivals");
+  CHECK(field(lines[2], "method") ==
+        "noqueue.v1.ArrivalService/RecordArrivals");
   CHECK(field(lines[3], "code") == "NotFound");
   CHECK(field(lines[3], "venue_id") == "clinic-9");
   CHECK(field(lines[3], "request_id") == "req-42");
@@ -246,14 +254,15 @@ TEST_CASE("The operator page's JSON is the proto3 mapping of the venue's day") {
   double promised = 0;
   for (const auto& p : s.queue()) promised += p.promised();
   CHECK(promised > 0);
-  CHECK(s.queue(0).measured() == 0);  // 09:00: nobody yet
-  CHECK(s.queue(1).measured() == 2);  // 09:05: a-0 (since 09:02) and a-1
+  CHECK(s.queue(0).measured() == 0);       // 09:00: nobody yet
+  CHECK(s.queue(1).measured() == 2);       // 09:05: a-0 (since 09:02) and a-1
   CHECK_FALSE(s.queue(2).has_measured());  // 09:10 is after now
 
   const testing::HttpReply chart = HttpCall(url + "/queue.svg", d.s.admin_key);
   CHECK(chart.status == 200);
   CHECK(chart.content_type == "image/svg+xml");
-  CHECK(absl::StrContains(chart.body, "People waiting at Test clinic on 2026-03-02"));
+  CHECK(absl::StrContains(chart.body,
+                          "People waiting at Test clinic on 2026-03-02"));
 
   const testing::HttpReply page = HttpCall(d.http + "/venues/clinic-1");
   CHECK(page.status == 200);

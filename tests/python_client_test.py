@@ -16,9 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 try:
     import grpc
@@ -247,6 +249,64 @@ class PythonClientTest(unittest.TestCase):
                                        datetime(2026, 3, 2, 10), ["ana"])
         with self.assertRaises(ValueError):
             noqueue.Client(self.server.target, key="k", attendee_token=token)
+
+    def test_a_webhook_reaches_a_python_receiver_that_verifies_it(self):
+        got = []
+
+        class Hook(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                got.append((self.headers["X-NoQueue-Signature"],
+                            self.headers["X-NoQueue-Event-Id"], body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        receiver = HTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        try:
+            secret = "python-receiver-secret"
+            self.admin.upsert_venue(
+                "clinic-hooks", time_zone="Europe/Paris", service_points=2,
+                mean_service_time=timedelta(minutes=10))
+            hook = self.admin.create_webhook(
+                "clinic-hooks",
+                f"http://127.0.0.1:{receiver.server_port}/hook",
+                ["WEBHOOK_SCHEDULE_CREATED"], secret)
+            self.assertTrue(hook.webhook_id.startswith("wh_"))
+            with self.assertRaises(noqueue.NoQueueError) as short:
+                self.admin.create_webhook(
+                    "clinic-hooks", "https://hooks.example.com/x",
+                    ["WEBHOOK_SCHEDULE_CREATED"], "too-short")
+            self.assertEqual(short.exception.code,
+                             grpc.StatusCode.INVALID_ARGUMENT)
+            s = self.admin.create_schedule(
+                "clinic-hooks", MORNING, MORNING + timedelta(hours=1),
+                ["ana", "ben"])
+            for _ in range(500):
+                if got:
+                    break
+                time.sleep(0.01)
+            self.assertEqual(len(got), 1)
+            header, event_id, body = got[0]
+            self.assertTrue(noqueue.verify_signature(secret, header, body))
+            self.assertFalse(
+                noqueue.verify_signature("another-secret-16b", header, body))
+            self.assertFalse(noqueue.verify_signature(
+                secret, header, body, now=time.time() + 3600))
+            event = noqueue.parse_event(body)
+            self.assertEqual(event.event_id, event_id)
+            self.assertEqual(event.sequence, 1)
+            self.assertEqual(event.schedule_event.schedule_id, s.schedule_id)
+            listed = self.admin.list_webhooks("clinic-hooks")
+            self.assertEqual([h.webhook_id for h in listed], [hook.webhook_id])
+            self.admin.delete_webhook(hook.webhook_id)
+            self.assertEqual(self.admin.list_webhooks("clinic-hooks"), [])
+        finally:
+            receiver.shutdown()
+            receiver.server_close()
 
     def test_a_tls_server_answers_a_client_that_trusts_its_certificate(self):
         server = RunningServer(tls=True)

@@ -441,6 +441,7 @@ TEST_CASE(
               "ALTER TABLE schedules DROP COLUMN purged_us;"
               "ALTER TABLE venues DROP COLUMN service_cv;"
               "DROP TABLE schedule_events;"
+              "DROP TABLE webhook_outbox; DROP TABLE webhooks;"
               "PRAGMA user_version = 3;",
               nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);

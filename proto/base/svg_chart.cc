@@ -11,9 +11,8 @@ namespace noqueue::svg {
 
 namespace {
 
-constexpr const char* kPalette[] = {"#1b9e77", "#d95f02", "#7570b3",
-                                    "#e7298a", "#66a61e", "#e6ab02",
-                                    "#a6761d", "#666666"};
+constexpr const char* kPalette[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
+                                    "#66a61e", "#e6ab02", "#a6761d", "#666666"};
 constexpr double kLeft = 60, kRight = 20, kTop = 30, kBottom = 40;
 
 struct Scale {
@@ -21,7 +20,9 @@ struct Scale {
   bool log = false;
   // 0..1 along the axis.
   double At(double v) const {
-    if (log) return (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
+    if (log)
+      return (std::log10(v) - std::log10(lo)) /
+             (std::log10(hi) - std::log10(lo));
     return (v - lo) / (hi - lo);
   }
 };
@@ -73,11 +74,20 @@ std::string Escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -99,13 +109,13 @@ std::string Render(const Chart& chart) {
       legend.push_back({s.name, {colour, s.dashed}});
     }
   }
-  const int per_row = std::max(1, static_cast<int>(
-                                      cell * chart.panels.size() / 220));
+  const int per_row =
+      std::max(1, static_cast<int>(cell * chart.panels.size() / 220));
   const int legend_rows =
       (static_cast<int>(legend.size()) + per_row - 1) / per_row;
   const double width = std::max<double>(1, chart.panels.size()) * cell;
-  const double height = kTop + ph + kBottom + 18 * legend_rows +
-                        (chart.note.empty() ? 8 : 26);
+  const double height =
+      kTop + ph + kBottom + 18 * legend_rows + (chart.note.empty() ? 8 : 26);
   std::string out = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
       "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" "
@@ -140,7 +150,8 @@ std::string Render(const Chart& chart) {
     }
     if (!p.x.title.empty()) {
       absl::StrAppendFormat(
-          &out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+          &out,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
           x0 + pw / 2, y0 + ph + 30, Escape(p.x.title));
     }
     if (!p.y.title.empty()) {
@@ -153,8 +164,8 @@ std::string Render(const Chart& chart) {
       const Series& s = p.series[i];
       std::string path;
       for (const auto& [x, y] : s.points) {
-        if (!std::isfinite(x) || !std::isfinite(y) ||
-            (sx.log && x <= 0) || (sy.log && y <= 0)) {
+        if (!std::isfinite(x) || !std::isfinite(y) || (sx.log && x <= 0) ||
+            (sy.log && y <= 0)) {
           continue;
         }
         absl::StrAppendFormat(&path, "%s%.1f,%.1f ", path.empty() ? "M" : "L",
@@ -171,8 +182,7 @@ std::string Render(const Chart& chart) {
   }
   const double ly = kTop + ph + kBottom + 6;
   for (size_t i = 0; i < legend.size(); ++i) {
-    const double x = kLeft + (i % per_row) * 220,
-                 y = ly + (i / per_row) * 18;
+    const double x = kLeft + (i % per_row) * 220, y = ly + (i / per_row) * 18;
     const auto& [name, style] = legend[i];
     absl::StrAppendFormat(
         &out,

@@ -19,7 +19,7 @@
 namespace noqueue::svg {
 
 struct Series {
-  std::string name;  // in the legend; "" for none
+  std::string name;                               // in the legend; "" for none
   std::vector<std::pair<double, double>> points;  // (x, y), in x order
   bool dashed = false;
   int colour = -1;  // an index in the palette; -1: the series' own index

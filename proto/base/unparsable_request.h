@@ -35,6 +35,7 @@
 #include "noqueue/v1/model.pb.h"
 #include "noqueue/v1/scheduling.pb.h"
 #include "noqueue/v1/venue.pb.h"
+#include "noqueue/v1/webhook.pb.h"
 
 namespace noqueue {
 
@@ -112,5 +113,8 @@ NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::DeclareDelayRequest)
 NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::CancelConvocationRequest)
 NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::WatchScheduleRequest)
 NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::UpdateServicePointsRequest)
+NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::CreateWebhookRequest)
+NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::ListWebhooksRequest)
+NOQUEUE_UNPARSABLE_TOLERANT(::noqueue::v1::DeleteWebhookRequest)
 
 #endif  // NOQUEUE_PROTO_BASE_UNPARSABLE_REQUEST_H_

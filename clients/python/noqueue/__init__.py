@@ -34,11 +34,12 @@ except ImportError as e:  # a setup error, said plainly
         "build/clients/python/gen to PYTHONPATH") from e
 
 from noqueue.client import Client, NoQueueError
+from noqueue.webhooks import parse_event, verify_signature
 from noqueue.values import (Ack, Attendee, Convocation, MyConvocation,
                            Schedule, ScheduleEvent, Tag, Venue, VenueStatus)
 
 __all__ = [
     "Ack", "Attendee", "Client", "Convocation", "MyConvocation",
     "NoQueueError", "Schedule", "ScheduleEvent", "Tag", "Venue",
-    "VenueStatus",
+    "VenueStatus", "parse_event", "verify_signature",
 ]

@@ -15,7 +15,8 @@ import grpc
 from noqueue.v1 import (arrival_pb2, arrival_pb2_grpc, attendee_pb2,
                         attendee_pb2_grpc, crowd_pb2, crowd_pb2_grpc,
                         live_pb2, live_pb2_grpc, scheduling_pb2,
-                        scheduling_pb2_grpc, venue_pb2, venue_pb2_grpc)
+                        scheduling_pb2_grpc, venue_pb2, venue_pb2_grpc,
+                        webhook_pb2, webhook_pb2_grpc)
 from noqueue.values import (Ack, Attendee, Convocation, MyConvocation,
                             Schedule, ScheduleEvent, Tag, Venue, VenueStatus,
                             duration, timestamp)
@@ -79,6 +80,7 @@ class Client:
         self._crowd = crowd_pb2_grpc.CrowdServiceStub(self.channel)
         self._live = live_pb2_grpc.LiveServiceStub(self.channel)
         self._attendee = attendee_pb2_grpc.AttendeeServiceStub(self.channel)
+        self._webhooks = webhook_pb2_grpc.WebhookServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -205,3 +207,29 @@ class Client:
         r = self._call(self._attendee.CancelConvocation,
                        attendee_pb2.CancelConvocationRequest())
         return r.already_cancelled
+
+    # --- Webhooks (API keys) --------------------------------------------------
+
+    def create_webhook(self, venue_id: str, url: str, kinds: Iterable[str],
+                       secret: str,
+                       wait_threshold: Optional[timedelta] = None
+                       ) -> webhook_pb2.Webhook:
+        """Registers an endpoint for the venue's events of `kinds`
+        ("WEBHOOK_CONVOCATION_RETIMED", ...; WEBHOOK_WAIT_CROSSED needs
+        `wait_threshold`), signed with `secret` (16 to 256 bytes)."""
+        req = webhook_pb2.CreateWebhookRequest(
+            venue_id=venue_id, url=url, secret=secret,
+            kinds=[webhook_pb2.WebhookEventKind.Value(k) for k in kinds])
+        if wait_threshold is not None:
+            req.wait_threshold.CopyFrom(duration(wait_threshold))
+        return self._call(self._webhooks.CreateWebhook, req)
+
+    def list_webhooks(self, venue_id: str) -> List[webhook_pb2.Webhook]:
+        """The venue's webhooks with their backlog and dead events."""
+        r = self._call(self._webhooks.ListWebhooks,
+                       webhook_pb2.ListWebhooksRequest(venue_id=venue_id))
+        return list(r.webhooks)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._call(self._webhooks.DeleteWebhook,
+                   webhook_pb2.DeleteWebhookRequest(webhook_id=webhook_id))
