@@ -70,10 +70,12 @@ class RpcObserver final : public grpc::experimental::Interceptor {
  public:
   RpcObserver(grpc::experimental::ServerRpcInfo* info,
               RpcObserverFactory* factory)
-      : factory_(factory), start_(absl::Now()) {
+      : factory_(factory), logging_(factory->logging()), start_(absl::Now()) {
     call_.method = info->method();
     call_.type = info->type();
     factory_->Started(call_.method, call_.type);
+    // What only the log needs is read only when logging.
+    if (!logging_) return;
     if (grpc::ServerContextBase* ctx = info->server_context()) {
       call_.peer = ctx->peer();
     }
@@ -86,6 +88,18 @@ class RpcObserver final : public grpc::experimental::Interceptor {
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (logging_) Read(methods);
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Finish(methods->GetSendStatus().error_code());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  // The request id (the client's, or a new one sent back) and the request's
+  // venue and schedule, for the log.
+  void Read(grpc::experimental::InterceptorBatchMethods* methods) {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* metadata = methods->GetRecvInitialMetadata();
@@ -112,14 +126,8 @@ class RpcObserver final : public grpc::experimental::Interceptor {
         call_.schedule_id = StringField(request, "schedule_id");
       }
     }
-    if (methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Finish(methods->GetSendStatus().error_code());
-    }
-    methods->Proceed();
   }
 
- private:
   void Finish(int code) {
     ended_ = true;
     call_.code = code;
@@ -128,6 +136,7 @@ class RpcObserver final : public grpc::experimental::Interceptor {
   }
 
   RpcObserverFactory* const factory_;
+  const bool logging_;
   const absl::Time start_;
   RpcObserverFactory::Ended call_;
   bool seen_request_ = false;
@@ -180,6 +189,11 @@ grpc::experimental::Interceptor* RpcObserverFactory::CreateServerInterceptor(
 
 RpcObserverFactory::MethodInstruments& RpcObserverFactory::InstrumentsOf(
     const char* method, Type type) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = methods_.find(method);
+    if (it != methods_.end()) return *it->second;
+  }
   absl::MutexLock lock(&mu_);
   std::unique_ptr<MethodInstruments>& m = methods_[method];
   if (m == nullptr) {

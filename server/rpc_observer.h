@@ -51,6 +51,7 @@ class RpcObserverFactory
     std::string request_id;
     std::string peer;
   };
+  bool logging() const { return json_log_ != nullptr; }
   void Started(const char* method,
                grpc::experimental::ServerRpcInfo::Type type);
   void End(const Ended& call);
@@ -72,7 +73,8 @@ class RpcObserverFactory
   metrics::Family<metrics::Counter> handled_;
   metrics::Family<metrics::Histogram> seconds_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<MethodInstruments>> methods_
+  // By the method name's address: gRPC keeps one per registered method.
+  absl::flat_hash_map<const char*, std::unique_ptr<MethodInstruments>> methods_
       ABSL_GUARDED_BY(mu_);
 };
 
