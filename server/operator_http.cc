@@ -100,7 +100,11 @@ HttpResponse OperatorHttp::Handle(const HttpRequest& request) {
   if (path == "/operator.css")
     return Reply(200, "text/css; charset=utf-8", kOperatorCss);
   absl::string_view rest = path;
-  if (absl::ConsumePrefix(&rest, "/api/venues")) return Api(request, rest);
+  // "/api/venues", "/api/venues/" and "/api/venues/{venue_id}[/queue.svg]".
+  if (absl::ConsumePrefix(&rest, "/api/venues") &&
+      (rest.empty() || rest.front() == '/')) {
+    return Api(request, rest);
+  }
   return Error(absl::NotFoundError(absl::StrCat(
       "path \"", path,
       "\": not served here (/, /venues/{venue_id}, /api/venues, /metrics)")));

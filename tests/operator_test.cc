@@ -289,6 +289,8 @@ TEST_CASE("The operator HTTP endpoints refuse bad input with clear errors") {
   expect(HttpCall(d.http + "/api/venues/clinic-1", "nqk_nonsense"), 401,
          "authorization");
   expect(HttpCall(d.http + "/no/such/page", admin), 404, "not served here");
+  expect(HttpCall(d.http + "/api/venuesclinic-1", admin), 404,
+         "not served here");
   const testing::HttpReply post =
       HttpCall(d.http + "/api/venues/clinic-1", admin, "POST");
   CHECK(post.status == 405);
