@@ -3,7 +3,7 @@
 # build-asan/ (apart from build/). Any report fails the test that triggered
 # it: UBSan does not recover and ASan aborts on its first error. Skipped: the
 # statistical targets on the shared data (model_eval, crowd_eval) and the
-# benchmark smoke test, which measure speed and accuracy, not memory; and the
+# benchmark smoke tests, which measure speed and accuracy, not memory; and the
 # format check, which scripts/test.sh has run already.
 # Usage: scripts/sanitize.sh [extra cmake configure arguments]
 set -euo pipefail
@@ -26,7 +26,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build"
 status=0
 ctest --output-on-failure --timeout 600 -j 2 \
-  -E '^(model_eval_targets|crowd_eval_targets|bench_smoke_test|format_check)$' || status=$?
+  -E '^(model_eval_targets|crowd_eval_targets|bench_smoke_test|webhook_bench_smoke|format_check)$' || status=$?
 end=$(date +%s)
 echo "sanitize: build $((built - start)) s, tests $((end - built)) s"
 exit "$status"
