@@ -159,17 +159,18 @@ TEST_CASE(
   // GetSchedule shows the current times, the first ones and the states.
   auto now = d.s.client->GetSchedule(d.id);
   REQUIRE(now.ok());
-  int moved = 0, served = 0;
+  // One change per re-timing (an attendee may be moved twice).
+  int changes = 0, served = 0;
   for (const auto& c : now->convocations()) {
     if (c.changes() > 0) {
-      ++moved;
+      changes += c.changes();
       CHECK(ToTime(c.original_time()) ==
             ToTime(d.Of(c.attendee_id()).convocation_time()));
       CHECK(ToTime(c.convocation_time()) != ToTime(c.original_time()));
     }
     served += c.state() == v1::ATTENDEE_SERVED;
   }
-  CHECK(moved == retimed);
+  CHECK(changes == retimed);
   CHECK(served > 0);
 
   // The live watcher saw the same events, in the same order.

@@ -102,7 +102,9 @@ struct Day {
   explicit Day(const TempDir& dir, std::FILE* log = nullptr)
       : s(Options(dir, log)) {
     REQUIRE(s.client->UpsertVenue(ClinicVenue("clinic-1")).ok());
-    auto made = s.client->CreateSchedule(ScheduleRequest("clinic-1", 6));
+    // Busy enough (25 x 10 minutes at 2 desks in 3 hours) that the plan
+    // promises some waiting.
+    auto made = s.client->CreateSchedule(ScheduleRequest("clinic-1", 25));
     REQUIRE(made.ok());
     schedule = *made;
     const std::string id = schedule.schedule_id();
@@ -242,9 +244,9 @@ TEST_CASE("The operator page's JSON is the proto3 mapping of the venue's day") {
   CHECK(view.day() == "2026-03-02");
   REQUIRE(view.schedules_size() == 1);
   const v1::OperatorSchedule& s = view.schedules(0);
-  CHECK(s.schedule().convocations_size() == 6);
+  CHECK(s.schedule().convocations_size() == 25);
   CHECK(s.schedule().convocations(0).attendee_token().empty());
-  REQUIRE(s.attendees_size() == 6);
+  REQUIRE(s.attendees_size() == 25);
   CHECK(s.attendees(0).has_arrived());
   CHECK(s.attendees(0).has_service_started());
   CHECK_FALSE(s.attendees(2).has_arrived());
