@@ -69,7 +69,10 @@
 #include "absl/time/time.h"
 #include "bench/bench_results.h"
 #include "bench/cpu_pinning.h"
+#include "bench/load.h"
 #include "bench/planner_ceiling.h"
+#include "bench/soak.h"
+#include "bench/workloads.h"
 #include "clients/noqueue_client.h"
 #include "clients/server_process.h"
 #include "echo.grpc.pb.h"
@@ -116,6 +119,17 @@ ABSL_FLAG(std::string, json, "var/noqueue_bench.json",
           "JSON results file (its folder must exist; empty: none)");
 ABSL_FLAG(std::string, svg, "var/noqueue_bench.svg",
           "SVG plot file (its folder must exist; empty: none)");
+ABSL_FLAG(double, soak, 0,
+          "minutes: instead of the points, a soak at --soak_load of the most "
+          "tags/s measured, sampled every --soak_interval_s (tag P99, server "
+          "memory, WAL size), with its drift");
+ABSL_FLAG(double, soak_interval_s, 10, "the soak's sampling interval");
+ABSL_FLAG(double, soak_probe_s, 20,
+          "how long the soak's probe of the most tags/s runs");
+ABSL_FLAG(double, soak_load, 0.8,
+          "the soak's tag rate, as a fraction of the probe's");
+ABSL_FLAG(std::string, soak_svg, "var/noqueue_soak.svg",
+          "where the soak's plot is written");
 ABSL_FLAG(bool, echo_server, false, "internal: serve the echo ceiling");
 ABSL_FLAG(std::string, key_file, "",
           "the API key to call --server with (default: the ADMIN key of the "
@@ -123,32 +137,6 @@ ABSL_FLAG(std::string, key_file, "",
 
 namespace noqueue::bench {
 namespace {
-
-namespace v1 = ::noqueue::v1;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// The credential every call carries ("authorization: Bearer ..."), the echo
-// ceiling's calls included, so that both carry the same header.
-std::string& Credential() {
-  static std::string credential;
-  return credential;
-}
-
-void Authorize(grpc::ClientContext* ctx) {
-  if (!Credential().empty()) {
-    ctx->AddMetadata("authorization", "Bearer " + Credential());
-  }
-}
-
-std::unique_ptr<grpc::ClientContext> NewContext() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  Authorize(ctx.get());
-  return ctx;
-}
 
 // ---------------------------------------------------------------------------
 // The echo server (a child process: this binary with --echo_server).
@@ -244,454 +232,8 @@ int ServeEcho() {
 // ---------------------------------------------------------------------------
 // What the server process costs, from /proc.
 
-struct ProcessUsage {
-  double cpu_s = 0;        // user + system
-  double peak_rss_mb = 0;  // VmHWM
-  double rss_mb = 0;       // VmRSS
-  double anon_mb = 0;      // RssAnon: the heap, not the database's map
-};
-
-ProcessUsage ReadUsage(pid_t pid) {
-  ProcessUsage u;
-  if (pid <= 0) return u;
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  std::getline(stat, line);
-  // Fields after the command name (which may hold spaces): state is 3rd,
-  // utime the 14th and stime the 15th.
-  const size_t close = line.rfind(')');
-  if (close != std::string::npos) {
-    std::vector<std::string> f =
-        absl::StrSplit(line.substr(close + 2), ' ', absl::SkipEmpty());
-    if (f.size() > 13) {
-      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-      u.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / tick;
-    }
-  }
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      u.peak_rss_mb = std::stod(line.substr(6)) / 1024.0;
-    } else if (line.rfind("VmRSS:", 0) == 0) {
-      u.rss_mb = std::stod(line.substr(6)) / 1024.0;
-    } else if (line.rfind("RssAnon:", 0) == 0) {
-      u.anon_mb = std::stod(line.substr(8)) / 1024.0;
-    }
-  }
-  return u;
-}
-
-// ---------------------------------------------------------------------------
-// One measured point.
-
-// What one repeat of a point measured.
-// Collects completions from gRPC's callback threads.
-class Recorder {
- public:
-  void Start() { recording_ = true; }
-  void Stop() { recording_ = false; }
-  bool recording() const { return recording_; }
-  void Ok(double ms) {
-    if (!recording_) return;
-    ++completed_;
-    std::lock_guard lock(mu_);
-    latency_ms_.push_back(ms);
-  }
-  // Calls completed while recording, with or without an error.
-  int64_t completed() const { return completed_; }
-  void Error(grpc::StatusCode code) {
-    if (!recording_) return;
-    ++completed_;
-    std::lock_guard lock(mu_);
-    ++errors_[StatusName(code)];
-  }
-  void ErrorNamed(const std::string& name) {
-    if (!recording_) return;
-    std::lock_guard lock(mu_);
-    ++errors_[name];
-  }
-  void Into(Point* p) {
-    std::lock_guard lock(mu_);
-    p->calls = static_cast<int64_t>(latency_ms_.size());
-    p->latency_ms = std::move(latency_ms_);
-    std::sort(p->latency_ms.begin(), p->latency_ms.end());
-    p->errors = errors_;
-  }
-  static std::string StatusName(grpc::StatusCode code) {
-    static const char* kNames[] = {"OK",
-                                   "CANCELLED",
-                                   "UNKNOWN",
-                                   "INVALID_ARGUMENT",
-                                   "DEADLINE_EXCEEDED",
-                                   "NOT_FOUND",
-                                   "ALREADY_EXISTS",
-                                   "PERMISSION_DENIED",
-                                   "RESOURCE_EXHAUSTED",
-                                   "FAILED_PRECONDITION",
-                                   "ABORTED",
-                                   "OUT_OF_RANGE",
-                                   "UNIMPLEMENTED",
-                                   "INTERNAL",
-                                   "UNAVAILABLE",
-                                   "DATA_LOSS",
-                                   "UNAUTHENTICATED"};
-    const int c = static_cast<int>(code);
-    return c >= 0 && c <= 16 ? kNames[c] : absl::StrCat("CODE_", c);
-  }
-
- private:
-  std::atomic<bool> recording_{false};
-  std::atomic<int64_t> completed_{0};
-  std::mutex mu_;
-  std::vector<double> latency_ms_;
-  std::map<std::string, int64_t> errors_;
-};
-
-// Channels: a few separate connections, so that load spreads over the
-// server's threads as it would from several clients.
-std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
-                                                     int n) {
-  std::vector<std::shared_ptr<grpc::Channel>> out;
-  for (int i = 0; i < n; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("noqueue.bench.channel", i);  // distinct connections
-    args.SetMaxReceiveMessageSize(64 << 20);
-    args.SetMaxSendMessageSize(64 << 20);
-    out.push_back(grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args));
-  }
-  return out;
-}
-
-struct Timing {
-  double warmup_s;
-  double measure_s;
-};
-
-// Closed loop of unary calls: `issue(slot, done)` starts one call of slot
-// `slot` and calls done(status) when it completes.
-using Done = std::function<void(const grpc::Status&)>;
-using Issue = std::function<void(int slot, Done done)>;
-
-void RunUnary(int concurrency, const Timing& timing, const Issue& issue,
-              Recorder* recorder, double* measured_s) {
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  int active = concurrency;
-  std::function<void(int)> launch = [&](int slot) {
-    const auto start = Clock::now();
-    issue(slot, [&, slot, start](const grpc::Status& st) {
-      const double ms = 1e3 * Seconds(Clock::now() - start);
-      if (st.ok()) {
-        recorder->Ok(ms);
-      } else {
-        recorder->Error(st.error_code());
-      }
-      if (!stop.load()) {
-        launch(slot);
-      } else {
-        std::lock_guard lock(mu);
-        if (--active == 0) cv.notify_all();
-      }
-    });
-  };
-  for (int s = 0; s < concurrency; ++s) launch(s);
-  std::this_thread::sleep_for(std::chrono::duration<double>(timing.warmup_s));
-  recorder->Start();
-  const auto t0 = Clock::now();
-  std::this_thread::sleep_for(std::chrono::duration<double>(timing.measure_s));
-  // Calls slower than the point: it lasts until as many completed as run
-  // at once (within a few minutes), so that its rate is not one call's
-  // accident. What completes after it is not counted.
-  while (recorder->completed() < concurrency &&
-         Seconds(Clock::now() - t0) < timing.measure_s + 300) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  stop = true;
-  recorder->Stop();
-  *measured_s = Seconds(Clock::now() - t0);
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return active == 0; });
-}
-
-// One bidirectional stream that keeps up to `window` messages unanswered;
-// `make(i)` builds the i-th message, `check(answer)` says whether the
-// answer is a success (else its error name).
-template <typename Req, typename Resp>
-class LoadStream final : public grpc::ClientBidiReactor<Req, Resp> {
- public:
-  using Make = std::function<void(int64_t, Req*)>;
-  using Check = std::function<std::string(const Resp&)>;
-
-  LoadStream(int window, Make make, Check check, Recorder* recorder)
-      : window_(window),
-        make_(std::move(make)),
-        check_(std::move(check)),
-        recorder_(recorder) {}
-
-  void Begin() {
-    this->StartRead(&in_);
-    this->AddHold();  // released after WritesDone
-    std::unique_lock lock(mu_);
-    MaybeWrite(lock);
-    this->StartCall();
-  }
-  void Stop() {
-    std::unique_lock lock(mu_);
-    stopping_ = true;
-    MaybeWrite(lock);
-  }
-  grpc::Status Await() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-    return status_;
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::unique_lock lock(mu_);
-    writing_ = false;
-    if (!ok) stopping_ = true;
-    MaybeWrite(lock);
-  }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    const std::string error = check_(in_);
-    std::unique_lock lock(mu_);
-    const double ms = 1e3 * Seconds(Clock::now() - sent_.front());
-    sent_.pop_front();
-    lock.unlock();
-    if (error.empty()) {
-      recorder_->Ok(ms);
-    } else {
-      recorder_->ErrorNamed(error);
-    }
-    this->StartRead(&in_);
-    lock.lock();
-    MaybeWrite(lock);
-  }
-  void OnDone(const grpc::Status& s) override {
-    std::lock_guard lock(mu_);
-    status_ = s;
-    done_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  // Under the lock; starts the next write if there is room.
-  void MaybeWrite(std::unique_lock<std::mutex>& lock) {
-    if (writing_ || closed_) return;
-    if (stopping_) {
-      closed_ = true;
-      lock.unlock();
-      this->StartWritesDone();
-      this->RemoveHold();
-      return;
-    }
-    if (static_cast<int>(sent_.size()) >= window_) return;
-    make_(next_++, &out_);
-    sent_.push_back(Clock::now());
-    writing_ = true;
-    lock.unlock();
-    this->StartWrite(&out_);
-  }
-
-  const int window_;
-  Make make_;
-  Check check_;
-  Recorder* recorder_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  Req out_;
-  Resp in_;
-  std::deque<Clock::time_point> sent_;
-  int64_t next_ = 0;
-  bool writing_ = false, stopping_ = false, closed_ = false, done_ = false;
-  grpc::Status status_;
-};
-
-// A tag stream held open: it sends one tag, waits for its acknowledgement,
-// then stays open, idle, until Close().
-class OpenStream final
-    : public grpc::ClientBidiReactor<v1::ArrivalEvent, v1::ArrivalAck> {
- public:
-  explicit OpenStream(v1::ArrivalEvent first) : out_(std::move(first)) {}
-  void Begin() {
-    StartWrite(&out_);
-    StartRead(&in_);
-    AddHold();  // released by Close
-    StartCall();
-  }
-  // True when the tag was accepted.
-  bool AwaitAck() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return read_ || done_; });
-    return read_ && in_.status() == v1::ACCEPTED;
-  }
-  void Close() {
-    StartWritesDone();
-    RemoveHold();
-  }
-  void AwaitDone() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-  }
-  void OnReadDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    read_ = ok;
-    cv_.notify_all();
-  }
-  void OnDone(const grpc::Status&) override {
-    std::lock_guard lock(mu_);
-    done_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  v1::ArrivalEvent out_;
-  v1::ArrivalAck in_;
-  bool read_ = false, done_ = false;
-};
-
 // ---------------------------------------------------------------------------
 // The workloads' messages.
-
-// A station-like venue sized for n attendees over a four-hour window at
-// about 85% load: one desk per ~136 attendees of 1.5 minutes.
-v1::Venue BenchVenue(int n) {
-  v1::Venue v;
-  v.set_venue_id(absl::StrCat("bench-", n));
-  v.set_display_name(absl::StrCat("Benchmark venue for ", n));
-  v.set_convocation_type(v1::TRAIN_STATION);
-  v.set_time_zone("Europe/Paris");
-  v.set_service_points(std::max(1, static_cast<int>(std::ceil(n / 136.0))));
-  v.mutable_mean_service_time()->set_seconds(90);
-  return v;
-}
-
-absl::Time Day() {
-  // Yesterday morning: tags on it are in the past, as real ones are.
-  return absl::FromCivil(absl::CivilDay(absl::ToCivilDay(absl::Now(),
-                                                         absl::UTCTimeZone())) -
-                             1,
-                         absl::UTCTimeZone()) +
-         absl::Hours(8);
-}
-
-// A schedule of n attendees over four hours, `days_before` days before
-// yesterday morning.
-v1::CreateScheduleRequest ScheduleRequest(int n, int days_before = 0) {
-  v1::CreateScheduleRequest r;
-  r.set_venue_id(absl::StrCat("bench-", n));
-  const absl::Time start = Day() - absl::Hours(24) * days_before;
-  *r.mutable_window_start() = ToTimestamp(start);
-  *r.mutable_window_end() = ToTimestamp(start + absl::Hours(4));
-  for (int i = 0; i < n; ++i) {
-    v1::Attendee* a = r.add_attendees();
-    a->set_attendee_id(absl::StrCat("traveller-", i));
-    a->set_party_size(1 + i % 3);
-    (*a->mutable_features())["fare_class"] = i % 4;
-  }
-  return r;
-}
-
-// The name of CreateSchedule(n)'s workload with a search budget of
-// `budget_ms` (nullopt: the server's default, no planning.time_budget).
-std::string ScheduleWorkload(int n, std::optional<double> budget_ms) {
-  return budget_ms
-             ? absl::StrCat("CreateSchedule/", n, " budget=", *budget_ms, "ms")
-             : absl::StrCat("CreateSchedule/", n);
-}
-
-// A big station's days of tags: a pool of schedules, one a day (the pool's
-// first is the oldest), every convocation tagged ARRIVED (around its time),
-// then SERVICE_STARTED and SERVICE_ENDED (3 and 5 minutes later) while the
-// doors tag the next kLag convocations, in the order of the convocation
-// times, each tag once, in one sequence shared by all streams: the store and
-// the model do the work of real tags (an arrival learned, a wait or a
-// service measured). Past the pool the sequence starts over: tags of a kind
-// a convocation already has, which cost less; repeats() counts them.
-class TagPlan {
- public:
-  static constexpr int kAttendees = 10000;  // per schedule of the pool
-  static constexpr int64_t kLag = 64;
-  struct Schedule {
-    std::string id;
-    std::vector<std::pair<std::string, absl::Time>> convocations;  // by time
-  };
-
-  TagPlan(std::vector<Schedule> schedules, std::string run)
-      : schedules_(std::move(schedules)), run_(std::move(run)) {
-    for (Schedule& s : schedules_) {
-      std::stable_sort(
-          s.convocations.begin(), s.convocations.end(),
-          [](const auto& a, const auto& b) { return a.second < b.second; });
-      starts_.push_back(pool_);
-      pool_ += static_cast<int64_t>(s.convocations.size());
-    }
-  }
-  // One schedule of kAttendees convoked evenly over four hours, for the
-  // sizes of messages and rows without a server.
-  static TagPlan Synthetic(const std::string& run) {
-    Schedule s{"sch_0123456789abcdef01234567", {}};
-    for (int i = 0; i < kAttendees; ++i) {
-      s.convocations.emplace_back(
-          absl::StrCat("traveller-", i),
-          Day() + absl::Minutes(240.0 * i / kAttendees));
-    }
-    return TagPlan({std::move(s)}, run);
-  }
-
-  int64_t pool() const { return pool_; }
-  int64_t issued() const { return next_.load(); }
-  int64_t repeats() const { return repeats_.load(); }
-
-  void Next(const std::string& device, v1::ArrivalEvent* e) {
-    static constexpr v1::ArrivalKind kKinds[] = {
-        v1::ARRIVED, v1::SERVICE_STARTED, v1::SERVICE_ENDED};
-    static constexpr int kMinutesAfter[] = {0, 3, 5};
-    const int64_t g = next_++;
-    const int k = static_cast<int>(g % 3);
-    const int64_t slot = g / 3 - kLag * k;
-    if (slot >= pool_) ++repeats_;
-    int64_t conv = (slot % pool_ + pool_) % pool_;
-    const size_t k_schedule =
-        std::upper_bound(starts_.begin(), starts_.end(), conv) -
-        starts_.begin() - 1;
-    const Schedule* s = &schedules_[k_schedule];
-    conv -= starts_[k_schedule];
-    const auto& [attendee, at] = s->convocations[conv];
-    e->set_event_id(absl::StrCat("bench-", run_, "-", g));
-    e->set_schedule_id(s->id);
-    e->set_attendee_id(attendee);
-    e->set_kind(kKinds[k]);
-    *e->mutable_observed_at() =
-        ToTimestamp(at + absl::Minutes(conv % 11 - 5 + kMinutesAfter[k]));
-    e->set_device_id(device);
-  }
-
- private:
-  std::vector<Schedule> schedules_;
-  std::vector<int64_t> starts_;  // each schedule's first slot in the pool
-  const std::string run_;
-  int64_t pool_ = 0;
-  std::atomic<int64_t> next_{0};
-  std::atomic<int64_t> repeats_{0};
-};
-
-v1::ReportQueueRequest Report(const std::string& venue_id, int64_t i) {
-  v1::ReportQueueRequest r;
-  r.set_venue_id(venue_id);
-  *r.mutable_observed_at() = ToTimestamp(absl::Now());
-  r.set_queue_length(static_cast<int32_t>(5 + i % 20));
-  r.mutable_waited()->set_seconds(60 * (4 + i % 15));
-  r.set_wait_state(v1::WAIT_STATE_FINISHED);
-  r.set_reporter_token(absl::StrCat("bench-reporter-", i));
-  return r;
-}
 
 EchoMessage EchoOf(size_t request_bytes, size_t reply_bytes) {
   EchoMessage m;
@@ -1598,6 +1140,14 @@ bool ChoosePinning(RunFacts* facts) {
   return true;
 }
 
+// Where the run's processes are, for its header.
+std::string PinningText(const RunFacts& facts) {
+  if (!facts.pinned) return facts.pin_note;
+  return absl::StrFormat(
+      "server (and echo) on core %d, load generator on core %d",
+      facts.server_cpu, facts.generator_cpu);
+}
+
 int Run() {
   const bool quick = absl::GetFlag(FLAGS_quick);
   Timing timing;
@@ -1653,10 +1203,15 @@ int Run() {
   };
 
   const std::string self = std::filesystem::canonical("/proc/self/exe");
-  client::ServerProcess echo(self, std::vector<std::string>{"--echo_server"});
-  if (echo.port() == 0) {
-    std::fprintf(stderr, "noqueue-bench: the echo server did not start\n");
-    return 1;
+  const double soak_minutes = absl::GetFlag(FLAGS_soak);
+  std::unique_ptr<client::ServerProcess> echo;
+  if (soak_minutes <= 0) {
+    echo = std::make_unique<client::ServerProcess>(
+        self, std::vector<std::string>{"--echo_server"});
+    if (echo->port() == 0) {
+      std::fprintf(stderr, "noqueue-bench: the echo server did not start\n");
+      return 1;
+    }
   }
   std::unique_ptr<client::ServerProcess> server;
   std::string server_binary;
@@ -1698,16 +1253,38 @@ int Run() {
     }
     Credential() = *key;
   }
+  if (soak_minutes > 0) {
+    if (absl::GetFlag(FLAGS_soak_interval_s) <= 0 ||
+        absl::GetFlag(FLAGS_soak_probe_s) <= 0 ||
+        absl::GetFlag(FLAGS_soak_load) <= 0 ||
+        absl::GetFlag(FLAGS_soak_load) > 2) {
+      std::fprintf(stderr,
+                   "noqueue-bench: --soak_interval_s and --soak_probe_s must "
+                   "be positive, --soak_load in (0, 2]\n");
+      return 2;
+    }
+    SoakOptions soak;
+    soak.target = target;
+    soak.server_pid = server_pid;
+    if (server) soak.wal_path = dir + "/bench.db-wal";
+    soak.minutes = soak_minutes;
+    soak.interval_s = absl::GetFlag(FLAGS_soak_interval_s);
+    soak.probe_s = absl::GetFlag(FLAGS_soak_probe_s);
+    soak.load = absl::GetFlag(FLAGS_soak_load);
+    soak.svg_path = absl::GetFlag(FLAGS_soak_svg);
+    std::printf("# noqueue-bench --soak: %d cores; %s; load average %s\n",
+                facts.cores, PinningText(facts).c_str(),
+                facts.load_start.c_str());
+    const int status = RunSoak(soak);
+    if (server) server->Stop(SIGTERM);
+    std::filesystem::remove_all(dir);
+    return status;
+  }
   std::printf(
       "# noqueue-bench%s: %d cores, %.1f s per point x %d repeats, "
       "concurrency %s; %s; load average %s\n\n",
       quick ? " --quick" : "", facts.cores, timing.measure_s, facts.repeats,
-      absl::StrJoin(levels, ",").c_str(),
-      facts.pinned ? absl::StrFormat("server and echo on core %d, load "
-                                     "generator on core %d",
-                                     facts.server_cpu, facts.generator_cpu)
-                         .c_str()
-                   : facts.pin_note.c_str(),
+      absl::StrJoin(levels, ",").c_str(), PinningText(facts).c_str(),
       facts.load_start.c_str());
   std::fflush(stdout);
 
@@ -1715,7 +1292,7 @@ int Run() {
   venue_sizes.push_back(100);
   venue_sizes.push_back(absl::GetFlag(FLAGS_isolation_size));
   venue_sizes.push_back(TagPlan::kAttendees);
-  Bench bench(target, server_pid, echo.target(), echo.pid(), timing, levels,
+  Bench bench(target, server_pid, echo->target(), echo->pid(), timing, levels,
               facts.repeats, facts.server_cpu);
   if (!bench.Setup(venue_sizes)) return 1;
   const std::vector<std::string> workloads =
@@ -1799,7 +1376,7 @@ int Run() {
 
   facts.load_end = LoadAverage();
   facts.server_cpus = server_pid > 0 ? AllowedCpus(server_pid) : "";
-  facts.echo_cpus = AllowedCpus(echo.pid());
+  facts.echo_cpus = AllowedCpus(echo->pid());
   facts.generator_cpus = AllowedCpus(getpid());
   facts.budgets_ms = bench.budgets_ms();
   facts.memory = bench.memory();

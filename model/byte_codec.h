@@ -1,12 +1,16 @@
 // Little-endian byte encoding of the model's state for snapshots: fixed-size
 // values and length-prefixed strings, with a reader that reports truncation
-// instead of reading past the end.
+// instead of reading past the end, and refuses a NaN or infinite number (the
+// model never stores one: read back, it would poison every prediction).
 #ifndef NOQUEUE_MODEL_BYTE_CODEC_H_
 #define NOQUEUE_MODEL_BYTE_CODEC_H_
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace noqueue::model {
@@ -42,6 +46,7 @@ class ByteReader {
     if (in_.size() - pos_ < sizeof(T)) return false;
     std::memcpy(v, in_.data() + pos_, sizeof(T));
     pos_ += sizeof(T);
+    if constexpr (std::is_floating_point_v<T>) return std::isfinite(*v);
     return true;
   }
   bool GetString(std::string* s) {
@@ -61,6 +66,10 @@ class ByteReader {
     // undefined even for 0 bytes (found by tests/fuzz/model_snapshot_fuzzer).
     if (n > 0) std::memcpy(v->data(), in_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
+    if constexpr (std::is_floating_point_v<T>) {
+      return std::all_of(v->begin(), v->end(),
+                         [](T x) { return std::isfinite(x); });
+    }
     return true;
   }
   bool AtEnd() const { return pos_ == in_.size(); }

@@ -1,5 +1,6 @@
 #include "server/arrival_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "proto/base/grpc_status.h"
 #include "proto/base/unparsable_request.h"
 
@@ -23,7 +24,14 @@ grpc::ServerBidiReactor<v1::ArrivalEvent, v1::ArrivalAck>*
 ArrivalServiceImpl::StreamArrivals(grpc::CallbackServerContext* ctx) {
   absl::StatusOr<Caller> caller = access_->Admit(*ctx, Rpc::kStreamArrivals);
   if (!caller.ok()) return new RefusedStream(caller.status());
-  return new ArrivalStream(store_, consumers_, caller->scope);
+  if (open_streams_.fetch_add(1) >= limits_.max_streams) {
+    open_streams_.fetch_sub(1);
+    return new RefusedStream(absl::ResourceExhaustedError(absl::StrCat(
+        "StreamArrivals: ", limits_.max_streams,
+        " streams are open, the most this server takes (max_streams); "
+        "retry later")));
+  }
+  return new ArrivalStream(store_, consumers_, caller->scope, &open_streams_);
 }
 
 grpc::ServerUnaryReactor* ArrivalServiceImpl::RecordArrivals(

@@ -6,6 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+
 #include "noqueue/v1/arrival.grpc.pb.h"
 #include "server/access_control.h"
 #include "server/arrival_stream.h"
@@ -29,11 +31,15 @@ class ArrivalServiceImpl final : public v1::ArrivalService::CallbackService {
       const v1::RecordArrivalsRequest* request,
       v1::RecordArrivalsResponse* response) override;
 
+  // StreamArrivals calls open now (until their reactor is deleted).
+  int open_streams() const { return open_streams_.load(); }
+
  private:
   AccessControl* const access_;
   Store* const store_;
   const TagConsumers consumers_;
   const Limits limits_;
+  std::atomic<int> open_streams_{0};
 };
 
 }  // namespace noqueue::server

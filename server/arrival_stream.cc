@@ -47,9 +47,16 @@ v1::ArrivalAck ToAck(const std::string& event_id, const EventResult& r) {
 }
 
 ArrivalStream::ArrivalStream(Store* store, TagConsumers consumers,
-                             VenueScope scope)
-    : store_(store), consumers_(consumers), scope_(std::move(scope)) {
+                             VenueScope scope, std::atomic<int>* open)
+    : store_(store),
+      consumers_(consumers),
+      scope_(std::move(scope)),
+      open_(open) {
   StartRead(&incoming_);
+}
+
+ArrivalStream::~ArrivalStream() {
+  if (open_ != nullptr) open_->fetch_sub(1);
 }
 
 void ArrivalStream::OnReadDone(bool ok) {

@@ -30,6 +30,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -74,7 +75,11 @@ class ArrivalStream final
   static constexpr uint64_t kMaxUnacked = 4096;
 
   // Tags of schedules outside `scope` are refused (PERMISSION_DENIED acks).
-  ArrivalStream(Store* store, TagConsumers consumers, VenueScope scope);
+  // `open` (may be null) counts the streams alive: the stream has counted
+  // itself in, and counts itself out when it is deleted.
+  ArrivalStream(Store* store, TagConsumers consumers, VenueScope scope,
+                std::atomic<int>* open = nullptr);
+  ~ArrivalStream() override;
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -105,6 +110,7 @@ class ArrivalStream final
   Store* const store_;
   const TagConsumers consumers_;
   const VenueScope scope_;
+  std::atomic<int>* const open_;
   v1::ArrivalEvent incoming_;  // touched by the read path only
   v1::ArrivalAck outgoing_;    // touched by the write path only
 

@@ -18,6 +18,13 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address:port to serve gRPC on (port 0 picks a free one)");
 ABSL_FLAG(std::string, db, "var/noqueue.db",
           "SQLite database file, created with its schema when missing");
+ABSL_FLAG(bool, sync_commits, false,
+          "sync the log at every commit (one fsync per group commit): an "
+          "acknowledged write then survives a power loss, not only a crash "
+          "of the process");
+ABSL_FLAG(int, max_streams, 1000,
+          "StreamArrivals calls open at once; past it a new one is refused "
+          "with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, snapshot_every, 1000,
           "snapshot the model every this many learned events");
 ABSL_FLAG(int, max_attendees, noqueue::kMaxAttendeesPerSchedule,
@@ -75,8 +82,14 @@ int main(int argc, char** argv) {
   noqueue::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.db_path = absl::GetFlag(FLAGS_db);
+  options.sync_commits = absl::GetFlag(FLAGS_sync_commits);
   options.snapshot_every = absl::GetFlag(FLAGS_snapshot_every);
   options.limits.max_attendees = absl::GetFlag(FLAGS_max_attendees);
+  options.limits.max_streams = absl::GetFlag(FLAGS_max_streams);
+  if (options.limits.max_streams < 1) {
+    std::fprintf(stderr, "noqueue-server: --max_streams: must be at least 1\n");
+    return 2;
+  }
   if (options.limits.max_attendees < 1 ||
       options.limits.max_attendees > noqueue::kMaxAttendeesPerSchedule) {
     std::fprintf(stderr,

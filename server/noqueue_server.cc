@@ -128,7 +128,10 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     }
   }
   std::unique_ptr<NoQueueServer> s(new NoQueueServer());
-  ASSIGN_OR_RETURN(s->store_, SqliteStore::Open(options.db_path));
+  SqliteStoreOptions store_options;
+  store_options.sync_commits = options.sync_commits;
+  ASSIGN_OR_RETURN(s->store_,
+                   SqliteStore::Open(options.db_path, store_options));
   std::string bootstrap_secret;
   ASSIGN_OR_RETURN(s->access_,
                    AccessControl::Create(s->store_.get(), options.access,
@@ -202,7 +205,8 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     RegisterDomainMetrics(
         MetricSources{s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
                       s->live_.get(), s->planner_.get(), &s->tag_counters_,
-                      s->webhooks_.get()},
+                      s->webhooks_.get(), s->arrivals_.get(),
+                      options.limits.max_streams},
         s->registry_);
   }
   s->observer_ = std::make_unique<RpcObserverFactory>(

@@ -50,6 +50,9 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // Created with its folder and schema when missing.
   std::string db_path = "var/noqueue.db";
+  // Each commit synced: acknowledged writes survive a power loss
+  // (SqliteStoreOptions::sync_commits).
+  bool sync_commits = false;
   int snapshot_every = 1000;
   Limits limits;
   // Threads that plan schedules (0: one per core), and how many planning
@@ -107,6 +110,8 @@ class NoQueueServer {
   int http_port() const { return http_ ? http_->port() : 0; }
   // Its counters() are the webhook metrics.
   WebhookDispatcher& webhooks() { return *webhooks_; }
+  // StreamArrivals calls open now.
+  int open_streams() const { return arrivals_->open_streams(); }
   // The file the first ADMIN key was written to by this start ("" when the
   // database already had keys).
   const std::string& admin_key_file() const { return admin_key_file_; }

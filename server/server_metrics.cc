@@ -77,6 +77,17 @@ void RegisterDomainMetrics(const MetricSources& s, metrics::Registry& r) {
     out.Sample("noqueue_store_wal_truncations_total", {},
                static_cast<double>(wal.truncations));
   });
+  if (const ArrivalServiceImpl* arrivals = s.arrivals) {
+    const int max_streams = s.max_streams;
+    r.AddCollector([arrivals, max_streams](metrics::Exposition& out) {
+      out.Gauge("noqueue_tag_streams_open", "StreamArrivals calls open.", {},
+                static_cast<double>(arrivals->open_streams()));
+      out.Gauge("noqueue_tag_streams_max",
+                "StreamArrivals calls open at once before new ones are "
+                "refused (RESOURCE_EXHAUSTED).",
+                {}, static_cast<double>(max_streams));
+    });
+  }
   BoundedExecutor* planner = s.planner;
   r.AddCollector([planner](metrics::Exposition& out) {
     out.Gauge("noqueue_planner_queued",

@@ -17,6 +17,7 @@
 #ifndef NOQUEUE_SERVER_SERVER_METRICS_H_
 #define NOQUEUE_SERVER_SERVER_METRICS_H_
 
+#include "server/arrival_service.h"
 #include "server/arrival_stream.h"
 #include "server/crowd_loop.h"
 #include "server/executor.h"
@@ -36,6 +37,8 @@ struct MetricSources {
   BoundedExecutor* planner = nullptr;
   const TagCounters* tags = nullptr;
   WebhookDispatcher* webhooks = nullptr;
+  const ArrivalServiceImpl* arrivals = nullptr;
+  int max_streams = 0;
 };
 
 // Registers the domain's metrics in `registry`; `sources` must outlive it.

@@ -19,6 +19,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   RETURN_IF_ERROR(MigrateSchema(*writer));
   // Deleted personal data is overwritten, not left in free pages.
   RETURN_IF_ERROR(writer->Exec("PRAGMA secure_delete=ON"));
+  if (options.sync_commits) {
+    RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous=FULL"));
+  }
   return std::unique_ptr<SqliteStore>(
       new SqliteStore(path, std::move(options), std::move(writer)));
 }

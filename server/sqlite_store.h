@@ -32,6 +32,12 @@ struct SqliteStoreOptions {
   std::string vfs;
   // When the log is checkpointed and truncated (sqlite_writer.h).
   WalPolicy wal;
+  // Whether each commit syncs the log (synchronous=FULL): then an
+  // acknowledged write survives a power loss too. Without it
+  // (synchronous=NORMAL) it survives a crash of the process, and a power
+  // loss may take back the commits since the last checkpoint's sync (the
+  // file stays consistent).
+  bool sync_commits = false;
 };
 
 class SqliteStore final : public Store {

@@ -24,6 +24,10 @@ struct Limits {
   int max_events_per_batch = 10000;
   int max_features = 64;
   absl::Duration max_window = absl::Hours(24 * 7);
+  // StreamArrivals calls open at once (each holds at most
+  // ArrivalStream::kMaxUnacked tags); past it a new one is refused with
+  // RESOURCE_EXHAUSTED.
+  int max_streams = 1000;
 };
 
 // Ids: 1 to 128 characters of [A-Za-z0-9._:@/-].

@@ -7,13 +7,28 @@
 //   vfs.FailWrites(/*after=*/0, SQLITE_FULL, "-wal");  // the next WAL write
 //   ...                                                // fails, and all after
 //   vfs.Clear();
+//
+// It also simulates a power loss: while it records, every write keeps what
+// it overwrote until its file is synced; once the power is off every write,
+// sync and delete fails (the machine is off), and when SQLite has closed the
+// files, RestoreSynced() takes each file back to what its last sync made
+// durable: the writes the disk's cache still held are lost.
+//
+//   vfs.RecordUnsynced();
+//   vfs.PowerOffAfter(/*writes=*/25);
+//   ... write, then close every connection ...
+//   vfs.RestoreSynced();  // the files as a reboot would find them
 #ifndef NOQUEUE_TESTS_FAULT_VFS_H_
 #define NOQUEUE_TESTS_FAULT_VFS_H_
 
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace noqueue::testing {
 
@@ -32,6 +47,17 @@ class FaultVfs {
   void FailSyncs(int after, int code, const std::string& suffix);
   void Clear();
 
+  // Power loss. Starts recording what each write overwrites (forgetting
+  // what was recorded before), until Clear().
+  void RecordUnsynced();
+  // The power goes off after `writes` more writes (of any file).
+  void PowerOffAfter(int writes);
+  bool powered_off() const { return powered_off_.load(); }
+  // Undoes, in every file written while recording, the writes and
+  // truncations since that file's last sync, and stops recording. Call it
+  // once SQLite has closed the files. Returns how many writes were undone.
+  int RestoreSynced();
+
   // Writes and syncs that went through, and that were failed.
   int writes() const { return writes_.load(); }
   int failed() const { return failed_.load(); }
@@ -40,6 +66,12 @@ class FaultVfs {
   // with which code (SQLITE_OK when it goes through).
   int OnWrite(const char* path);
   int OnSync(const char* path);
+  int OnDelete(const char* path);
+  // While recording, what a write of [offset, offset + n) or a truncation
+  // to `offset` (n < 0) of `file` overwrites, read through `file` itself;
+  // and a sync that made `path` durable.
+  void BeforeWrite(sqlite3_file* file, const char* path, int64_t offset, int n);
+  void Synced(const char* path);
 
  private:
   struct Rule {
@@ -49,6 +81,21 @@ class FaultVfs {
     std::string suffix;  // set while disarmed
   };
   int Apply(Rule& rule, const char* path);
+
+  // What a file held before the writes since its last sync.
+  struct Unsynced {
+    int64_t synced_size = -1;  // its size at the last sync
+    struct Undo {
+      int64_t offset;
+      std::string bytes;
+    };
+    std::vector<Undo> undo;  // in the order of the writes
+  };
+  std::mutex power_mu_;
+  std::atomic<bool> recording_{false};
+  std::atomic<bool> powered_off_{false};
+  std::atomic<int> power_writes_left_{-1};    // -1: the power stays on
+  std::map<std::string, Unsynced> unsynced_;  // by path, under power_mu_
 
   Rule write_rule_;
   Rule sync_rule_;

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -1456,6 +1457,32 @@ TEST_CASE(
   CHECK(code(with_byte(kFirstBinCountAt + 1, 6)) ==  // 0x6D0 = 1744 bins
         absl::StatusCode::kDataLoss);
   CHECK(code(bytes + '\0') == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE(
+    "ArrivalModel Deserialize refuses a NaN or infinite weight, covariance or "
+    "histogram bin with DATA_LOSS",
+    "[arrival_model][serialize]") {
+  const std::string bytes = ArrivalModel().Serialize();
+  REQUIRE(ArrivalModel::Deserialize(bytes).ok());
+  auto with_double = [&](size_t pos, double value) {
+    std::string b = bytes;
+    std::memcpy(b.data() + pos, &value, sizeof(value));
+    return ArrivalModel::Deserialize(b).status();
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const size_t covariance_at = kWeightsAt + 8 * ArrivalModel::kFeatureCount;
+  const size_t first_bin_at = kFirstBinCountAt + 8;
+  for (const size_t at : {kWeightsAt, covariance_at, first_bin_at}) {
+    for (const double bad : {nan, inf, -inf}) {
+      INFO("at byte " << at << ": " << bad);
+      const absl::Status st = with_double(at, bad);
+      CHECK(st.code() == absl::StatusCode::kDataLoss);
+    }
+    // A finite value there is read.
+    CHECK(with_double(at, 0.5).ok());
+  }
 }
 
 // Runs `body` in a forked child so that a crash fails one check instead of

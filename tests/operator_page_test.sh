@@ -65,12 +65,27 @@ check '<svg' "no SVG chart"
 check 'People waiting at' "no chart title"
 check 'promised (expected, by the plan)' "no promised series"
 check 'measured (by the tags)' "no measured series"
-check 'moved from' "no re-timing listed"
 check 'class="schedule"' "no schedule table"
 grep -q 'class="error"' "$page" && fail "the page shows an error: $(grep -o 'class="error">[^<]*' "$page")"
 rows=$(grep -o '<tr>' "$page" | wc -l)
 ((rows > 10)) || fail "only $rows table rows"
-grep -q 'class="moved"' "$page" || fail "no re-timed convocation marked"
+# Whether the demo's disruptions moved anyone depends on the planner's
+# search, which is bounded in time (a slow build may keep every time): the
+# page must list the re-timings exactly when the venue's JSON has some.
+retimings=$(python3 - "$base/api/venues/$live" "$key" <<'PY'
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+view = json.load(urllib.request.urlopen(req, timeout=30))
+print(sum(len(s.get("recentRetimings", [])) for s in view.get("schedules", [])))
+PY
+) || fail "venue JSON unreadable"
+if ((retimings > 0)); then
+  check 'moved from' "no re-timing listed ($retimings in the JSON)"
+  grep -q 'class="moved"' "$page" || fail "no re-timed convocation marked"
+else
+  echo "note: the demo re-timed nobody on this run; the re-timing checks are skipped"
+  grep -q 'moved from' "$page" && fail "a re-timing listed that the JSON does not have"
+fi
 
 # Without a key, and with a wrong one: the page says why, shows no data.
 browse --dump-dom "$base/venues/$live" >"$work/nokey.html"

@@ -1,0 +1,118 @@
+#include "bench/load.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+
+namespace noqueue::bench {
+
+// The credential every call carries ("authorization: Bearer ..."), the echo
+// ceiling's calls included, so that both carry the same header.
+std::string& Credential() {
+  static std::string credential;
+  return credential;
+}
+
+void Authorize(grpc::ClientContext* ctx) {
+  if (!Credential().empty()) {
+    ctx->AddMetadata("authorization", "Bearer " + Credential());
+  }
+}
+
+std::unique_ptr<grpc::ClientContext> NewContext() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  Authorize(ctx.get());
+  return ctx;
+}
+
+ProcessUsage ReadUsage(pid_t pid) {
+  ProcessUsage u;
+  if (pid <= 0) return u;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command name (which may hold spaces): state is 3rd,
+  // utime the 14th and stime the 15th.
+  const size_t close = line.rfind(')');
+  if (close != std::string::npos) {
+    std::vector<std::string> f =
+        absl::StrSplit(line.substr(close + 2), ' ', absl::SkipEmpty());
+    if (f.size() > 13) {
+      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+      u.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / tick;
+    }
+  }
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      u.peak_rss_mb = std::stod(line.substr(6)) / 1024.0;
+    } else if (line.rfind("VmRSS:", 0) == 0) {
+      u.rss_mb = std::stod(line.substr(6)) / 1024.0;
+    } else if (line.rfind("RssAnon:", 0) == 0) {
+      u.anon_mb = std::stod(line.substr(8)) / 1024.0;
+    }
+  }
+  return u;
+}
+
+std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
+                                                     int n) {
+  std::vector<std::shared_ptr<grpc::Channel>> out;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("noqueue.bench.channel", i);  // distinct connections
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxSendMessageSize(64 << 20);
+    out.push_back(grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args));
+  }
+  return out;
+}
+
+void RunUnary(int concurrency, const Timing& timing, const Issue& issue,
+              Recorder* recorder, double* measured_s) {
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  int active = concurrency;
+  std::function<void(int)> launch = [&](int slot) {
+    const auto start = Clock::now();
+    issue(slot, [&, slot, start](const grpc::Status& st) {
+      const double ms = 1e3 * Seconds(Clock::now() - start);
+      if (st.ok()) {
+        recorder->Ok(ms);
+      } else {
+        recorder->Error(st.error_code());
+      }
+      if (!stop.load()) {
+        launch(slot);
+      } else {
+        std::lock_guard lock(mu);
+        if (--active == 0) cv.notify_all();
+      }
+    });
+  };
+  for (int s = 0; s < concurrency; ++s) launch(s);
+  std::this_thread::sleep_for(std::chrono::duration<double>(timing.warmup_s));
+  recorder->Start();
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(timing.measure_s));
+  // Calls slower than the point: it lasts until as many completed as run
+  // at once (within a few minutes), so that its rate is not one call's
+  // accident. What completes after it is not counted.
+  while (recorder->completed() < concurrency &&
+         Seconds(Clock::now() - t0) < timing.measure_s + 300) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  recorder->Stop();
+  *measured_s = Seconds(Clock::now() - t0);
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return active == 0; });
+}
+
+}  // namespace noqueue::bench
