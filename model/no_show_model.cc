@@ -97,8 +97,20 @@ void NoShowModel::Write(ByteWriter& w) const {
 }
 
 bool NoShowModel::Read(ByteReader& r) {
-  return r.GetVector(&z_) && r.GetVector(&n_) &&
-         z_.size() == (size_t{1} << kLog2Slots) && n_.size() == z_.size();
+  if (!r.GetVector(&z_) || !r.GetVector(&n_) ||
+      z_.size() != (size_t{1} << kLog2Slots) || n_.size() != z_.size()) {
+    return false;
+  }
+  // What learning can have written: n sums squared gradients (in [0, 1]
+  // each), z sums gradients and shifts of that size. Past these bounds the
+  // state is corrupt: a negative n made NaN weights, a huge z infinite ones
+  // (found by model_snapshot_fuzzer).
+  constexpr float kMaxSum = 1e15f;
+  auto plausible = [](const std::vector<float>& v, float lo) {
+    return std::all_of(v.begin(), v.end(),
+                       [lo](float x) { return x >= lo && x <= kMaxSum; });
+  };
+  return plausible(n_, 0.0f) && plausible(z_, -kMaxSum);
 }
 
 }  // namespace noqueue::model

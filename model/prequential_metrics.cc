@@ -8,9 +8,8 @@ namespace {
 
 constexpr double kRecentDecay = 0.9995;
 
-// A NaN probability (from a model whose restored state is not finite) goes
-// to the first bin: converting it to int was undefined (found by
-// model_snapshot_fuzzer).
+// A NaN probability would go to the first bin (converting it to int was
+// undefined, found by model_snapshot_fuzzer); AddOutcome no longer scores one.
 int Bin(double p, int bins) {
   if (!(p > 0.0)) return 0;
   if (p >= 1.0) return bins - 1;
@@ -21,16 +20,27 @@ int Bin(double p, int bins) {
 
 void PrequentialMetrics::AddArrival(double p10, double p50, double p90,
                                     double actual) {
+  // A prediction that is not a number is not scored, and one error counts
+  // for at most a year: a model restored from a corrupted (absurd but
+  // finite) snapshot must not turn the sums into infinities (found by
+  // model_snapshot_fuzzer).
+  if (!std::isfinite(p10) || !std::isfinite(p50) || !std::isfinite(p90) ||
+      !std::isfinite(actual)) {
+    return;
+  }
+  constexpr double kMaxErrorMinutes = 365.0 * 24 * 60;
+  const double error = std::min(std::abs(actual - p50), kMaxErrorMinutes);
   all_.arrivals += 1.0;
-  all_.abs_error += std::abs(actual - p50);
+  all_.abs_error += error;
   all_.covered += (actual >= p10 && actual <= p90) ? 1.0 : 0.0;
   recent_.arrivals = recent_.arrivals * kRecentDecay + 1.0;
-  recent_.abs_error = recent_.abs_error * kRecentDecay + std::abs(actual - p50);
+  recent_.abs_error = recent_.abs_error * kRecentDecay + error;
   recent_.covered = recent_.covered * kRecentDecay +
                     ((actual >= p10 && actual <= p90) ? 1.0 : 0.0);
 }
 
 void PrequentialMetrics::AddOutcome(double p, bool no_show) {
+  if (std::isnan(p)) return;  // not scored (see AddArrival)
   const double clipped = std::clamp(p, 1e-6, 1.0 - 1e-6);
   const double loss = -(no_show ? std::log(clipped) : std::log1p(-clipped));
   const int bin = Bin(p, kAucBins);

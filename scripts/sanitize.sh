@@ -19,10 +19,10 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=O
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" "$@" >/dev/null
 # What the tests run: the test programs, the server, the CLI, the crash
-# trials and the Python client's stubs (not the other benchmarks, whose
+# trials, the fuzz harnesses' replays and the Python client's stubs (not the other benchmarks, whose
 # tests are skipped here).
 targets="$(sed -n 's/^noqueue_test(\([a-z_]*\).*/\1/p' "$root/tests/CMakeLists.txt")
-  noqueue-server noqueue crash_trials"
+  noqueue-server noqueue crash_trials noqueue_fuzz_replays"
 # (The list is read whole: grep -q would close the pipe early, and
 # pipefail would take cmake's SIGPIPE for a failure.)
 if grep -qx '\.\.\. noqueue_python' <<<"$(cmake --build "$build" --target help)"; then
