@@ -1,12 +1,22 @@
 #include "server/executor.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace noqueue::server {
+
+int UsableCores() {
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+    return std::max(1, CPU_COUNT(&cpus));
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 BoundedExecutor::BoundedExecutor(int threads, size_t max_queued, int nice)
     : capacity_(static_cast<size_t>(std::max(threads, 1)) + max_queued) {

@@ -57,6 +57,9 @@ class BoundedExecutor {
   std::vector<std::thread> workers_;
 };
 
+// The cores this process may run on: its CPU affinity (a cpuset, taskset,
+// a container's limit), not every core of the machine; at least 1.
+int UsableCores();
 }  // namespace noqueue::server
 
 #endif  // NOQUEUE_SERVER_EXECUTOR_H_

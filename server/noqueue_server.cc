@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -159,9 +158,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
       s->store_.get(), s->learning_.get(), options.retention_check_every);
 
   const int planning_threads =
-      options.planning_threads > 0
-          ? options.planning_threads
-          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      options.planning_threads > 0 ? options.planning_threads : UsableCores();
   s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
                                                   options.max_queued_plans);
   s->clock_ = std::make_unique<LiveClock>(options.clock);

@@ -55,7 +55,8 @@ struct ServerOptions {
   bool sync_commits = false;
   int snapshot_every = 1000;
   Limits limits;
-  // Threads that plan schedules (0: one per core), and how many planning
+  // Threads that plan schedules (0: one per core the process may run on),
+  // and how many planning
   // requests may wait for one before CreateSchedule answers
   // RESOURCE_EXHAUSTED.
   int planning_threads = 0;

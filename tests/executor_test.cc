@@ -2,6 +2,8 @@
 // accepted.
 #include "server/executor.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
@@ -40,6 +42,25 @@ TEST_CASE("The executor runs everything it accepted before it shuts down") {
     CHECK(accepted >= 100);
   }
   CHECK(ran == 100);
+}
+
+TEST_CASE(
+    "One planning thread per core the process may run on, not per core "
+    "of the machine") {
+  cpu_set_t all;
+  REQUIRE(sched_getaffinity(0, sizeof(all), &all) == 0);
+  CHECK(UsableCores() == CPU_COUNT(&all));
+  // Pinned to one core (taskset, a cpuset), as noqueue-bench pins the
+  // server: one thread, not one per core of the machine competing for it.
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  REQUIRE(sched_setaffinity(0, sizeof(one), &one) == 0);
+  const int pinned = UsableCores();
+  REQUIRE(sched_setaffinity(0, sizeof(all), &all) == 0);
+  CHECK(pinned == 1);
 }
 
 }  // namespace
