@@ -15,8 +15,8 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteDb> db,
       on_rollback_(on_rollback ? std::move(on_rollback) : [] {}),
       db_(std::move(db)) {
   // The writer keeps the pages it rewrites (the right edges of tables and
-  // indexes) in an 8 MiB cache of its own; readers, and the writer's own
-  // look-ups, read through the shared memory map. Not more: every commit
+  // indexes) in an 8 MiB cache of its own, and reads the rest through the
+  // memory map. Not more: every commit
   // costs SQLite time in proportion to the pages cached (64 MiB cost 0.26 ms
   // a commit against 0.16 ms once full, in a test of 100-row commits), and
   // the tag path was no faster with it.
