@@ -55,6 +55,13 @@ double Point::CpuUsPerCall() const {
                                         : 1e6 * server_cpu_s / calls;
 }
 
+double Point::CpuUsPerCall(const std::string& role) const {
+  auto it = server_cpu_s_by_role.find(role);
+  return it == server_cpu_s_by_role.end() || calls == 0
+             ? std::nan("")
+             : 1e6 * it->second / calls;
+}
+
 Point Merge(std::vector<Point> runs) {
   Point out = runs.front();
   out.seconds = 0;
@@ -62,6 +69,7 @@ Point Merge(std::vector<Point> runs) {
   out.latency_ms.clear();
   out.errors.clear();
   out.repeats.clear();
+  out.server_cpu_s_by_role.clear();
   out.server_cpu_s = runs.front().server_cpu_s < 0 ? -1 : 0;
   for (Point& p : runs) {
     Repeat r;
@@ -76,6 +84,9 @@ Point Merge(std::vector<Point> runs) {
     out.latency_ms.insert(out.latency_ms.end(), p.latency_ms.begin(),
                           p.latency_ms.end());
     for (const auto& [name, n] : p.errors) out.errors[name] += n;
+    for (const auto& [role, s] : p.server_cpu_s_by_role) {
+      out.server_cpu_s_by_role[role] += std::max(0.0, s);
+    }
     if (out.server_cpu_s >= 0)
       out.server_cpu_s += std::max(0.0, p.server_cpu_s);
     out.server_peak_mb = std::max(out.server_peak_mb, p.server_peak_mb);
@@ -389,6 +400,11 @@ std::string Json(const std::vector<Point>& points, const RunFacts& facts) {
     }
     r["errors"] = object(errors);
     r["server_cpu_us_per_call"] = num(p.CpuUsPerCall());
+    Struct by_role;
+    for (const auto& [role, _] : p.server_cpu_s_by_role) {
+      (*by_role.mutable_fields())[role] = num(p.CpuUsPerCall(role));
+    }
+    r["server_cpu_us_per_call_by_thread"] = object(by_role);
     r["server_peak_mb"] = num(p.server_peak_mb);
     Struct repeats;
     auto& rf = *repeats.mutable_fields();
@@ -451,6 +467,29 @@ std::string Svg(const std::vector<Point>& points,
   return svg::Render(chart);
 }
 
+namespace {
+
+// Where a point's server CPU went, per call, by the role of its threads;
+// beside the in-process planner's when there is one.
+void PrintCpuSplit(const Point& p, const Point* planner) {
+  if (p.server_cpu_s_by_role.empty()) return;
+  std::string split;
+  for (const char* role : {"planning", "store", "other"}) {
+    const double us = p.CpuUsPerCall(role);
+    if (std::isnan(us)) continue;
+    absl::StrAppend(&split, split.empty() ? "" : ", ", role, " ",
+                    absl::StrFormat("%.0f", us));
+  }
+  std::printf("  server CPU per call, us: %s (of %.0f)%s\n", split.c_str(),
+              p.CpuUsPerCall(),
+              planner ? absl::StrFormat("; the planner in process: %.0f",
+                                        planner->CpuUsPerCall())
+                            .c_str()
+                      : "");
+}
+
+}  // namespace
+
 void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
                   const std::vector<int>& levels) {
   std::printf("\n## Targets\n\n");
@@ -474,6 +513,7 @@ void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
             "in process (%.0f per core-s), target >= 0.80: %s\n",
             workload.c_str(), c, nq->PerCoreRate(), r.ToString().c_str(),
             planner->PerCoreRate(), verdict(r.median >= 0.8));
+        PrintCpuSplit(*nq, planner);
       }
     }
     if (const Point* nq = Find(points, workload, "noqueue", 1)) {
@@ -507,6 +547,7 @@ void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
         "(%.0f/s), target >= 0.75: %s; %.0f tags per server core-s\n",
         c, nq->Rate(), r.ToString().c_str(), echo->Rate(),
         verdict(r.median >= 0.75), nq->PerCoreRate());
+    PrintCpuSplit(*nq, nullptr);
   }
   if (Find(points, "StreamArrivals", "noqueue", levels.front())) {
     std::printf(

@@ -50,6 +50,8 @@ struct Point {
   std::vector<double> latency_ms;  // of every repeat, sorted
   std::map<std::string, int64_t> errors;
   double server_cpu_s = -1;  // all repeats; < 0 unknown
+  // The server's CPU by the role of its threads (ProcessUsage), all repeats.
+  std::map<std::string, double> server_cpu_s_by_role;
   double server_peak_mb = -1;
   std::vector<Repeat> repeats;  // in the order measured
 
@@ -64,6 +66,8 @@ struct Point {
   // Over all repeats' latencies.
   double Quantile(double q) const;
   double CpuUsPerCall() const;
+  // Server CPU per call of the threads of one role, us (NaN when unknown).
+  double CpuUsPerCall(const std::string& role) const;
   template <typename F>
   std::vector<double> Each(F f) const {
     std::vector<double> out;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -28,23 +30,46 @@ std::unique_ptr<grpc::ClientContext> NewContext() {
   return ctx;
 }
 
-ProcessUsage ReadUsage(pid_t pid) {
-  ProcessUsage u;
-  if (pid <= 0) return u;
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+namespace {
+
+// User + system CPU seconds from a /proc stat file (of a process or of one
+// of its threads); 0 when it cannot be read.
+double StatCpuSeconds(const std::string& path) {
+  std::ifstream stat(path);
   std::string line;
   std::getline(stat, line);
   // Fields after the command name (which may hold spaces): state is 3rd,
   // utime the 14th and stime the 15th.
   const size_t close = line.rfind(')');
-  if (close != std::string::npos) {
-    std::vector<std::string> f =
-        absl::StrSplit(line.substr(close + 2), ' ', absl::SkipEmpty());
-    if (f.size() > 13) {
-      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-      u.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / tick;
-    }
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> f =
+      absl::StrSplit(line.substr(close + 2), ' ', absl::SkipEmpty());
+  if (f.size() <= 13) return 0;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::stod(f[11]) + std::stod(f[12])) / tick;
+}
+
+std::string RoleOfThread(const std::string& name) {
+  if (name.rfind("nq-plan", 0) == 0) return "planning";
+  if (name.rfind("nq-store", 0) == 0) return "store";
+  return "other";
+}
+
+}  // namespace
+
+ProcessUsage ReadUsage(pid_t pid) {
+  ProcessUsage u;
+  if (pid <= 0) return u;
+  u.cpu_s = StatCpuSeconds(absl::StrCat("/proc/", pid, "/stat"));
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", pid, "/task"), error)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    u.cpu_s_by_role[RoleOfThread(name)] += StatCpuSeconds(task.path() / "stat");
   }
+  std::string line;
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   while (std::getline(status, line)) {
     if (line.rfind("VmHWM:", 0) == 0) {
@@ -56,6 +81,17 @@ ProcessUsage ReadUsage(pid_t pid) {
     }
   }
   return u;
+}
+
+std::map<std::string, double> CpuByRoleSince(const ProcessUsage& before,
+                                             const ProcessUsage& after) {
+  std::map<std::string, double> out;
+  for (const auto& [role, s] : after.cpu_s_by_role) {
+    auto it = before.cpu_s_by_role.find(role);
+    out[role] =
+        std::max(0.0, s - (it == before.cpu_s_by_role.end() ? 0 : it->second));
+  }
+  return out;
 }
 
 std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,

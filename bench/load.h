@@ -45,10 +45,20 @@ struct ProcessUsage {
   double peak_rss_mb = 0;  // VmHWM
   double rss_mb = 0;       // VmRSS
   double anon_mb = 0;      // RssAnon: the heap, not the database's map
+  // CPU (user + system) of the threads alive now, summed by what their
+  // name says they do: "planning" (the server's nq-plan threads), "store"
+  // (nq-store-*: the writer, its completions, its checkpointer) and
+  // "other" (gRPC's threads and the rest).
+  std::map<std::string, double> cpu_s_by_role;
 };
 
 // A process's usage, from /proc (zeros for pid <= 0).
 ProcessUsage ReadUsage(pid_t pid);
+
+// The CPU each role's threads spent from `before` to `after` (threads that
+// ended in between are not counted).
+std::map<std::string, double> CpuByRoleSince(const ProcessUsage& before,
+                                             const ProcessUsage& after);
 
 // What one repeat of a point measured.
 // Collects completions from gRPC's callback threads.

@@ -909,6 +909,7 @@ class Bench {
     recorder.Into(&p);
     if (pid > 0) {
       p.server_cpu_s = after.cpu_s - at_start.cpu_s;
+      p.server_cpu_s_by_role = CpuByRoleSince(at_start, after);
       p.server_peak_mb = after.peak_rss_mb;
     }
     return p;
@@ -1030,6 +1031,7 @@ class Bench {
     p.errors = std::move(counted.errors);
     if (pid > 0) {
       p.server_cpu_s = after.cpu_s - at_start.cpu_s;
+      p.server_cpu_s_by_role = CpuByRoleSince(at_start, after);
       p.server_peak_mb = after.peak_rss_mb;
     }
     return p;

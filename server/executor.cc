@@ -1,11 +1,13 @@
 #include "server/executor.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
 #include <thread>
 
 namespace noqueue::server {
@@ -16,6 +18,10 @@ int UsableCores() {
     return std::max(1, CPU_COUNT(&cpus));
   }
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void NameThisThread(const char* name) {
+  pthread_setname_np(pthread_self(), std::string(name).substr(0, 15).c_str());
 }
 
 BoundedExecutor::BoundedExecutor(int threads, size_t max_queued, int nice)
@@ -56,6 +62,7 @@ void BoundedExecutor::Shutdown() {
 }
 
 void BoundedExecutor::Work(int nice) {
+  NameThisThread("nq-plan");
   // On Linux a thread's nice value is its own (setpriority on its tid).
   if (nice != 0) {
     const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));

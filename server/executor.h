@@ -60,6 +60,10 @@ class BoundedExecutor {
 // The cores this process may run on: its CPU affinity (a cpuset, taskset,
 // a container's limit), not every core of the machine; at least 1.
 int UsableCores();
+
+// Names the calling thread (as top -H, perf and /proc show it; at most 15
+// characters kept): "nq-plan" for planners, "nq-store-..." for the store's.
+void NameThisThread(const char* name);
 }  // namespace noqueue::server
 
 #endif  // NOQUEUE_SERVER_EXECUTOR_H_

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
+#include "server/executor.h"
 
 namespace noqueue::server {
 namespace {
@@ -43,7 +44,10 @@ LiveDays::LiveDays(Store* store, CrowdLoop* crowd, BoundedExecutor* planner,
       planner_(planner),
       clock_(clock),
       options_(options) {
-  ticker_ = std::thread([this] { TickLoop(); });
+  ticker_ = std::thread([this] {
+    NameThisThread("nq-live");
+    TickLoop();
+  });
 }
 
 LiveDays::~LiveDays() { Stop(); }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <utility>
 
+#include "server/executor.h"
+
 namespace noqueue::server {
 
 PersonalData::PersonalData(Store* store, LearningLoop* learning,
@@ -12,6 +14,7 @@ PersonalData::PersonalData(Store* store, LearningLoop* learning,
     : store_(store), learning_(learning) {
   if (check_every <= absl::ZeroDuration()) return;
   purger_ = std::thread([this, check_every] {
+    NameThisThread("nq-purge");
     while (true) {
       {
         absl::MutexLock lock(&mu_);

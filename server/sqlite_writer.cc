@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/executor.h"
 
 namespace noqueue::server {
 
@@ -43,11 +44,18 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteDb> db,
     sqlite3_wal_hook(db_->raw(), &SqliteWriter::OnWalCommit, this);
     checkpointer_ = std::thread(
         [this, cdb = std::shared_ptr<SqliteDb>(std::move(*checkpoint_db))] {
+          NameThisThread("nq-store-ckpt");
           CheckpointLoop(*cdb);
         });
   }
-  writer_ = std::thread([this] { WriterLoop(); });
-  completer_ = std::thread([this] { CompletionLoop(); });
+  writer_ = std::thread([this] {
+    NameThisThread("nq-store-write");
+    WriterLoop();
+  });
+  completer_ = std::thread([this] {
+    NameThisThread("nq-store-done");
+    CompletionLoop();
+  });
 }
 
 SqliteWriter::~SqliteWriter() { Close(); }

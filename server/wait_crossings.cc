@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "proto/base/wire_time.h"
+#include "server/executor.h"
 
 namespace noqueue::server {
 
@@ -18,7 +19,10 @@ absl::Status WaitCrossings::Start() {
   for (const StoredWebhook& w : *all) Added(w);
   absl::MutexLock lock(&mu_);
   running_ = true;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("nq-crossings");
+    Loop();
+  });
   return absl::OkStatus();
 }
 

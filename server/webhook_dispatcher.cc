@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/executor.h"
 #include "server/webhook_http.h"
 
 namespace noqueue::server {
@@ -31,7 +32,10 @@ absl::Status WebhookDispatcher::Start() {
   absl::MutexLock lock(&mu_);
   started_ = true;
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
-    threads_.emplace_back([this] { DeliveryLoop(); });
+    threads_.emplace_back([this] {
+      NameThisThread("nq-webhooks");
+      DeliveryLoop();
+    });
   }
   return absl::OkStatus();
 }
