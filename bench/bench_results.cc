@@ -404,7 +404,7 @@ std::string Json(const std::vector<Point>& points, const RunFacts& facts) {
     for (const auto& [role, _] : p.server_cpu_s_by_role) {
       (*by_role.mutable_fields())[role] = num(p.CpuUsPerCall(role));
     }
-    r["server_cpu_us_per_call_by_thread"] = object(by_role);
+    r["server_cpu_us_per_call_by_role"] = object(by_role);
     r["server_peak_mb"] = num(p.server_peak_mb);
     Struct repeats;
     auto& rf = *repeats.mutable_fields();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 
 namespace noqueue::bench {
@@ -62,12 +63,18 @@ ProcessUsage ReadUsage(pid_t pid) {
   if (pid <= 0) return u;
   u.cpu_s = StatCpuSeconds(absl::StrCat("/proc/", pid, "/stat"));
   std::error_code error;
-  for (const auto& task : std::filesystem::directory_iterator(
-           absl::StrCat("/proc/", pid, "/task"), error)) {
-    std::ifstream comm(task.path() / "comm");
+  std::filesystem::directory_iterator task(absl::StrCat("/proc/", pid, "/task"),
+                                           error);
+  // Threads may end while they are listed: no exception, no entry.
+  for (; !error && task != std::filesystem::directory_iterator();
+       task.increment(error)) {
+    std::ifstream comm(task->path() / "comm");
     std::string name;
-    std::getline(comm, name);
-    u.cpu_s_by_role[RoleOfThread(name)] += StatCpuSeconds(task.path() / "stat");
+    if (!std::getline(comm, name)) continue;
+    pid_t tid = 0;
+    if (!absl::SimpleAtoi(task->path().filename().string(), &tid)) continue;
+    u.threads[tid] = {RoleOfThread(name),
+                      StatCpuSeconds(task->path() / "stat")};
   }
   std::string line;
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
@@ -86,11 +93,16 @@ ProcessUsage ReadUsage(pid_t pid) {
 std::map<std::string, double> CpuByRoleSince(const ProcessUsage& before,
                                              const ProcessUsage& after) {
   std::map<std::string, double> out;
-  for (const auto& [role, s] : after.cpu_s_by_role) {
-    auto it = before.cpu_s_by_role.find(role);
-    out[role] =
-        std::max(0.0, s - (it == before.cpu_s_by_role.end() ? 0 : it->second));
+  double named = 0;
+  for (const auto& [tid, t] : after.threads) {
+    if (t.role == "other") continue;
+    auto it = before.threads.find(tid);
+    const double s = std::max(
+        0.0, t.cpu_s - (it == before.threads.end() ? 0 : it->second.cpu_s));
+    out[t.role] += s;
+    named += s;
   }
+  out["other"] = std::max(0.0, after.cpu_s - before.cpu_s - named);
   return out;
 }
 

@@ -45,18 +45,24 @@ struct ProcessUsage {
   double peak_rss_mb = 0;  // VmHWM
   double rss_mb = 0;       // VmRSS
   double anon_mb = 0;      // RssAnon: the heap, not the database's map
-  // CPU (user + system) of the threads alive now, summed by what their
-  // name says they do: "planning" (the server's nq-plan threads), "store"
-  // (nq-store-*: the writer, its completions, its checkpointer) and
-  // "other" (gRPC's threads and the rest).
-  std::map<std::string, double> cpu_s_by_role;
+  // Each thread alive now: what its name says it does ("planning": the
+  // server's nq-plan threads; "store": nq-store-*, the writer, its
+  // completions, its checkpointer; "other": gRPC's threads and the rest),
+  // and its CPU (user + system), by thread id.
+  struct Thread {
+    std::string role;
+    double cpu_s = 0;
+  };
+  std::map<pid_t, Thread> threads;
 };
 
 // A process's usage, from /proc (zeros for pid <= 0).
 ProcessUsage ReadUsage(pid_t pid);
 
-// The CPU each role's threads spent from `before` to `after` (threads that
-// ended in between are not counted).
+// The CPU each role's threads spent from `before` to `after`: a thread's
+// own difference, all of it for a thread born in between; "other" is the
+// process's CPU less the other roles' (threads that ended in between
+// count there).
 std::map<std::string, double> CpuByRoleSince(const ProcessUsage& before,
                                              const ProcessUsage& after);
 

@@ -54,6 +54,9 @@ absl::StatusOr<PromisedPlan> PlanAndPromise(const DayPlan& day,
                                     : DefaultReplications(day.attendees.size()),
                                 SimulationOptions{}.seed);
   out.kpis = simulated.Simulate(out.optimized.convocation_min);
+  if (options.should_stop && options.should_stop()) {
+    return absl::CancelledError("planning stopped during the KPIs");
+  }
   out.naive_kpis = simulated.Simulate(NaiveConvocations(day));
   return out;
 }

@@ -50,7 +50,8 @@ struct PromisedPlan {
 // OptimizeConvocations(day, options), then both KPIs on `kpi_replications`
 // simulated days (0: DefaultReplications(attendees)) seeded apart from the
 // search's. Errors: OptimizeConvocations's; CANCELLED when
-// options.should_stop says so before the KPIs.
+// options.should_stop says so before the KPIs or between the plan's and the
+// spread's.
 absl::StatusOr<PromisedPlan> PlanAndPromise(const DayPlan& day,
                                             const OptimizerOptions& options,
                                             int kpi_replications = 0);

@@ -57,8 +57,9 @@ class BoundedExecutor {
   std::vector<std::thread> workers_;
 };
 
-// The cores this process may run on: its CPU affinity (a cpuset, taskset,
-// a container's limit), not every core of the machine; at least 1.
+// The cores this process may run on: its CPU affinity (taskset, a cpuset,
+// a container's --cpuset-cpus), not every core of the machine; at least 1.
+// A CPU quota (cgroup cpu.max) does not show here.
 int UsableCores();
 
 // Names the calling thread (as top -H, perf and /proc show it; at most 15

@@ -106,6 +106,11 @@ void SchedulingServiceImpl::Plan(grpc::CallbackServerContext* ctx,
     absl::Status stopped = CallStopped(ctx);
     return finish(stopped.ok() ? built.status() : stopped);
   }
+  // A call that expired or was cancelled while its plan was made stores
+  // nothing: its caller was told it failed.
+  if (absl::Status stopped = CallStopped(ctx); !stopped.ok()) {
+    return finish(stopped);
+  }
   built->request_digest = digest;
   store_->InsertSchedule(
       std::move(*built),

@@ -223,10 +223,11 @@ server::WalStats StreamWithReaders(const server::WalPolicy& policy, int jobs) {
   SqliteWriter writer(std::move(*db), path, "", nullptr, policy);
   std::atomic<bool> writing{true};
   // Readers as the server's: short read transactions back to back (each
-  // holds the log where it started until it ends).
+  // holds the log where it started until it ends), read with pread.
   std::thread reader([&] {
     auto rdb = SqliteDb::Open(path);
     REQUIRE(rdb.ok());
+    REQUIRE((*rdb)->Exec("PRAGMA mmap_size=0").ok());
     for (int64_t i = 0; writing; ++i) {
       auto s = (*rdb)->Prepare("SELECT length(pad) FROM t WHERE rowid = ?1");
       REQUIRE(s.ok());
