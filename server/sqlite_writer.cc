@@ -202,6 +202,17 @@ void SqliteWriter::CompletionLoop() {
   }
 }
 
+bool CheckpointDue(const WalPolicy& policy, int64_t log_bytes,
+                   int64_t* mark_bytes) {
+  if (log_bytes < *mark_bytes) *mark_bytes = 0;  // restarted from frame one
+  if (log_bytes < policy.checkpoint_bytes &&
+      log_bytes - *mark_bytes < policy.step_bytes) {
+    return false;
+  }
+  *mark_bytes = log_bytes;
+  return true;
+}
+
 int SqliteWriter::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/,
                               int frames) {
   auto* writer = static_cast<SqliteWriter*>(self);
@@ -212,10 +223,10 @@ int SqliteWriter::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/,
     writer->wal_stats_.max_bytes =
         std::max(writer->wal_stats_.max_bytes, bytes);
   }
-  if (bytes >= writer->wal_policy_.checkpoint_bytes) {
+  if (CheckpointDue(writer->wal_policy_, bytes, &writer->wal_mark_bytes_)) {
     absl::MutexLock lock(&writer->queue_mu_);
-    if (!writer->wal_past_bound_) {
-      writer->wal_past_bound_ = true;
+    if (!writer->checkpoint_due_) {
+      writer->checkpoint_due_ = true;
       writer->checkpoint_cv_.Signal();
     }
   }
@@ -231,10 +242,10 @@ void SqliteWriter::CheckpointLoop(SqliteDb& db) {
   while (true) {
     {
       absl::MutexLock lock(&queue_mu_);
-      if (!closing_ && !wal_past_bound_)
+      if (!closing_ && !checkpoint_due_)
         checkpoint_cv_.WaitWithTimeout(&queue_mu_, absl::Milliseconds(250));
       if (closing_) return;
-      wal_past_bound_ = false;
+      checkpoint_due_ = false;
     }
     Checkpoint(db);
   }

@@ -13,10 +13,11 @@
 // checkpoint never finds the log idle, so SQLite never restarts it and the
 // file grows for ever (about 10 KB a tag). Once the log passes
 // WalPolicy::checkpoint_bytes (the writer's commit hook wakes the
-// checkpointer), the checkpointer runs PASSIVE and, when that has caught up,
-// queues a TRUNCATE checkpoint that the writer runs between two batches: it
-// copies the few frames committed since and truncates the file (a few
-// milliseconds, WalStats::longest_truncation). Past WalPolicy::force_bytes
+// checkpointer; it does so too every WalPolicy::step_bytes of log, so that no
+// round has much to copy), the checkpointer runs PASSIVE and, when that has
+// caught up, queues a TRUNCATE checkpoint that the writer runs between two
+// batches: it copies the few frames committed since and truncates the file (a
+// few milliseconds, WalStats::longest_truncation). Past WalPolicy::force_bytes
 // it is queued even if PASSIVE could not catch up. journal_size_limit caps
 // what a restarted log keeps on disk.
 //
@@ -54,7 +55,19 @@ struct WalPolicy {
   int64_t checkpoint_bytes = 16 << 20;
   // The log's size past which it is truncated in any case.
   int64_t force_bytes = 64 << 20;
+  // A PASSIVE checkpoint runs once the log has grown by this much since the
+  // last one was called for (and every 250 ms in any case), so that each
+  // copies a bounded amount: its burst of CPU and I/O is short beside a
+  // request's.
+  int64_t step_bytes = 1 << 20;
 };
+
+// Whether a commit that leaves `log_bytes` in the WAL calls for a PASSIVE
+// checkpoint under `policy`: the log is past checkpoint_bytes, or has grown
+// by step_bytes since `*mark_bytes` (the log's size when one was last called
+// for, which it then updates; a log smaller than the mark has restarted).
+bool CheckpointDue(const WalPolicy& policy, int64_t log_bytes,
+                   int64_t* mark_bytes);
 
 // What the WAL has been, for tests and metrics.
 struct WalStats {
@@ -157,6 +170,9 @@ class SqliteWriter {
   metrics::Histogram batch_jobs_{{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}};
   const WalPolicy wal_policy_;
   int64_t page_size_ = 4096;
+  // The log's size when a checkpoint was last called for (the commit hook's,
+  // on the writer thread).
+  int64_t wal_mark_bytes_ = 0;
   const std::function<void()> on_rollback_;
   std::function<void()> on_commit_;
   std::unique_ptr<SqliteDb> db_;  // the writer thread's
@@ -166,7 +182,7 @@ class SqliteWriter {
   std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
   absl::CondVar checkpoint_cv_;  // with queue_mu_, on closing or a big WAL
-  bool wal_past_bound_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool checkpoint_due_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool truncation_queued_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   mutable absl::Mutex wal_mu_;

@@ -289,6 +289,28 @@ TEST_CASE("The WAL is truncated past its bound while writes go on") {
   CHECK(stats.longest_truncation < absl::Seconds(1));
 }
 
+TEST_CASE("A checkpoint is called for every step of log and past the bound") {
+  server::WalPolicy policy;
+  policy.step_bytes = 1000;
+  policy.checkpoint_bytes = 10000;
+  int64_t mark = 0;
+  CHECK_FALSE(server::CheckpointDue(policy, 999, &mark));
+  CHECK(server::CheckpointDue(policy, 1000, &mark));
+  CHECK(mark == 1000);
+  // The next step is counted from the last call, not from frame one.
+  CHECK_FALSE(server::CheckpointDue(policy, 1999, &mark));
+  CHECK(server::CheckpointDue(policy, 2500, &mark));
+  CHECK(mark == 2500);
+  // A log truncated or restarted starts counting again.
+  CHECK_FALSE(server::CheckpointDue(policy, 600, &mark));
+  CHECK(mark == 0);
+  CHECK(server::CheckpointDue(policy, 1000, &mark));
+  // Past the bound, every commit calls for one.
+  mark = 0;
+  CHECK(server::CheckpointDue(policy, 10000, &mark));
+  CHECK(server::CheckpointDue(policy, 10001, &mark));
+}
+
 // One power loss: the writer commits batches of rows (x, 2 KB of padding)
 // in order until the power goes off after `writes` writes; the files are then
 // taken back to what their syncs made durable, as a reboot finds them.
