@@ -14,24 +14,31 @@ using namespace rows;  // NOLINT: the store's row mapping, everywhere here
 
 // -------------------------------------------------------------------- tags
 
+namespace {
+
+const std::string* const kSelectConvocation = new std::string(
+    absl::StrCat("SELECT seq, venue_id, ", ContextColumns(""),
+                 " FROM convocations WHERE schedule_id = ?1 AND "
+                 "attendee_id = ?2"));
+
+}  // namespace
+
 absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
     SqliteDb& db, const v1::ArrivalEvent& e, size_t index,
     const VenueScope& scope) {
   // For a caller scoped to some venues, an unknown schedule and another
   // venue's look the same.
-  const absl::Status not_theirs = absl::PermissionDeniedError(absl::StrFormat(
-      "events[%d].schedule_id: not a schedule of this credential's venues",
-      index));
+  const auto not_theirs = [index] {
+    return absl::PermissionDeniedError(absl::StrFormat(
+        "events[%d].schedule_id: not a schedule of this credential's venues",
+        index));
+  };
   const KeyView key(e.schedule_id(), e.attendee_id());
   if (auto it = tagged_.find(key); it != tagged_.end()) {
-    if (!scope.Allows(it->second.venue_id)) return not_theirs;
+    if (!scope.Allows(it->second.venue_id)) return not_theirs();
     return &it->second;
   }
-  ASSIGN_OR_RETURN(
-      Statement * conv,
-      db.Prepare(absl::StrCat("SELECT seq, venue_id, ", ContextColumns(""),
-                              " FROM convocations WHERE schedule_id = ?1 AND "
-                              "attendee_id = ?2")));
+  ASSIGN_OR_RETURN(Statement * conv, db.Prepare(*kSelectConvocation));
   conv->BindUncopied(1, e.schedule_id()).BindUncopied(2, e.attendee_id());
   ASSIGN_OR_RETURN(bool found, conv->Step());
   if (!found) {
@@ -44,7 +51,7 @@ absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
     const std::string venue = schedule_exists ? sched->ColumnText(0) : "";
     sched->Reset();
     if (!scope.all && (!schedule_exists || !scope.Allows(venue))) {
-      return not_theirs;
+      return not_theirs();
     }
     if (!schedule_exists) {
       return absl::NotFoundError(
@@ -60,7 +67,7 @@ absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
   c.venue_id = conv->ColumnText(1);
   if (!scope.Allows(c.venue_id)) {
     conv->Reset();
-    return not_theirs;
+    return not_theirs();
   }
   c.context = ReadContext(*conv, 2);
   c.convocation = c.context.at;
