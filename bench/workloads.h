@@ -69,7 +69,7 @@ class TagPlan {
   // One schedule of kAttendees convoked evenly over four hours, for the
   // sizes of messages and rows without a server.
   static TagPlan Synthetic(const std::string& run) {
-    Schedule s{"sch_0123456789abcdef01234567", {}};
+    Schedule s{"sch_0123456789abcdef0123456789ab", {}};
     for (int i = 0; i < kAttendees; ++i) {
       s.convocations.emplace_back(
           absl::StrCat("traveller-", i),

@@ -206,7 +206,8 @@ class SqliteStore final : public Store {
   // undone.
   // Nodes, not slots: an entry is a few hundred bytes, which a flat map
   // would move at every growth (15% of the writer's time under a tag
-  // stream); the pointers FindConvocation hands out stay valid.
+  // stream); the pointers FindConvocation hands out stay valid until
+  // ForgetTagged.
   absl::node_hash_map<std::pair<std::string, std::string>, TaggedConvocation,
                       KeyHash, KeyEq>
       tagged_;

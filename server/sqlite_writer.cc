@@ -246,6 +246,11 @@ void SqliteWriter::CheckpointLoop(SqliteDb& db) {
         checkpoint_cv_.WaitWithTimeout(&queue_mu_, absl::Milliseconds(250));
       if (closing_) return;
       checkpoint_due_ = false;
+      // A PASSIVE round holds the checkpoint lock, which the queued
+      // TRUNCATE needs: none runs until the writer has had its turn (with
+      // rounds every step of log, the truncation otherwise found one running
+      // nearly every time and the log outgrew its bound).
+      if (truncation_queued_) continue;
     }
     Checkpoint(db);
   }

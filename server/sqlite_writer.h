@@ -9,17 +9,20 @@
 // back into the database in the background (PASSIVE: it never blocks the
 // writer), so that no commit waits for a checkpoint's sync.
 //
+// The checkpointer runs PASSIVE every 250 ms and whenever the writer's commit
+// hook wakes it: every WalPolicy::step_bytes of new log (so that no round has
+// much to copy, and none holds the CPU for long) and at every commit past
+// WalPolicy::checkpoint_bytes.
+//
 // The WAL stays bounded. Under a steady stream of commits a PASSIVE
 // checkpoint never finds the log idle, so SQLite never restarts it and the
-// file grows for ever (about 10 KB a tag). Once the log passes
-// WalPolicy::checkpoint_bytes (the writer's commit hook wakes the
-// checkpointer; it does so too every WalPolicy::step_bytes of log, so that no
-// round has much to copy), the checkpointer runs PASSIVE and, when that has
-// caught up, queues a TRUNCATE checkpoint that the writer runs between two
-// batches: it copies the few frames committed since and truncates the file (a
-// few milliseconds, WalStats::longest_truncation). Past WalPolicy::force_bytes
-// it is queued even if PASSIVE could not catch up. journal_size_limit caps
-// what a restarted log keeps on disk.
+// file grows for ever. Once the log passes WalPolicy::checkpoint_bytes and a
+// PASSIVE round has caught up, the checkpointer queues a TRUNCATE checkpoint
+// that the writer runs between two batches: it copies the few frames committed
+// since and truncates the file (a few milliseconds,
+// WalStats::longest_truncation). Past WalPolicy::force_bytes it is queued even
+// if PASSIVE could not catch up. journal_size_limit caps what a restarted log
+// keeps on disk.
 //
 // A job's status is OK only once the batch that holds it has committed. When
 // SQLite rolls the whole transaction back (an I/O error, a full disk, no
@@ -181,7 +184,8 @@ class SqliteWriter {
   absl::CondVar queue_cv_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
-  absl::CondVar checkpoint_cv_;  // with queue_mu_, on closing or a big WAL
+  // With queue_mu_: on closing, or when the commit hook calls for a round.
+  absl::CondVar checkpoint_cv_;
   bool checkpoint_due_ ABSL_GUARDED_BY(queue_mu_) = false;
   bool truncation_queued_ ABSL_GUARDED_BY(queue_mu_) = false;
 
