@@ -14,15 +14,6 @@ using namespace rows;  // NOLINT: the store's row mapping, everywhere here
 
 // -------------------------------------------------------------------- tags
 
-namespace {
-
-const std::string* const kSelectConvocation = new std::string(
-    absl::StrCat("SELECT seq, venue_id, ", ContextColumns(""),
-                 " FROM convocations WHERE schedule_id = ?1 AND "
-                 "attendee_id = ?2"));
-
-}  // namespace
-
 absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
     SqliteDb& db, const v1::ArrivalEvent& e, size_t index,
     const VenueScope& scope) {
@@ -38,7 +29,11 @@ absl::StatusOr<SqliteStore::TaggedConvocation*> SqliteStore::FindConvocation(
     if (!scope.Allows(it->second.venue_id)) return not_theirs();
     return &it->second;
   }
-  ASSIGN_OR_RETURN(Statement * conv, db.Prepare(*kSelectConvocation));
+  static const std::string* const kSelect = new std::string(
+      absl::StrCat("SELECT seq, venue_id, ", ContextColumns(""),
+                   " FROM convocations WHERE schedule_id = ?1 AND "
+                   "attendee_id = ?2"));
+  ASSIGN_OR_RETURN(Statement * conv, db.Prepare(*kSelect));
   conv->BindUncopied(1, e.schedule_id()).BindUncopied(2, e.attendee_id());
   ASSIGN_OR_RETURN(bool found, conv->Step());
   if (!found) {
