@@ -161,12 +161,19 @@ class SimulatedDays {
     return service_min_[p.level][at] * p.ratio * day_factor_[rep];
   }
 
+  // Who came on a replayed day, in two orders, and working space.
+  struct Replayed {
+    std::vector<int> by_arrival;  // ties by index
+    // In the order services start: their starts never decrease along it.
+    std::vector<int> by_start;
+    std::vector<std::pair<double, int>> keyed;  // (arrival, attendee)
+  };
   // Plays replication `rep`: fills served[i] for every attendee i who comes
-  // that day (shows_) and returns {busy time, end of the last service}.
-  // `scratch` is working space.
+  // that day (shows_) and `day`'s orders of them, and returns {busy time,
+  // end of the last service}.
   std::pair<double, double> Replay(int rep, const std::vector<double>& conv,
                                    std::vector<Served>& served,
-                                   std::vector<int>& scratch) const;
+                                   Replayed& day) const;
 
   size_t n_;
   int replications_;
