@@ -81,6 +81,7 @@
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
 #include "proto/base/wire_time.h"
+#include "server/schedule_builder.h"
 
 ABSL_FLAG(bool, quick, false,
           "CI smoke mode: two concurrency levels, short points, < 1 minute");
@@ -1436,6 +1437,8 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // Its planner ceiling allocates as the server does.
+  noqueue::server::KeepPlanningBuffers();
   if (absl::GetFlag(FLAGS_echo_server)) return noqueue::bench::ServeEcho();
   return noqueue::bench::Run();
 }

@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "proto/base/api_limits.h"
 #include "server/noqueue_server.h"
+#include "server/schedule_builder.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address:port to serve gRPC on (port 0 picks a free one)");
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "NoQueue: tells each attendee exactly when to come.");
   absl::ParseCommandLine(argc, argv);
+  noqueue::server::KeepPlanningBuffers();
 
   // Block the stop signals in every thread; one thread waits for them.
   sigset_t stop_signals;

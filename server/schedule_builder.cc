@@ -1,5 +1,7 @@
 #include "server/schedule_builder.h"
 
+#include <malloc.h>
+
 #include <cmath>
 #include <map>
 
@@ -236,6 +238,11 @@ absl::StatusOr<NewSchedule> BuildSchedule(
   FillConvocations(r, predictions, plan->optimized.convocation_min, plan->kpis,
                    context.live, &out);
   return out;
+}
+
+void KeepPlanningBuffers() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
 }
 
 }  // namespace noqueue::server
