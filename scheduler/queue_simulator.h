@@ -166,7 +166,10 @@ class SimulatedDays {
     std::vector<int> by_arrival;  // ties by index
     // In the order services start: their starts never decrease along it.
     std::vector<int> by_start;
-    std::vector<std::pair<double, int>> keyed;  // (arrival, attendee)
+    // Working space: (arrival's ordered bits, attendee), and the points'
+    // next free times.
+    std::vector<std::pair<uint64_t, int>> keyed, spare;
+    std::vector<double> free_at;
   };
   // Plays replication `rep`: fills served[i] for every attendee i who comes
   // that day (shows_) and `day`'s orders of them, and returns {busy time,

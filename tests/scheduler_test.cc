@@ -218,6 +218,31 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "SimulateDay serves a large day in order of arrival whatever the order "
+    "of its attendees, before minute 0 and after it",
+    "[simulator]") {
+  // 1,000 punctual attendees (a large day's arrivals are radix-sorted),
+  // convoked a minute apart from minute -100 in shuffled order, each served
+  // in 1.5 minutes from minute 0 on: the one convoked k-th starts at 1.5 k
+  // and waits 1.5 k - (k - 100) minutes, whatever their place in the day.
+  const int n = 1000;
+  std::vector<double> convocations(n);
+  for (int k = 0; k < n; ++k) convocations[k] = k - 100.0;
+  std::mt19937_64 rng(7);
+  std::shuffle(convocations.begin(), convocations.end(), rng);
+  DayPlan day =
+      Day(2000.0, 1, 1.5, 0.0, std::vector<PlannedAttendee>(n, Punctual()));
+  SimulationResult r = SimulateDay(day, convocations, Options(2));
+  for (int i = 0; i < n; ++i) {
+    const double k = convocations[i] + 100.0;
+    const double wait = 1.5 * k - (k - 100.0);  // 0.5 k + 100
+    INFO("attendee " << i << " convoked " << k << "th");
+    CHECK(r.expected_wait_min[i] == wait);
+  }
+  CHECK(r.overtime_min == 0.0);
+}
+
+TEST_CASE(
     "SimulateDay of everyone convoked at minute 0 on one server with "
     "10-minute service gives waits 0 10 20 and so on",
     "[simulator]") {
