@@ -1437,7 +1437,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Its planner ceiling allocates as the server does.
+  // Its planner ceiling and its echo allocate as the server does.
   noqueue::server::KeepPlanningBuffers();
   if (absl::GetFlag(FLAGS_echo_server)) return noqueue::bench::ServeEcho();
   return noqueue::bench::Run();

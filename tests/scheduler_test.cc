@@ -236,10 +236,36 @@ TEST_CASE(
   for (int i = 0; i < n; ++i) {
     const double k = convocations[i] + 100.0;
     const double wait = 1.5 * k - (k - 100.0);  // 0.5 k + 100
-    INFO("attendee " << i << " convoked " << k << "th");
+    INFO("attendee " << i << " convoked at minute " << convocations[i]);
     CHECK(r.expected_wait_min[i] == wait);
   }
   CHECK(r.overtime_min == 0.0);
+}
+
+TEST_CASE("SimulateDay serves a large day's tied arrivals in the day's order",
+          "[simulator]") {
+  // Two punctual attendees a minute, in shuffled order: equal arrivals go
+  // in the day's order (by index), so the attendee of rank r in (minute,
+  // index) starts at 1.5 r. Whole positive minutes share most of their
+  // bits, which the radix sort skips.
+  const int n = 1000;
+  std::vector<double> convocations(n);
+  for (int k = 0; k < n; ++k) convocations[k] = k / 2;
+  std::mt19937_64 rng(11);
+  std::shuffle(convocations.begin(), convocations.end(), rng);
+  std::vector<int> order(n);
+  for (int i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return std::pair{convocations[a], a} < std::pair{convocations[b], b};
+  });
+  DayPlan day =
+      Day(2000.0, 1, 1.5, 0.0, std::vector<PlannedAttendee>(n, Punctual()));
+  SimulationResult r = SimulateDay(day, convocations, Options(2));
+  for (int rank = 0; rank < n; ++rank) {
+    const int i = order[rank];
+    INFO("attendee " << i << " of rank " << rank);
+    CHECK(r.expected_wait_min[i] == 1.5 * rank - convocations[i]);
+  }
 }
 
 TEST_CASE(
