@@ -62,7 +62,9 @@ struct TagConsumers {
   CrowdLoop* crowd;
   LiveDays* live;                   // may be null (no live day)
   TagCounters* counters = nullptr;  // may be null
-  void Consume(const std::vector<EventResult>& results) const;
+  // Counts, learns from and passes on each stored tag; takes their
+  // learnable and live-day events out of `results` (an ack needs neither).
+  void Consume(std::vector<EventResult>& results) const;
 };
 
 // The ack of a tag with its result.

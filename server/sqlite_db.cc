@@ -84,6 +84,12 @@ void Statement::Reset() {
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
     const std::string& path, const std::string& vfs) {
+  // No memory statistics (nothing reads them): with them, every allocation
+  // of every connection takes one process-wide mutex. sqlite3_config only
+  // works before SQLite initialises (a VFS registered first initialises it:
+  // then it keeps them, which is only slower).
+  [[maybe_unused]] static const int kNoMemoryStatus =
+      sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,

@@ -1,5 +1,6 @@
 // SqliteStore: the live day's events (schedule_events).
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
 #include "server/sqlite_rows.h"
@@ -26,18 +27,29 @@ absl::StatusOr<v1::ScheduleEvent> ReadScheduleEvent(const Statement& s) {
   return e;
 }
 
+// Whether `e` sets a field that no column holds: whether it encodes to more
+// than its columns' fields do. Exact, so that a field added to the message
+// later goes to the body without a change here.
+bool HasBody(const v1::ScheduleEvent& e) {
+  using google::protobuf::internal::WireFormatLite;
+  size_t columns = 0;  // each field number is < 16: a one-byte tag
+  if (e.seq() != 0) columns += 1 + WireFormatLite::Int64Size(e.seq());
+  if (!e.schedule_id().empty()) {
+    columns += 1 + WireFormatLite::StringSize(e.schedule_id());
+  }
+  if (e.kind() != 0) columns += 1 + WireFormatLite::EnumSize(e.kind());
+  if (e.has_at()) columns += 1 + WireFormatLite::MessageSize(e.at());
+  if (!e.attendee_id().empty()) {
+    columns += 1 + WireFormatLite::StringSize(e.attendee_id());
+  }
+  return e.ByteSizeLong() > columns;
+}
+
 }  // namespace
 
 absl::Status SqliteStore::InsertScheduleEvent(SqliteDb& db,
                                               v1::ScheduleEvent& e,
                                               absl::string_view venue_id) {
-  // The columns hold what is indexed or common; the body the rest.
-  v1::ScheduleEvent rest = e;
-  rest.clear_seq();
-  rest.clear_schedule_id();
-  rest.clear_kind();
-  rest.clear_attendee_id();
-  rest.clear_at();
   ASSIGN_OR_RETURN(
       Statement * put,
       db.Prepare("INSERT INTO schedule_events (schedule_id, kind, "
@@ -46,9 +58,17 @@ absl::Status SqliteStore::InsertScheduleEvent(SqliteDb& db,
       .Bind(2, int64_t{e.kind()})
       .BindUncopied(3, e.attendee_id())
       .Bind(4, ToMicros(e.at()));
-  if (rest.ByteSizeLong() == 0) {
+  // The columns hold what is indexed or common; the body the rest (none for
+  // a tag's event: no copy then).
+  if (!HasBody(e)) {
     put->BindNull(5);
   } else {
+    v1::ScheduleEvent rest = e;
+    rest.clear_seq();
+    rest.clear_schedule_id();
+    rest.clear_kind();
+    rest.clear_attendee_id();
+    rest.clear_at();
     put->BindBlob(5, rest.SerializeAsString());
   }
   RETURN_IF_ERROR(put->Run());
