@@ -258,11 +258,18 @@ void PrintTable(const std::vector<Point>& points, const RunFacts& facts) {
         "planner's, and the ratio flatters the server.\n");
   }
   for (const Point& p : points) {
-    if (p.kind == "sqlite") {
+    if (p.kind != "sqlite") continue;
+    if (p.workload == "StreamArrivals") {
       std::printf(
-          "\nRaw SQLite ceiling: %.0f rows/s (batches of %d rows, WAL, "
-          "synchronous=NORMAL)\n",
-          p.Rate(), p.concurrency);
+          "\nStore floor, %s: %s us of CPU per tag (its row and its live-day "
+          "event, raw SQLite on the server's schema, %d to a commit)\n",
+          p.workload.c_str(), Num(p.CpuUsPerCall()).c_str(), p.concurrency);
+    } else {
+      std::printf(
+          "\nStore floor, %s: %s us of CPU per schedule (its row, its "
+          "convocations' and its live-day event, raw SQLite on the server's "
+          "schema, a commit each)\n",
+          p.workload.c_str(), Num(p.CpuUsPerCall()).c_str());
     }
   }
   const MemoryFigures& m = facts.memory;
@@ -488,6 +495,24 @@ void PrintCpuSplit(const Point& p, const Point* planner) {
                       : "");
 }
 
+// What CreateSchedule's ratio to the planner could reach at best at
+// concurrency `c`: a server that spent only the planner's CPU, gRPC's (the
+// echo's per call) and the store's floor.
+void PrintScheduleBound(const std::vector<Point>& points,
+                        const std::string& workload, int c,
+                        const Point& planner) {
+  const std::string plain = workload.substr(0, workload.find(' '));
+  const Point* echo = Find(points, plain, "echo", c);
+  const Point* floor = Find(points, plain, "sqlite", 1);
+  if (!echo || !floor) return;
+  const double plan = planner.CpuUsPerCall(), grpc = echo->CpuUsPerCall(),
+               rows = floor->CpuUsPerCall();
+  std::printf(
+      "  at best: the planner (%.0f us), gRPC's work (the echo's %.0f us) and "
+      "the store's floor (%.0f us) alone would reach %.2f of the planner\n",
+      plan, grpc, rows, plan / (plan + grpc + rows));
+}
+
 }  // namespace
 
 void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
@@ -514,6 +539,7 @@ void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
             workload.c_str(), c, nq->PerCoreRate(), r.ToString().c_str(),
             planner->PerCoreRate(), verdict(r.median >= 0.8));
         PrintCpuSplit(*nq, planner);
+        PrintScheduleBound(points, workload, c, *planner);
       }
     }
     if (const Point* nq = Find(points, workload, "noqueue", 1)) {
@@ -548,6 +574,14 @@ void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
         c, nq->Rate(), r.ToString().c_str(), echo->Rate(),
         verdict(r.median >= 0.75), nq->PerCoreRate());
     PrintCpuSplit(*nq, nullptr);
+    if (const Point* floor = Find(points, "StreamArrivals", "sqlite", 256)) {
+      const double grpc = echo->CpuUsPerCall(), rows = floor->CpuUsPerCall();
+      std::printf(
+          "  at best: gRPC's work (the echo's %.1f us per tag) and the store's "
+          "floor (%.1f us) alone would carry %.2f of the echo's tags per "
+          "core-second\n",
+          grpc, rows, grpc / (grpc + rows));
+    }
   }
   if (Find(points, "StreamArrivals", "noqueue", levels.front())) {
     std::printf(

@@ -40,7 +40,9 @@ double Median(std::vector<double> v);
 
 struct Point {
   std::string workload;  // e.g. "CreateSchedule/100"
-  // "noqueue"; a ceiling: "echo" (gRPC alone), "sqlite" (raw inserts),
+  // "noqueue"; a ceiling: "echo" (gRPC alone), "sqlite" (the store's floor:
+  // raw writes of the rows on the server's schema, server_cpu_s is its
+  // thread's CPU),
   // "planner" (the planner in process: server_cpu_s is its thread's CPU)
   std::string kind;
   int concurrency = 0;        // calls or streams at once (planner: threads)

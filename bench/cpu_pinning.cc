@@ -1,6 +1,7 @@
 #include "bench/cpu_pinning.h"
 
 #include <sched.h>
+#include <time.h>
 
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,13 @@ std::string AllowedCpus(pid_t pid) {
     }
   }
   return absl::StrJoin(lists, "+");
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 }  // namespace noqueue::bench

@@ -32,6 +32,9 @@ bool PinProcess(pid_t pid, int cpu);
 // Empty when /proc cannot be read.
 std::string AllowedCpus(pid_t pid);
 
+// The CPU time the calling thread has used, seconds.
+double ThreadCpuSeconds();
+
 }  // namespace noqueue::bench
 
 #endif  // NOQUEUE_BENCH_CPU_PINNING_H_

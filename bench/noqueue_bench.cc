@@ -10,8 +10,9 @@
 // It always starts its own echo server (this binary, --echo_server): a gRPC
 // callback server with the same settings that answers at once, with
 // payloads of the sizes the NoQueue RPC carries. That is the ceiling of
-// gRPC on this machine; raw SQLite inserts of the same rows, in batches, are
-// the ceiling of the store; and the server's own planner run in this
+// gRPC on this machine; raw SQLite writes of the rows a tag or a schedule
+// leaves, on the server's schema (StoreFloor), are the floor of the store's
+// cost; and the server's own planner run in this
 // process on the same requests (PlannerCeiling), calls per CPU-second, is
 // the ceiling of CreateSchedule, against the server's calls per CPU-second
 // of its own (so that the ratio is the API's overhead, not a core count).
@@ -34,9 +35,9 @@
 // Pinning (--pin=on, the default): the server under test and the echo
 // server run on core --server_cpu, the load generator on --generator_cpu,
 // so that the generator does not compete with the server it measures. The
-// in-process planner ceiling (PlannerCeiling) runs on the server's core.
+// in-process planner ceiling (PlannerCeiling) and the store's floor run on
+// the server's core.
 #include <grpcpp/grpcpp.h>
-#include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -72,6 +73,7 @@
 #include "bench/load.h"
 #include "bench/planner_ceiling.h"
 #include "bench/soak.h"
+#include "bench/store_floor.h"
 #include "bench/workloads.h"
 #include "clients/noqueue_client.h"
 #include "clients/server_process.h"
@@ -817,59 +819,49 @@ class Bench {
   }
 
  public:
-  // Raw SQLite: the same tag rows, inserted in batches into a table shaped
-  // like the server's, on a file with the server's settings.
-  void RawSqlite(const std::string& dir, int batch) {
-    const std::string path = dir + "/raw.db";
-    sqlite3* db = nullptr;
-    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return;
-    sqlite3_exec(db,
-                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                 "CREATE TABLE arrival_events (seq INTEGER PRIMARY KEY,"
-                 " event_id TEXT NOT NULL UNIQUE, schedule_id TEXT NOT NULL,"
-                 " attendee_id TEXT NOT NULL, kind INTEGER NOT NULL,"
-                 " observed_us INTEGER NOT NULL, device_id TEXT NOT NULL,"
-                 " received_us INTEGER NOT NULL, learnable INTEGER NOT NULL);",
-                 nullptr, nullptr, nullptr);
-    sqlite3_stmt* insert = nullptr;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO arrival_events (event_id, schedule_id,"
-                       " attendee_id, kind, observed_us, device_id,"
-                       " received_us, learnable) VALUES (?,?,?,?,?,?,?,1)",
-                       -1, &insert, nullptr);
-    Point p;
-    p.workload = "StreamArrivals";
-    p.kind = "sqlite";
-    p.concurrency = batch;
-    TagPlan plan = TagPlan::Synthetic(run_);
-    v1::ArrivalEvent e;
-    const auto t0 = Clock::now();
-    int64_t rows = 0;
-    while (Seconds(Clock::now() - t0) < timing_.measure_s) {
-      sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-      for (int i = 0; i < batch; ++i, ++rows) {
-        plan.Next("gate-0", &e);
-        sqlite3_bind_text(insert, 1, e.event_id().c_str(), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(insert, 2, e.schedule_id().c_str(), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(insert, 3, e.attendee_id().c_str(), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_int(insert, 4, e.kind());
-        sqlite3_bind_int64(insert, 5, e.observed_at().seconds() * 1000000);
-        sqlite3_bind_text(insert, 6, e.device_id().c_str(), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_int64(insert, 7, absl::ToUnixMicros(absl::Now()));
-        sqlite3_step(insert);
-        sqlite3_reset(insert);
-      }
-      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  // The store's floors (points of kind "sqlite"): raw SQLite writes of the
+  // rows a tag leaves, and a schedule of each size the planner ceiling ran
+  // for, on the server's schema, on the server's core (StoreFloor).
+  void StoreFloors(const std::string& dir) {
+    absl::StatusOr<std::unique_ptr<StoreFloor>> floor = StoreFloor::Open(dir);
+    if (!floor.ok()) {
+      notes_.push_back(
+          absl::StrCat("no store floor: ", floor.status().ToString()));
+      return;
     }
-    p.seconds = Seconds(Clock::now() - t0);
-    p.calls = rows;
-    sqlite3_finalize(insert);
-    sqlite3_close(db);
-    points_.push_back(std::move(p));
+    auto measure =
+        [&](const std::string& workload, int c, double items,
+            const std::function<absl::StatusOr<StoreFloor::Run>()>& once) {
+          Progress(workload, "sqlite", c);
+          std::vector<Point> runs;
+          for (int r = 0; r < repeats_; ++r) {
+            absl::StatusOr<StoreFloor::Run> run = once();
+            if (!run.ok()) {
+              notes_.push_back(absl::StrCat(
+                  workload, ": no store floor: ", run.status().ToString()));
+              return;
+            }
+            Point p;
+            p.workload = workload;
+            p.kind = "sqlite";
+            p.concurrency = c;
+            p.per_call_items = items;
+            p.seconds = run->wall_s;
+            p.calls = run->calls;
+            p.server_cpu_s = run->cpu_s;
+            runs.push_back(std::move(p));
+          }
+          points_.push_back(Merge(std::move(runs)));
+        };
+    constexpr int kBatch = 256;
+    measure("StreamArrivals", kBatch, 1, [&] {
+      return (*floor)->Tags(kBatch, timing_.measure_s, planner_cpu_);
+    });
+    for (const auto& [workload, schedule] : served_) {
+      measure(workload, 1, schedule.convocations_size(), [&] {
+        return (*floor)->Schedules(schedule, timing_.measure_s, planner_cpu_);
+      });
+    }
   }
 
   const std::vector<Point>& points() const { return points_; }
@@ -987,6 +979,7 @@ class Bench {
     }
     points_.push_back(Merge(std::move(runs)));
     budgets_ms_[workload] = ceiling.budget_ms();
+    served_.emplace(workload.substr(0, workload.find(' ')), served);
   }
 
   template <typename Req, typename Resp, typename Start, typename MakeFor,
@@ -1057,6 +1050,9 @@ class Bench {
   std::unique_ptr<TagPlan> tags_;
   std::vector<std::string> notes_;
   std::map<std::string, double> budgets_ms_;
+  // A schedule the server answered, by CreateSchedule size, for the store's
+  // floor.
+  std::map<std::string, v1::Schedule> served_;
   MemoryFigures memory_;
 };
 
@@ -1320,7 +1316,7 @@ int Run() {
   }
   if (run("crowd")) bench.Crowd();
   if (run("stream")) bench.Arrivals();
-  if (run("sqlite")) bench.RawSqlite(dir, 256);
+  if (run("sqlite")) bench.StoreFloors(dir);
   if (run("mixed")) bench.Mixed();
   if (run("memory")) bench.OpenStreams(absl::GetFlag(FLAGS_memory_streams));
   if (run("auth") && server) {

@@ -1,7 +1,5 @@
 #include "bench/planner_ceiling.h"
 
-#include <time.h>
-
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -16,17 +14,6 @@
 #include "server/schedule_builder.h"
 
 namespace noqueue::bench {
-namespace {
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-}  // namespace
-
 // The inputs the server derives from the request before it plans
 // (server/schedule_builder.cc: Predict, DayOf, OptimizerOf), derived once
 // here: converting them is the server's overhead, not the planner's.

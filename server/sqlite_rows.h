@@ -1,6 +1,7 @@
 // How SqliteStore maps domain values to rows and back: times, learn codes,
 // named features, a convocation's ArrivalContext, schedule bodies, venues.
-// Private to the store's files.
+// Private to the store's files (and to the bench's floor of the store's
+// writes, bench/store_floor.h, which writes the same rows).
 #ifndef NOQUEUE_SERVER_SQLITE_ROWS_H_
 #define NOQUEUE_SERVER_SQLITE_ROWS_H_
 

@@ -37,8 +37,9 @@ if not any(len(p["repeats"]["calls_per_s"]) == 2 for p in points):
     fail("no repeats")
 if doc["memory"]["open_streams"] != 50:
     fail("no memory figures")
-if not any(p["kind"] == "sqlite" for p in points):
-    fail("no SQLite ceiling")
+for w in ["StreamArrivals", "CreateSchedule/100"]:
+    if not has(w, "sqlite"):
+        fail("no store floor for " + w)
 if any(p["calls"] == 0 for p in points):
     fail("a point completed no call")
 if not any(n.startswith("metrics on") for n in doc["run"]["notes"]):
