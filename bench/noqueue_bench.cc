@@ -853,12 +853,11 @@ class Bench {
           }
           points_.push_back(Merge(std::move(runs)));
         };
-    constexpr int kBatch = 256;
-    measure("StreamArrivals", kBatch, 1, [&] {
-      return (*floor)->Tags(kBatch, timing_.measure_s, planner_cpu_);
-    });
-    for (const auto& [workload, schedule] : served_) {
-      measure(workload, 1, schedule.convocations_size(), [&] {
+    measure("StreamArrivals", StoreFloor::kTagBatch, 1,
+            [&] { return (*floor)->Tags(timing_.measure_s, planner_cpu_); });
+    for (const auto& served : served_) {
+      const v1::Schedule& schedule = served.second;
+      measure(served.first, 1, schedule.convocations_size(), [&] {
         return (*floor)->Schedules(schedule, timing_.measure_s, planner_cpu_);
       });
     }
@@ -946,6 +945,7 @@ class Bench {
   void Planner(const std::string& workload, int n,
                const v1::CreateScheduleRequest& request,
                const v1::Schedule& served) {
+    served_.emplace(workload.substr(0, workload.find(' ')), served);
     if (served.model_events_learned() != 0) {
       notes_.push_back(absl::StrCat(
           workload, ": no planner ceiling, the server's model has learned ",
@@ -979,7 +979,6 @@ class Bench {
     }
     points_.push_back(Merge(std::move(runs)));
     budgets_ms_[workload] = ceiling.budget_ms();
-    served_.emplace(workload.substr(0, workload.find(' ')), served);
   }
 
   template <typename Req, typename Resp, typename Start, typename MakeFor,
@@ -1217,7 +1216,11 @@ int Run() {
   std::string target = absl::GetFlag(FLAGS_server);
   pid_t server_pid = -1;
   char tmpl[] = "/tmp/noqueue-bench-XXXXXX";
-  const std::string dir = mkdtemp(tmpl) ? tmpl : "/tmp";
+  if (mkdtemp(tmpl) == nullptr) {
+    std::perror("noqueue-bench: mkdtemp");
+    return 1;
+  }
+  const std::string dir = tmpl;  // removed whole at the end
   if (target.empty()) {
     std::string& binary = server_binary;
     binary = absl::GetFlag(FLAGS_server_binary);

@@ -1,9 +1,13 @@
 // StoreFloor: the least the server's writes can cost. Raw SQLite on the
 // server's own schema (server/sqlite_schema.h) and connection settings, in
-// the bench process on one pinned thread: the rows a tag or a schedule must
-// leave, with every index the schema keeps on them, many to a transaction
-// (tags) or one transaction each (schedules), and nothing else: no look-up,
-// no savepoint, no cache, no thread hand-off, no gRPC.
+// the bench process on one pinned thread: the rows a tag or a schedule
+// leaves, with every index the schema keeps on them, many tags to a
+// transaction or one schedule to each, and nothing else: no look-up, no
+// savepoint, no cache, no thread hand-off, no gRPC. It writes less than the
+// server does, never more: a schedule's row without the convocations its
+// body repeats, no request id (nor its index entry and digest row), no
+// convocation features; no secure_delete; the events are built before the
+// clock runs.
 //
 // Beside the echo's CPU per call (what gRPC alone costs) and the planner in
 // process, it bounds what a ratio target can reach: a server that spent
@@ -11,7 +15,7 @@
 // echo / (echo + floor) of the echo's tags per core-second.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<StoreFloor> floor, StoreFloor::Open(dir));
-//   StoreFloor::Run tags = floor->Tags(256, /*seconds=*/2, /*cpu=*/1);
+//   ASSIGN_OR_RETURN(StoreFloor::Run tags, floor->Tags(/*seconds=*/2, 1));
 //   double us_per_tag = 1e6 * tags.cpu_s / tags.calls;
 #ifndef NOQUEUE_BENCH_STORE_FLOOR_H_
 #define NOQUEUE_BENCH_STORE_FLOOR_H_
@@ -19,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "noqueue/v1/scheduling.pb.h"
@@ -28,6 +33,9 @@ namespace noqueue::bench {
 
 class StoreFloor {
  public:
+  // Tags to a commit.
+  static constexpr int kTagBatch = 256;
+
   // A database at `dir`/floor.db, made by the server's migrations.
   static absl::StatusOr<std::unique_ptr<StoreFloor>> Open(
       const std::string& dir);
@@ -35,14 +43,13 @@ class StoreFloor {
   struct Run {
     int64_t calls = 0;  // tags, or schedules
     double wall_s = 0;
-    double cpu_s = 0;  // the writing thread's
+    double cpu_s = 0;  // the writing thread's, writes only
   };
   // The bench's tags (TagPlan::Synthetic), each its arrival_events row and
-  // its live-day event, `batch` to a commit, for `seconds` on a thread
+  // its live-day event, kTagBatch to a commit, for `seconds` on a thread
   // pinned to `cpu` (< 0: not pinned).
-  absl::StatusOr<Run> Tags(int batch, double seconds, int cpu);
-  // Copies of `schedule` (new ids), each in its own commit: its row (the
-  // body without the convocations, which have rows of their own), its
+  absl::StatusOr<Run> Tags(double seconds, int cpu);
+  // Copies of `schedule` (new ids), each in its own commit: its row, its
   // convocations' rows as the server writes them, and its live-day event.
   absl::StatusOr<Run> Schedules(const v1::Schedule& schedule, double seconds,
                                 int cpu);
