@@ -81,7 +81,7 @@
 #include "noqueue/v1/scheduling.grpc.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
 #include "proto/base/wire_time.h"
-#include "server/schedule_builder.h"
+#include "server/common/planning_memory.h"
 
 ABSL_FLAG(bool, quick, false,
           "CI smoke mode: two concurrency levels, short points, < 1 minute");

@@ -10,8 +10,8 @@
 #include "model/service_time_model.h"
 #include "proto/base/wire_time.h"
 #include "scheduler/cost_weights.h"
-#include "server/domain_enums.h"
-#include "server/schedule_builder.h"
+#include "server/common/domain_enums.h"
+#include "server/core/schedule_builder.h"
 
 namespace noqueue::bench {
 // The inputs the server derives from the request before it plans

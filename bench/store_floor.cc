@@ -11,9 +11,9 @@
 #include "bench/cpu_pinning.h"
 #include "bench/workloads.h"
 #include "proto/base/status_macros.h"
-#include "server/domain_enums.h"
-#include "server/sqlite_rows.h"
-#include "server/sqlite_schema.h"
+#include "server/common/domain_enums.h"
+#include "server/store/sqlite/sqlite_rows.h"
+#include "server/store/sqlite/sqlite_schema.h"
 
 namespace noqueue::bench {
 namespace {

@@ -27,7 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "noqueue/v1/scheduling.pb.h"
-#include "server/sqlite_db.h"
+#include "server/store/sqlite/sqlite_db.h"
 
 namespace noqueue::bench {
 

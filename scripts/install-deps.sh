@@ -10,7 +10,7 @@ packages=(
   libabsl-dev libeigen3-dev libsqlite3-dev sqlite3 catch2 zlib1g-dev
   libssl-dev openssl clang-format
   python3 python3-grpcio python3-protobuf
-  libcurl4-openssl-dev libmicrohttpd-dev chromium
+  libcurl4-openssl-dev libmicrohttpd-dev prometheus-cpp-dev chromium
 )
 if [[ ${1:-} == fuzz ]]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()

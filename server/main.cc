@@ -12,8 +12,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "proto/base/api_limits.h"
+#include "server/common/planning_memory.h"
 #include "server/noqueue_server.h"
-#include "server/schedule_builder.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address:port to serve gRPC on (port 0 picks a free one)");

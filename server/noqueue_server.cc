@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/status_macros.h"
-#include "server/server_metrics.h"
+#include "server/domain_metrics.h"
 
 namespace noqueue::server {
 
@@ -140,17 +140,17 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     RETURN_IF_ERROR(WriteKeyFile(s->admin_key_file_, bootstrap_secret));
   }
   s->learning_ =
-      std::make_unique<LearningLoop>(s->store_.get(), options.snapshot_every);
+      std::make_unique<Learner>(s->store_.get(), options.snapshot_every);
   RETURN_IF_ERROR(s->learning_->Restore());
-  s->crowd_loop_ = std::make_unique<CrowdLoop>(s->store_.get());
-  RETURN_IF_ERROR(s->crowd_loop_->Restore());
+  s->crowd_ = std::make_unique<CrowdTracker>(s->store_.get());
+  RETURN_IF_ERROR(s->crowd_->Restore());
   s->webhooks_ =
       std::make_unique<WebhookDispatcher>(s->store_.get(), options.webhooks);
   RETURN_IF_ERROR(s->webhooks_->Start());
   s->crossings_ = std::make_unique<WaitCrossings>(
-      s->store_.get(), s->crowd_loop_.get(), options.webhooks.wait_check_every);
+      s->store_.get(), s->crowd_.get(), options.webhooks.wait_check_every);
   RETURN_IF_ERROR(s->crossings_->Start());
-  s->crowd_loop_->SetChangeListener(
+  s->crowd_->SetChangeListener(
       [crossings = s->crossings_.get()](const std::string& venue_id) {
         crossings->VenueChanged(venue_id);
       });
@@ -162,29 +162,29 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
                                                   options.max_queued_plans);
   s->clock_ = std::make_unique<LiveClock>(options.clock);
-  s->live_ = std::make_unique<LiveDays>(s->store_.get(), s->crowd_loop_.get(),
+  s->live_ = std::make_unique<LiveDays>(s->store_.get(), s->crowd_.get(),
                                         s->planner_.get(), s->clock_.get(),
                                         options.live);
 
   AccessControl* access = s->access_.get();
   s->venues_ = std::make_unique<VenueServiceImpl>(access, s->store_.get(),
-                                                  s->crowd_loop_.get());
+                                                  s->crowd_.get());
   s->scheduling_ = std::make_unique<SchedulingServiceImpl>(
-      access, s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
+      access, s->store_.get(), s->learning_.get(), s->crowd_.get(),
       s->planner_.get(), s->live_.get(), options.limits);
   s->arrivals_ = std::make_unique<ArrivalServiceImpl>(
       access, s->store_.get(),
-      TagConsumers{s->learning_.get(), s->crowd_loop_.get(), s->live_.get(),
+      TagConsumers{s->learning_.get(), s->crowd_.get(), s->live_.get(),
                    &s->tag_counters_},
       options.limits);
-  s->crowd_ = std::make_unique<CrowdServiceImpl>(access, s->store_.get(),
-                                                 s->crowd_loop_.get());
+  s->crowd_service_ = std::make_unique<CrowdServiceImpl>(
+      access, s->store_.get(), s->crowd_.get());
   s->model_ = std::make_unique<ModelServiceImpl>(
-      access, s->store_.get(), s->learning_.get(), s->crowd_loop_.get());
+      access, s->store_.get(), s->learning_.get(), s->crowd_.get());
   s->access_service_ = std::make_unique<AccessServiceImpl>(
       access, s->store_.get(), s->personal_data_.get());
   s->attendees_ = std::make_unique<AttendeeServiceImpl>(
-      access, s->store_.get(), s->crowd_loop_.get(), s->live_.get());
+      access, s->store_.get(), s->crowd_.get(), s->live_.get());
   s->live_service_ = std::make_unique<LiveServiceImpl>(access, s->store_.get(),
                                                        s->live_.get());
   s->webhook_service_ = std::make_unique<WebhookServiceImpl>(
@@ -200,14 +200,14 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   const bool serve_http = !options.metrics_listen.empty();
   if (serve_http) {
     RegisterDomainMetrics(
-        MetricSources{s->store_.get(), s->learning_.get(), s->crowd_loop_.get(),
+        MetricSources{s->store_.get(), s->learning_.get(), s->crowd_.get(),
                       s->live_.get(), s->planner_.get(), &s->tag_counters_,
                       s->webhooks_.get(), s->arrivals_.get(),
                       options.limits.max_streams},
-        s->registry_);
+        s->scrape_);
   }
   s->observer_ = std::make_unique<RpcObserverFactory>(
-      serve_http ? &s->registry_ : nullptr, options.rpc_log);
+      serve_http ? &s->scrape_ : nullptr, options.rpc_log);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -219,7 +219,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   builder.RegisterService(s->scheduling_.get());
   builder.RegisterService(s->arrivals_.get());
   builder.RegisterService(s->model_.get());
-  builder.RegisterService(s->crowd_.get());
+  builder.RegisterService(s->crowd_service_.get());
   builder.RegisterService(s->access_service_.get());
   builder.RegisterService(s->attendees_.get());
   builder.RegisterService(s->live_service_.get());
@@ -236,8 +236,8 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   if (serve_http) {
     s->operator_http_ = std::make_unique<OperatorHttp>(
         access,
-        OperatorSources{s->store_.get(), s->live_.get(), s->crowd_loop_.get()},
-        &s->registry_);
+        OperatorSources{s->store_.get(), s->live_.get(), s->crowd_.get()},
+        &s->scrape_);
     OperatorHttp* http = s->operator_http_.get();
     absl::StatusOr<std::unique_ptr<HttpListener>> listener =
         HttpListener::Start(

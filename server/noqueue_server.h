@@ -19,30 +19,30 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/access_control.h"
-#include "server/access_service.h"
-#include "server/arrival_service.h"
-#include "server/attendee_service.h"
-#include "server/crowd_loop.h"
-#include "server/crowd_service.h"
-#include "server/executor.h"
-#include "server/http_listener.h"
-#include "server/learning_loop.h"
-#include "server/live_clock.h"
-#include "server/live_days.h"
-#include "server/live_service.h"
-#include "server/metrics.h"
-#include "server/model_service.h"
-#include "server/operator_http.h"
-#include "server/personal_data.h"
-#include "server/rpc_observer.h"
-#include "server/scheduling_service.h"
-#include "server/sqlite_store.h"
-#include "server/validation.h"
-#include "server/venue_service.h"
-#include "server/wait_crossings.h"
-#include "server/webhook_dispatcher.h"
-#include "server/webhook_service.h"
+#include "server/access/access_control.h"
+#include "server/api/access_service.h"
+#include "server/api/arrival_service.h"
+#include "server/api/attendee_service.h"
+#include "server/api/crowd_service.h"
+#include "server/api/live_service.h"
+#include "server/api/model_service.h"
+#include "server/api/scheduling_service.h"
+#include "server/api/venue_service.h"
+#include "server/api/webhook_service.h"
+#include "server/common/executor.h"
+#include "server/common/metrics.h"
+#include "server/core/crowd_tracker.h"
+#include "server/core/learner.h"
+#include "server/core/personal_data.h"
+#include "server/live/live_clock.h"
+#include "server/live/live_days.h"
+#include "server/ops/http_listener.h"
+#include "server/ops/operator_http.h"
+#include "server/ops/rpc_observer.h"
+#include "server/store/sqlite/sqlite_store.h"
+#include "server/webhooks/wait_crossings.h"
+#include "server/webhooks/webhook_dispatcher.h"
+#include "server/wire/validation.h"
 
 namespace noqueue::server {
 
@@ -100,8 +100,8 @@ class NoQueueServer {
 
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
-  LearningLoop& learning() { return *learning_; }
-  CrowdLoop& crowd() { return *crowd_loop_; }
+  Learner& learning() { return *learning_; }
+  CrowdTracker& crowd() { return *crowd_; }
   SqliteStore& store() { return *store_; }
   BoundedExecutor& planner() { return *planner_; }
   AccessControl& access() { return *access_; }
@@ -129,9 +129,9 @@ class NoQueueServer {
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<AccessControl> access_;
   std::string admin_key_file_;
-  std::unique_ptr<LearningLoop> learning_;
+  std::unique_ptr<Learner> learning_;
   std::unique_ptr<PersonalData> personal_data_;
-  std::unique_ptr<CrowdLoop> crowd_loop_;
+  std::unique_ptr<CrowdTracker> crowd_;
   // After the store and the crowd loop: stopped and destroyed before them.
   std::unique_ptr<WebhookDispatcher> webhooks_;
   std::unique_ptr<WaitCrossings> crossings_;
@@ -143,11 +143,11 @@ class NoQueueServer {
   std::unique_ptr<SchedulingServiceImpl> scheduling_;
   std::unique_ptr<ArrivalServiceImpl> arrivals_;
   std::unique_ptr<ModelServiceImpl> model_;
-  std::unique_ptr<CrowdServiceImpl> crowd_;
+  std::unique_ptr<CrowdServiceImpl> crowd_service_;
   std::unique_ptr<AccessServiceImpl> access_service_;
   std::unique_ptr<AttendeeServiceImpl> attendees_;
   std::unique_ptr<LiveServiceImpl> live_service_;
-  metrics::Registry registry_;
+  metrics::Scrape scrape_;
   TagCounters tag_counters_;
   std::unique_ptr<RpcObserverFactory> observer_;
   std::unique_ptr<OperatorHttp> operator_http_;

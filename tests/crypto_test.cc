@@ -1,6 +1,6 @@
 // The cryptographic primitives of access control against published vectors
 // (FIPS 180-2, RFC 4231).
-#include "server/crypto.h"
+#include "server/common/crypto.h"
 
 #include <catch2/catch.hpp>
 #include <string>

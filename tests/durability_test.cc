@@ -17,7 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/noqueue_client.h"
-#include "server/sqlite_writer.h"
+#include "server/store/sqlite/sqlite_writer.h"
 #include "tests/running_server.h"
 #include "tests/sqlite_peek.h"
 #include "tests/test_util.h"

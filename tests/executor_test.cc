@@ -1,6 +1,6 @@
 // The planning executor: bounded, refuses at once when full, runs what it
 // accepted.
-#include "server/executor.h"
+#include "server/common/executor.h"
 
 #include <sched.h>
 

@@ -16,7 +16,7 @@
 #include "clients/noqueue_client.h"
 #include "proto/base/api_limits.h"
 #include "proto/base/wire_time.h"
-#include "server/validation.h"
+#include "server/wire/validation.h"
 #include "tests/running_server.h"
 #include "tests/test_util.h"
 

@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "noqueue/v1/operator.pb.h"
 #include "noqueue/v1/venue.grpc.pb.h"
-#include "server/metrics.h"
+#include "server/common/metrics.h"
 #include "tests/http_get.h"
 #include "tests/running_server.h"
 
@@ -76,24 +76,31 @@ Scrape Parse(const std::string& text) {
 }
 
 TEST_CASE("The metrics text format escapes labels and sums histogram buckets") {
-  server::metrics::Family<server::metrics::Counter> reports({"reason"});
-  reports.With({"said \"5\"\n\\"}).Increment(3);
-  server::metrics::Histogram latency({0.1, 1});
-  for (double v : {0.05, 0.5, 0.5, 7.0}) latency.Observe(v);
-  server::metrics::Registry registry;
-  registry.Add("test_reports_total", "Reports.\nTwo lines.", &reports);
-  registry.Add("test_seconds", "Latency.", &latency);
-  const std::string text = registry.Scrape();
-  CHECK(absl::StrContains(text,
-                          "# HELP test_reports_total Reports.\\nTwo lines.\n"));
+  server::metrics::CounterFamily reports("test_reports_total", "Reports.");
+  reports.Add({{"reason", "said \"5\"\n\\"}}).Increment(3);
+  server::metrics::HistogramFamily latency("test_seconds", "Latency.",
+                                           {0.1, 1});
+  for (double v : {0.05, 0.5, 0.5, 7.0}) latency.With({}).Observe(v);
+  server::metrics::Scrape scrape;
+  scrape.Add(&reports);
+  scrape.Add(&latency);
+  scrape.AddCollector([] {
+    return std::vector{server::metrics::ReadGauge(
+        "test_open", "Open now.", {{{{"venue_id", "a"}}, 2}, {{}, 5}})};
+  });
+  const std::string text = scrape.Text();
+  INFO(text);
   const Scrape s = Parse(text);
   CHECK(s(R"(test_reports_total{reason="said \"5\"\n\\"})") == 3);
   CHECK(s.types.at("test_seconds") == "histogram");
-  CHECK(s(R"(test_seconds_bucket{le="0.10000000000000001"})") == 1);
+  CHECK(s(R"(test_seconds_bucket{le="0.1"})") == 1);
   CHECK(s(R"(test_seconds_bucket{le="1"})") == 3);
   CHECK(s(R"(test_seconds_bucket{le="+Inf"})") == 4);
   CHECK(s("test_seconds_count") == 4);
   CHECK(s("test_seconds_sum") == Approx(8.05));
+  CHECK(s.types.at("test_open") == "gauge");
+  CHECK(s(R"(test_open{venue_id="a"})") == 2);
+  CHECK(s("test_open") == 5);
 }
 
 // A venue with a schedule whose first two attendees came (one is served),
@@ -146,16 +153,18 @@ TEST_CASE("A scrape shows the gRPC server metrics and the domain's") {
   REQUIRE(reply.status == 200);
   CHECK(absl::StartsWith(reply.content_type, "text/plain; version=0.0.4"));
   const Scrape s = Parse(reply.body);
+  // Labels come sorted by name.
   const std::string venue =
-      R"(grpc_type="unary",grpc_service="noqueue.v1.VenueService",)";
-  CHECK(s("grpc_server_started_total{" + venue +
-          R"(grpc_method="UpsertVenue"})") == 1);
-  CHECK(s("grpc_server_handled_total{" + venue +
-          R"(grpc_method="GetVenue",grpc_code="NotFound"})") == 1);
-  CHECK(s("grpc_server_handling_seconds_count{" + venue +
-          R"(grpc_method="GetVenue"})") == 1);
+      R"(grpc_service="noqueue.v1.VenueService",grpc_type="unary"})";
+  CHECK(s(R"(grpc_server_started_total{grpc_method="UpsertVenue",)" + venue) ==
+        1);
+  CHECK(s(R"(grpc_server_handled_total{grpc_code="NotFound",)"
+          R"(grpc_method="GetVenue",)" +
+          venue) == 1);
+  CHECK(s(R"(grpc_server_handling_seconds_count{grpc_method="GetVenue",)" +
+          venue) == 1);
   CHECK(s.types.at("grpc_server_handling_seconds") == "histogram");
-  CHECK(s(R"(noqueue_tags_total{result="ACCEPTED",code="OK"})") == 3);
+  CHECK(s(R"(noqueue_tags_total{code="OK",result="ACCEPTED"})") == 3);
   double judged = 0;
   for (const auto& [key, v] : s.samples) {
     if (absl::StartsWith(key, "noqueue_crowd_reports_total{")) judged += v;

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/demo_day.h"
 #include "clients/noqueue_client.h"
-#include "server/learning_loop.h"
+#include "server/core/learner.h"
 #include "server/noqueue_server.h"
 #include "tests/running_server.h"
 #include "tests/test_util.h"
@@ -459,7 +459,7 @@ TEST_CASE("What was stored and learned survives a server restart") {
   CHECK(schedule->convocations_size() == 60);
   CHECK(again.server->learning().events_learned() == 60);
   CHECK(again.server->learning().SerializedModel() == model_bytes);
-  auto rebuilt = server::LearningLoop::RebuildFromLog(&again.server->store());
+  auto rebuilt = server::Learner::RebuildFromLog(&again.server->store());
   REQUIRE(rebuilt.ok());
   CHECK(rebuilt->Serialize() == model_bytes);
 }

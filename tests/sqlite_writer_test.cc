@@ -1,7 +1,7 @@
 // The group-commit writer on a real SQLite file: jobs fail alone, a batch
 // whose transaction is lost fails whole and stores nothing, and the writer
 // recovers by itself once the fault clears.
-#include "server/sqlite_writer.h"
+#include "server/store/sqlite/sqlite_writer.h"
 
 #include <sqlite3.h>
 

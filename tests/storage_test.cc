@@ -10,9 +10,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
 #include "proto/base/wire_time.h"
-#include "server/ids.h"
-#include "server/learning_loop.h"
-#include "server/sqlite_store.h"
+#include "server/common/ids.h"
+#include "server/core/learner.h"
+#include "server/store/sqlite/sqlite_store.h"
 #include "tests/fault_vfs.h"
 #include "tests/sqlite_peek.h"
 #include "tests/test_util.h"
@@ -501,7 +501,7 @@ TEST_CASE(
   auto store = SqliteStore::Open(dir.file("n.db"));
   REQUIRE(store.ok());
   PutVenue(**store);
-  server::LearningLoop live(store->get(), /*snapshot_every=*/7);
+  server::Learner live(store->get(), /*snapshot_every=*/7);
   REQUIRE(live.Restore().ok());
   for (int day = 0; day < 5; ++day) {
     const std::string id = "s-" + std::to_string(day);
@@ -530,12 +530,12 @@ TEST_CASE(
   REQUIRE(snap->has_value());
   CHECK((*snap)->last_seq < live.last_seq());  // so a restart must replay
 
-  server::LearningLoop restarted(store->get(), 7);
+  server::Learner restarted(store->get(), 7);
   REQUIRE(restarted.Restore().ok());
   CHECK(restarted.SerializedModel() == live.SerializedModel());
   CHECK(restarted.last_seq() == live.last_seq());
 
-  auto rebuilt = server::LearningLoop::RebuildFromLog(store->get());
+  auto rebuilt = server::Learner::RebuildFromLog(store->get());
   REQUIRE(rebuilt.ok());
   CHECK(rebuilt->Serialize() == live.SerializedModel());
 }

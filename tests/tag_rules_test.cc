@@ -1,6 +1,6 @@
 // The rules of arrival tags, as pure functions: which outcomes the model
 // learns from, and what service tags measure.
-#include "server/tag_rules.h"
+#include "server/store/tag_rules.h"
 
 #include <catch2/catch.hpp>
 

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "clients/noqueue_client.h"
-#include "server/crypto.h"
+#include "server/common/crypto.h"
 #include "tests/running_server.h"
 #include "tests/test_util.h"
 #include "tests/webhook_receiver.h"

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "noqueue/v1/arrival.pb.h"
-#include "server/validation.h"
+#include "server/wire/validation.h"
 #include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "noqueue/v1/venue.pb.h"
-#include "server/validation.h"
+#include "server/wire/validation.h"
 #include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
