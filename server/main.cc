@@ -9,9 +9,8 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "proto/base/api_limits.h"
+#include "proto/base/tool_flags.h"
 #include "server/common/planning_memory.h"
 #include "server/noqueue_server.h"
 
@@ -69,9 +68,11 @@ ABSL_FLAG(absl::Duration, webhook_give_up, absl::Hours(24),
 ABSL_FLAG(int, webhook_threads, 2, "webhook delivery threads");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "NoQueue: tells each attendee exactly when to come.");
-  absl::ParseCommandLine(argc, argv);
+  noqueue::ParseToolFlags(
+      argc, argv,
+      "NoQueue's gRPC service, which tells each attendee exactly when to "
+      "come.\n\n  noqueue-server --listen=127.0.0.1:50051 "
+      "--db=var/noqueue.db");
   noqueue::server::KeepPlanningBuffers();
 
   // Block the stop signals in every thread; one thread waits for them.
