@@ -1,15 +1,15 @@
 // ConvocationPlanner: chooses when to convoke each attendee so that they
 // arrive when a service point is free.
 //
-// First version of the design's steps 1-3: order (fixed appointments keep
-// their time; free attendees with narrow arrival windows first), plan target
-// arrivals spread over the window in proportion to expected attendance
-// (expected no-shows leave no gap; with a service that varies over the day,
-// in proportion to the capacity of each stretch of it), and convoke each
-// attendee so that the
-// chosen quantile (the median by default) of *their own* predicted arrival
-// lands on their target: someone who is always ten minutes late is convoked
-// ten minutes earlier. ScheduleOptimizer starts from this plan.
+// The constructive plan, steps 1-3 of docs/design.md ("How the scheduler
+// decides"): order (fixed appointments keep their time; free attendees with
+// narrow arrival windows first), plan target arrivals spread over the window
+// in proportion to expected attendance (expected no-shows leave no gap; with
+// a service that varies over the day, in proportion to the capacity of each
+// stretch of it), and convoke each attendee so that the chosen quantile (the
+// median by default) of *their own* predicted arrival lands on their target:
+// someone who is always ten minutes late is convoked ten minutes earlier.
+// ScheduleOptimizer starts from this plan.
 //
 //   DayPlan day = ...;
 //   std::vector<double> minutes = PlanConvocations(day);

@@ -248,10 +248,6 @@ double DefaultTimeBudgetMs(const DayPlan& day) {
   return BudgetMs(day.attendees.size(), Utilisation(day));
 }
 
-double DefaultTimeBudgetMs(size_t attendees) {
-  return attendees == 0 ? 0.0 : BudgetMs(attendees, 1.0);
-}
-
 int DefaultSearchReplications(size_t attendees) {
   const size_t r = 32000 / std::max<size_t>(attendees, 1);
   return static_cast<int>(std::clamp<size_t>(r, 8, 32));

@@ -1,5 +1,6 @@
-// ScheduleOptimizer: the design's steps 1-4, convocation times that minimise
-// the weighted cost of waiting, idle time and overtime.
+// ScheduleOptimizer: steps 1-4 of docs/design.md ("How the scheduler
+// decides"), convocation times that minimise the weighted cost of waiting,
+// idle time and overtime.
 //
 // 1. Order: fixed appointments keep their time; free attendees with narrow
 //    predicted windows (low variance) take the earlier targets.
@@ -144,11 +145,6 @@ absl::Status ValidateDayPlan(const DayPlan& day);
 // size and load). Utilisation is the expected work over the service points'
 // time in the window.
 double DefaultTimeBudgetMs(const DayPlan& day);
-
-// Deprecated: the budget of a fully loaded day of `attendees`; kept until
-// the server passes the day (DefaultTimeBudgetMs(const DayPlan&)).
-[[deprecated("use DefaultTimeBudgetMs(const DayPlan&)")]] double
-DefaultTimeBudgetMs(size_t attendees);
 
 // Simulated days that score the search's first moves for `attendees`
 // people: 32 up to 1,000 attendees, fewer above (at least 8), where one

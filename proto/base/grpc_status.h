@@ -1,6 +1,6 @@
 // absl::Status <-> grpc::Status at the RPC boundary (the codes are
-// numerically identical), and the size limits that both ends of the wire
-// share.
+// numerically identical). The size limits both ends of the wire share are
+// in api_limits.h.
 #ifndef NOQUEUE_PROTO_BASE_GRPC_STATUS_H_
 #define NOQUEUE_PROTO_BASE_GRPC_STATUS_H_
 

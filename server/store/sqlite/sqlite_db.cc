@@ -167,9 +167,9 @@ absl::StatusOr<SqliteReaderPool::Lease> SqliteReaderPool::Acquire() {
   if (!db.ok()) return db.status();
   // Readers read with pread, not through the memory map: in WAL mode a
   // connection that finds the database changed since its last read unmaps
-  // the whole file, and the next read maps it again page by page. With a
-  // commit between two reads (a 60 MB file), a point look-up took 220 us
-  // through the map and 25 us without it.
+  // the whole file, and the next read maps it again page by page, so a
+  // point look-up after any commit cost a fault per page of the file it
+  // touched.
   if (absl::Status st = (*db)->Exec("PRAGMA mmap_size=0"); !st.ok()) return st;
   return Lease(this, *std::move(db));
 }

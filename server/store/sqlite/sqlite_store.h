@@ -1,7 +1,8 @@
 // SqliteStore: the Store on an embedded SQLite file (WAL, synchronous =
 // NORMAL). The schema and its migrations are in sqlite_schema.h, the group
-// commit in sqlite_writer.h, what tags mean in tag_rules.h; this file holds
-// the queries and the mapping of rows to domain values.
+// commit in sqlite_writer.h, the mapping of rows to domain values in
+// sqlite_rows.h, what tags mean in store/tag_rules.h; this class holds the
+// queries (sqlite_store*.cc, one file per part of the Store).
 //
 // Convocations are written once, in the order of their times; each tag
 // names its convocation's row (conv_seq) and tags are indexed by it. The
@@ -205,9 +206,8 @@ class SqliteStore final : public Store {
   // whenever a job or a batch is rolled back, since it may hold what was
   // undone.
   // Nodes, not slots: an entry is a few hundred bytes, which a flat map
-  // would move at every growth (15% of the writer's time under a tag
-  // stream); the pointers FindConvocation hands out stay valid until
-  // ForgetTagged.
+  // would move at every growth; and the pointers FindConvocation hands out
+  // stay valid until ForgetTagged.
   absl::node_hash_map<std::pair<std::string, std::string>, TaggedConvocation,
                       KeyHash, KeyEq>
       tagged_;

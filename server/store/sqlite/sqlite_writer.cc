@@ -18,8 +18,7 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteDb> db,
   // The writer keeps the pages it rewrites (the right edges of tables and
   // indexes) in an 8 MiB cache of its own, and reads the rest through the
   // memory map. Not more: every commit costs SQLite time in proportion to the
-  // pages cached (64 MiB cost 0.26 ms a commit against 0.16 ms once full, in
-  // a test of 100-row commits), and the tag path was no faster with it.
+  // pages cached, and a larger cache made the tag path no faster.
   db_->Exec("PRAGMA cache_size=-8192").IgnoreError();
   // Checkpoints are the checkpointer's job, not the writer's, when it has a
   // connection of its own; otherwise the writer keeps SQLite's automatic
