@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages NoQueue builds with, when they are missing.
-# With "fuzz", also clang and its runtime libraries (libFuzzer and the
-# sanitizers' runtimes are in libclang-rt-14-dev) for scripts/fuzz.sh.
-# Usage: scripts/install-deps.sh [fuzz]
+# With "clang" (scripts/sanitize.sh) or "fuzz" (scripts/fuzz.sh), also clang
+# and its runtime libraries.
+# Usage: scripts/install-deps.sh [clang|fuzz]
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config tzdata
@@ -12,7 +12,11 @@ packages=(
   python3 python3-grpcio python3-protobuf
   libcurl4-openssl-dev libmicrohttpd-dev prometheus-cpp-dev chromium
 )
-if [[ ${1:-} == fuzz ]]; then packages+=(clang libclang-rt-14-dev); fi
+# clang and its runtime libraries (libFuzzer and the sanitizers' runtimes
+# are in libclang-rt-14-dev): the sanitizer pass and the fuzzers.
+case ${1:-} in
+  clang | fuzz) packages+=(clang libclang-rt-14-dev) ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
