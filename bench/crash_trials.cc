@@ -30,13 +30,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/noqueue_client.h"
-#include "clients/server_process.h"
+#include "proto/base/tool_flags.h"
 #include "proto/base/wire_time.h"
+#include "tests/support/server_process.h"
 
 ABSL_FLAG(std::string, server, "", "the noqueue-server binary");
 ABSL_FLAG(int, trials, 10, "kill -9 trials");
@@ -50,8 +50,8 @@ namespace noqueue {
 namespace {
 
 using client::NoQueueClient;
-using client::ServerProcess;
 using google::protobuf::util::MessageDifferencer;
+using testing::ServerProcess;
 
 // PRAGMA integrity_check of the file, with no server on it.
 std::string IntegrityCheck(const std::string& path) {
@@ -420,6 +420,9 @@ int Run() {
 }  // namespace noqueue
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  noqueue::ParseToolFlags(
+      argc, argv,
+      "crash_trials: kill -9 the real server while tags, schedules and crowd "
+      "reports are written, restart it, and check every acknowledged write");
   return noqueue::Run();
 }

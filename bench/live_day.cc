@@ -36,10 +36,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "model/normal.h"
+#include "proto/base/tool_flags.h"
 #include "scheduler/live_retiming.h"
 #include "scheduler/queue_simulator.h"
 #include "scheduler/schedule_optimizer.h"
+
+ABSL_FLAG(int, days, 40, "simulated days");
+ABSL_FLAG(bool, quick, false, "CI mode: 8 days");
 
 namespace noqueue::scheduler {
 namespace {
@@ -472,11 +477,11 @@ int Run(int days) {
 }  // namespace noqueue::scheduler
 
 int main(int argc, char** argv) {
-  int days = 40;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0) days = 8;
-    if (std::strncmp(argv[i], "--days=", 7) == 0) days = std::atoi(argv[i] + 7);
-  }
+  noqueue::ParseToolFlags(
+      argc, argv,
+      "live_day [--days=40] [--quick]: re-timing a live day against the "
+      "static plan and a naive live rule");
+  const int days = absl::GetFlag(FLAGS_quick) ? 8 : absl::GetFlag(FLAGS_days);
   if (days < 1) {
     std::fprintf(stderr, "live_day: --days must be positive\n");
     return 2;

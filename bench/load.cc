@@ -3,12 +3,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "noqueue/v1/scheduling.grpc.pb.h"
+#include "noqueue/v1/venue.grpc.pb.h"
+#include "proto/base/wire_time.h"
 
 namespace noqueue::bench {
 
@@ -29,6 +34,66 @@ std::unique_ptr<grpc::ClientContext> NewContext() {
   auto ctx = std::make_unique<grpc::ClientContext>();
   Authorize(ctx.get());
   return ctx;
+}
+
+std::string NewRunId() {
+  return absl::StrCat(absl::Hex(absl::ToUnixMicros(absl::Now())));
+}
+
+bool UpsertBenchVenues(const std::shared_ptr<grpc::Channel>& channel,
+                       const std::vector<int>& sizes, const std::string& what) {
+  auto venues = v1::VenueService::NewStub(channel);
+  for (int n : sizes) {
+    grpc::ClientContext ctx;
+    Authorize(&ctx);
+    v1::UpsertVenueRequest req;
+    *req.mutable_venue() = BenchVenue(n);
+    v1::UpsertVenueResponse resp;
+    const grpc::Status st = venues->UpsertVenue(&ctx, req, &resp);
+    if (!st.ok()) {
+      std::fprintf(stderr, "noqueue-bench: %s: %s\n", what.c_str(),
+                   st.error_message().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+bool MakeTagSchedules(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels, int count,
+    const std::function<v1::CreateScheduleRequest(int k)>& request,
+    const std::string& what, std::vector<TagPlan::Schedule>* made) {
+  made->assign(count, {});
+  std::atomic<int> next{0};
+  std::atomic<bool> ok{true};
+  auto work = [&](int t) {
+    auto stub = v1::SchedulingService::NewStub(channels[t % channels.size()]);
+    for (int k = next++; k < count && ok; k = next++) {
+      grpc::ClientContext ctx;
+      Authorize(&ctx);
+      v1::CreateScheduleRequest req = request(k);
+      *req.mutable_planning()->mutable_time_budget() =
+          ToProtoDuration(absl::ZeroDuration());
+      v1::CreateScheduleResponse resp;
+      const grpc::Status st = stub->CreateSchedule(&ctx, req, &resp);
+      if (!st.ok()) {
+        std::fprintf(stderr, "noqueue-bench: %s: %s\n", what.c_str(),
+                     st.error_message().c_str());
+        ok = false;
+        return;
+      }
+      TagPlan::Schedule& s = (*made)[k];
+      s.id = resp.schedule().schedule_id();
+      for (const v1::Convocation& c : resp.schedule().convocations()) {
+        s.convocations.emplace_back(c.attendee_id(),
+                                    ToTime(c.convocation_time()));
+      }
+    }
+  };
+  std::thread other(work, 1);
+  work(0);
+  other.join();
+  return ok;
 }
 
 namespace {

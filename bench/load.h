@@ -1,7 +1,8 @@
 // The load generator's parts shared by noqueue-bench's workloads and its
-// soak: credentials, the server's CPU time and memory from /proc, a
-// recorder of completions, channels, a closed loop of unary calls, and
-// bidirectional streams that keep a window of messages unanswered.
+// soak: credentials, the run's id, the server's CPU time and memory from
+// /proc, a recorder of completions, channels, the venues and the schedules
+// tags go to, a closed loop of unary calls, and bidirectional streams that
+// keep a window of messages unanswered.
 #ifndef NOQUEUE_BENCH_LOAD_H_
 #define NOQUEUE_BENCH_LOAD_H_
 
@@ -23,7 +24,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_results.h"
+#include "bench/workloads.h"
 #include "noqueue/v1/arrival.pb.h"
+#include "noqueue/v1/scheduling.pb.h"
 
 namespace noqueue::bench {
 
@@ -39,6 +42,11 @@ inline double Seconds(Clock::duration d) {
 std::string& Credential();
 void Authorize(grpc::ClientContext* ctx);
 std::unique_ptr<grpc::ClientContext> NewContext();
+
+// A new run's id (the time, hex microseconds): ids of a run's requests and
+// tags start with it, so that a run on a server that has seen others
+// repeats none.
+std::string NewRunId();
 
 struct ProcessUsage {
   double cpu_s = 0;        // user + system
@@ -133,6 +141,22 @@ class Recorder {
 // server's threads as it would from several clients.
 std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target,
                                                      int n);
+
+// Creates BenchVenue(n) for each n of `sizes` on `channel`; false after
+// printing "noqueue-bench: <what>: <error>" at the first that fails.
+bool UpsertBenchVenues(const std::shared_ptr<grpc::Channel>& channel,
+                       const std::vector<int>& sizes, const std::string& what);
+
+// Creates `count` schedules of TagPlan::kAttendees, the k-th `request(k)`
+// with the constructive plan (rows for tags to go to: a new venue's search
+// with its guard takes seconds at this size), from two threads at once,
+// the t-th on channels[t % channels.size()]. Their ids and convocations,
+// the k-th schedule k-th; false after printing "noqueue-bench: <what>:
+// <error>" when one fails (no new one starts then).
+bool MakeTagSchedules(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels, int count,
+    const std::function<v1::CreateScheduleRequest(int k)>& request,
+    const std::string& what, std::vector<TagPlan::Schedule>* made);
 
 struct Timing {
   double warmup_s;

@@ -25,11 +25,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "bench/gz_csv.h"
 #include "model/arrival_model.h"
+#include "proto/base/tool_flags.h"
 
 ABSL_FLAG(std::string, data_dir, "../shared/data",
           "folder of the shared data sets");
@@ -473,7 +473,10 @@ int RunNoShow(const std::string& dir) {
 }  // namespace noqueue::bench
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  noqueue::ParseToolFlags(
+      argc, argv,
+      "model_eval [--data_dir=../shared/data]: the arrival and no-show model "
+      "replayed prequentially on real data, beside the reference baselines");
   const std::string dir = absl::GetFlag(FLAGS_data_dir);
   const std::string only = absl::GetFlag(FLAGS_only);
   int rc = 0;

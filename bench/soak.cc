@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,14 +17,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "bench/load.h"
+#include "bench/result_file.h"
 #include "bench/workloads.h"
 #include "noqueue/v1/arrival.grpc.pb.h"
 #include "noqueue/v1/scheduling.grpc.pb.h"
-#include "noqueue/v1/venue.grpc.pb.h"
 #include "proto/base/svg_chart.h"
-#include "proto/base/wire_time.h"
 
 namespace noqueue::bench {
 namespace {
@@ -217,39 +214,15 @@ class ScheduleTicker {
 bool MakeSchedules(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                    const std::string& run, int first_day, int count,
                    std::vector<TagPlan::Schedule>* out) {
-  std::vector<TagPlan::Schedule> made(count);
-  std::atomic<int> next{0};
-  std::atomic<bool> ok{true};
-  auto work = [&](int c) {
-    auto stub = v1::SchedulingService::NewStub(channels[c % channels.size()]);
-    for (int k = next++; k < count && ok; k = next++) {
-      grpc::ClientContext ctx;
-      Authorize(&ctx);
-      v1::CreateScheduleRequest req =
-          ScheduleRequest(TagPlan::kAttendees, first_day + k);
-      req.set_request_id(absl::StrCat("soak-", run, "-", first_day + k));
-      *req.mutable_planning()->mutable_time_budget() =
-          ToProtoDuration(absl::ZeroDuration());
-      v1::CreateScheduleResponse resp;
-      const grpc::Status st = stub->CreateSchedule(&ctx, req, &resp);
-      if (!st.ok()) {
-        std::fprintf(stderr, "noqueue-bench: soak CreateSchedule: %s\n",
-                     st.error_message().c_str());
-        ok = false;
-        return;
-      }
-      made[k].id = resp.schedule().schedule_id();
-      for (const v1::Convocation& c : resp.schedule().convocations()) {
-        made[k].convocations.emplace_back(c.attendee_id(),
-                                          ToTime(c.convocation_time()));
-      }
-    }
-  };
-  std::thread other(work, 1);
-  work(0);
-  other.join();
-  for (auto& s : made) out->push_back(std::move(s));
-  return ok;
+  return MakeTagSchedules(
+      channels, count,
+      [&](int k) {
+        v1::CreateScheduleRequest req =
+            ScheduleRequest(TagPlan::kAttendees, first_day + k);
+        req.set_request_id(absl::StrCat("soak-", run, "-", first_day + k));
+        return req;
+      },
+      "soak CreateSchedule", out);
 }
 
 // Runs `streams` devices on `plan` for `seconds` at `rate` tags per second
@@ -328,21 +301,10 @@ std::string Plot(const std::vector<Sample>& samples, double rate) {
 int RunSoak(const SoakOptions& o) {
   const std::vector<std::shared_ptr<grpc::Channel>> channels =
       Channels(o.target, 4);
-  const std::string run =
-      absl::StrCat(absl::Hex(absl::ToUnixMicros(absl::Now())));
-  auto venues = v1::VenueService::NewStub(channels[0]);
-  for (int n : {100, TagPlan::kAttendees}) {
-    grpc::ClientContext ctx;
-    Authorize(&ctx);
-    v1::UpsertVenueRequest req;
-    *req.mutable_venue() = BenchVenue(n);
-    v1::UpsertVenueResponse resp;
-    const grpc::Status st = venues->UpsertVenue(&ctx, req, &resp);
-    if (!st.ok()) {
-      std::fprintf(stderr, "noqueue-bench: soak UpsertVenue: %s\n",
-                   st.error_message().c_str());
-      return 1;
-    }
+  const std::string run = NewRunId();
+  if (!UpsertBenchVenues(channels[0], {100, TagPlan::kAttendees},
+                         "soak UpsertVenue")) {
+    return 1;
   }
 
   // The probe: the most tags per second, unpaced, beside a
@@ -453,15 +415,7 @@ int RunSoak(const SoakOptions& o) {
       100 * Drift(samples, &Sample::schedule_p99_ms),
       100 * Drift(samples, &Sample::rss_mb),
       100 * Drift(samples, &Sample::heap_mb), wal_max);
-  if (!o.svg_path.empty()) {
-    const std::filesystem::path p(o.svg_path);
-    std::error_code ec;
-    if (p.has_parent_path())
-      std::filesystem::create_directories(p.parent_path(), ec);
-    std::ofstream out(p);
-    out << Plot(samples, rate);
-    if (out.good()) std::printf("Wrote %s\n", o.svg_path.c_str());
-  }
+  if (!o.svg_path.empty()) WriteResultFile(o.svg_path, Plot(samples, rate));
   if (plan.repeats() > 0) {
     std::printf("%lld tags repeated a kind (past the soak's %d schedules).\n",
                 static_cast<long long>(plan.repeats()), soak_schedules);

@@ -28,11 +28,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/noqueue_client.h"
+#include "proto/base/tool_flags.h"
 #include "proto/base/wire_time.h"
 #include "server/noqueue_server.h"
 
@@ -148,7 +148,9 @@ bool WaitFor(Receiver& r, int64_t n, absl::Duration limit) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  noqueue::ParseToolFlags(argc, argv,
+                          "webhook_bench: how fast webhook events reach a "
+                          "local receiver, and how long after their commit");
   const int n = absl::GetFlag(FLAGS_events);
   const int hooks = absl::GetFlag(FLAGS_webhooks);
   const std::string dir = (std::filesystem::temp_directory_path() /
