@@ -256,7 +256,6 @@ absl::StatusOr<LiveDayResult> RunLiveDemo(NoQueueClient& client,
   auto clock = [&](double minute) {
     return absl::FormatTime("%H:%M", start + absl::Seconds(minute * 60), tz);
   };
-  int sent = 0;
   for (double now = kStepMin; now <= 600.0; now += kStepMin) {
     // Messages read by now are followed (or not).
     for (auto it = pending.begin(); it != pending.end();) {
@@ -309,7 +308,6 @@ absl::StatusOr<LiveDayResult> RunLiveDemo(NoQueueClient& client,
     if (!tags.empty()) {
       auto acks = client.RecordArrivals(tags);
       if (!acks.ok()) return acks.status();
-      sent += static_cast<int>(tags.size());
     }
     // Let the server react as it would while the minutes pass.
     absl::SleepFor(absl::Milliseconds(40));
