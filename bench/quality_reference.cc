@@ -33,7 +33,6 @@ using ::noqueue::model::kZ90;
 // ---------------------------------------------------------------------------
 // 1. Four heterogeneous venues
 
-
 void WriteSvg(const std::string& path, const char* title, double window_min,
               const std::vector<Row>& rows, double step) {
   svg::Chart chart;
@@ -51,8 +50,6 @@ void WriteSvg(const std::string& path, const char* title, double window_min,
   }
   std::ofstream(path) << svg::Render(chart);
 }
-
-
 
 }  // namespace
 

@@ -545,7 +545,6 @@ TEST_CASE(
   CHECK(echoed.venue_level == then.venue_level);
 }
 
-
 TEST_CASE(
     "ArrivalModel Explain terms plus habit plus residual P50 add up to "
     "the forecast's P50",
