@@ -9,7 +9,10 @@ if ! command -v clang-format >/dev/null; then
   echo "check-format: clang-format is not installed (scripts/install-deps.sh)" >&2
   exit 1
 fi
-mapfile -t files < <(git ls-files '*.cc' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.h')
+# Tracked files and new ones not yet added (but not ignored ones): a local
+# run sees what CI will see once they are committed.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard \
+  '*.cc' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.h')
 existing=()
 for f in "${files[@]}"; do [[ -f $f ]] && existing+=("$f"); done
 # One clang-format for every file (a process each took most of the time);
