@@ -6,6 +6,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/server_context.h>
 
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -54,6 +59,28 @@ const char* CodeName(int code) {
   return code >= 0 && code < 17 ? kNames[code] : "Unknown";
 }
 
+// "/package.Service/Method" as {"package.Service", "Method"}.
+std::pair<absl::string_view, absl::string_view> SplitMethod(
+    absl::string_view method) {
+  if (!method.empty() && method.front() == '/') method.remove_prefix(1);
+  const size_t slash = method.find('/');
+  if (slash == absl::string_view::npos) return {"", method};
+  return {method.substr(0, slash), method.substr(slash + 1)};
+}
+
+// Whether this server serves `method`: a method of a service compiled into
+// it (NoQueue's, reflection), or gRPC's health service (which has no
+// protobuf descriptor of its own here).
+bool Served(absl::string_view method) {
+  const auto [service, name] = SplitMethod(method);
+  if (service.empty() || name.empty()) return false;
+  if (service == "grpc.health.v1.Health") {
+    return name == "Check" || name == "Watch";
+  }
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+             absl::StrCat(service, ".", name)) != nullptr;
+}
+
 // The string field `name` of a request, when it has one.
 std::string StringField(const google::protobuf::Message& m,
                         const std::string& name) {
@@ -70,7 +97,11 @@ class RpcObserver final : public grpc::experimental::Interceptor {
  public:
   RpcObserver(grpc::experimental::ServerRpcInfo* info,
               RpcObserverFactory* factory)
-      : factory_(factory), logging_(factory->logging()), start_(absl::Now()) {
+      : factory_(factory),
+        logging_(factory->logging()),
+        reads_request_(logging_ &&
+                       RpcObserverFactory::IsNoQueueMethod(info->method())),
+        start_(absl::Now()) {
     call_.method = info->method();
     call_.type = info->type();
     factory_->Started(call_.method, call_.type);
@@ -118,7 +149,7 @@ class RpcObserver final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        !seen_request_) {
+        reads_request_ && !seen_request_) {
       if (void* m = methods->GetRecvMessage(); m != nullptr) {
         seen_request_ = true;
         const auto& request = *static_cast<google::protobuf::Message*>(m);
@@ -137,6 +168,8 @@ class RpcObserver final : public grpc::experimental::Interceptor {
 
   RpcObserverFactory* const factory_;
   const bool logging_;
+  // Only NoQueue's own requests are known to be protobuf messages.
+  const bool reads_request_;
   const absl::Time start_;
   RpcObserverFactory::Ended call_;
   bool seen_request_ = false;
@@ -174,6 +207,10 @@ grpc::experimental::Interceptor* RpcObserverFactory::CreateServerInterceptor(
   return new RpcObserver(info, this);
 }
 
+bool RpcObserverFactory::IsNoQueueMethod(absl::string_view method) {
+  return absl::StartsWith(method, "/noqueue.v1.") && Served(method);
+}
+
 RpcObserverFactory::MethodInstruments& RpcObserverFactory::InstrumentsOf(
     const char* method, Type type) {
   {
@@ -182,25 +219,33 @@ RpcObserverFactory::MethodInstruments& RpcObserverFactory::InstrumentsOf(
     if (it != methods_.end()) return *it->second;
   }
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<MethodInstruments>& m = methods_[method];
-  if (m == nullptr) {
-    m = std::make_unique<MethodInstruments>();
-    // "/noqueue.v1.VenueService/GetVenue"
-    absl::string_view full(method);
-    if (!full.empty() && full.front() == '/') full.remove_prefix(1);
-    const size_t slash = full.find('/');
-    m->type = TypeName(type);
-    m->service = std::string(full.substr(0, slash));
-    m->name = slash == absl::string_view::npos
-                  ? std::string(full)
-                  : std::string(full.substr(slash + 1));
-    const metrics::Labels labels = {{"grpc_type", m->type},
-                                    {"grpc_service", m->service},
-                                    {"grpc_method", m->name}};
-    m->started = &started_.Add(labels);
-    m->seconds = &seconds_.With(labels);
+  if (auto it = methods_.find(method); it != methods_.end()) {
+    return *it->second;
   }
+  if (!Served(method)) {
+    std::unique_ptr<MethodInstruments>& u = unknown_[static_cast<int>(type)];
+    if (u == nullptr) u = MakeInstruments("unknown", "unknown", type);
+    return *u;
+  }
+  const auto [service, name] = SplitMethod(method);
+  std::unique_ptr<MethodInstruments>& m = methods_[method];
+  m = MakeInstruments(service, name, type);
   return *m;
+}
+
+std::unique_ptr<RpcObserverFactory::MethodInstruments>
+RpcObserverFactory::MakeInstruments(absl::string_view service,
+                                    absl::string_view name, Type type) {
+  auto m = std::make_unique<MethodInstruments>();
+  m->type = TypeName(type);
+  m->service = std::string(service);
+  m->name = std::string(name);
+  const metrics::Labels labels = {{"grpc_type", m->type},
+                                  {"grpc_service", m->service},
+                                  {"grpc_method", m->name}};
+  m->started = &started_.Add(labels);
+  m->seconds = &seconds_.With(labels);
+  return m;
 }
 
 void RpcObserverFactory::Started(const char* method, Type type) {
@@ -229,7 +274,11 @@ void RpcObserverFactory::End(const Ended& call) {
       absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
   absl::string_view method(call.method);
   if (!method.empty() && method.front() == '/') method.remove_prefix(1);
-  f["method"].set_string_value(std::string(method));
+  // A name this server does not serve is the client's: any bytes, any
+  // length. It is logged escaped and cut, so that the line stays JSON.
+  f["method"].set_string_value(Served(call.method)
+                                   ? std::string(method)
+                                   : absl::CHexEscape(method.substr(0, 128)));
   if (!call.venue_id.empty()) f["venue_id"].set_string_value(call.venue_id);
   if (!call.schedule_id.empty()) {
     f["schedule_id"].set_string_value(call.schedule_id);

@@ -3,9 +3,14 @@
 //   - counts it in the conventional gRPC server metrics:
 //     grpc_server_started_total, grpc_server_handled_total and the
 //     grpc_server_handling_seconds histogram, labelled by grpc_type,
-//     grpc_service, grpc_method (and grpc_code when handled);
+//     grpc_service, grpc_method (and grpc_code when handled); a method this
+//     server does not serve (a client may send any name) is counted under
+//     grpc_service="unknown", grpc_method="unknown", so that the series
+//     stay bounded;
 //   - with JSON logs on, writes one JSON line per call (method, venue, code,
-//     latency, request id) when it ends;
+//     latency, request id) when it ends; the venue and schedule are read
+//     from the first request of NoQueue's own services only (health, for
+//     one, hands its interceptors raw bytes, not a protobuf message);
 //   - gives each call a request id: the client's x-request-id, or a fresh
 //     one, sent back in the response's initial metadata.
 //
@@ -24,6 +29,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/metrics.h"
 
@@ -57,6 +63,10 @@ class RpcObserverFactory
                grpc::experimental::ServerRpcInfo::Type type);
   void End(const Ended& call);
 
+  // Whether `method` ("/package.Service/Method") is one of NoQueue's own
+  // (package noqueue.v1), whose requests are protobuf messages.
+  static bool IsNoQueueMethod(absl::string_view method);
+
  private:
   // A method's instruments, made on its first call.
   struct MethodInstruments {
@@ -67,6 +77,10 @@ class RpcObserverFactory
   };
   MethodInstruments& InstrumentsOf(
       const char* method, grpc::experimental::ServerRpcInfo::Type type);
+  std::unique_ptr<MethodInstruments> MakeInstruments(
+      absl::string_view service, absl::string_view name,
+      grpc::experimental::ServerRpcInfo::Type type)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const bool count_;
   std::FILE* const json_log_;
@@ -83,8 +97,12 @@ class RpcObserverFactory
       "application-level handled by the server.",
       metrics::SecondsBuckets()};
   absl::Mutex mu_;
-  // By the method name's address: gRPC keeps one per registered method.
+  // By the method name's address: gRPC keeps one per registered method
+  // (an unknown method's name is the call's own, so it is never kept).
   absl::flat_hash_map<const char*, std::unique_ptr<MethodInstruments>> methods_
+      ABSL_GUARDED_BY(mu_);
+  // Every method this server does not serve, by type.
+  absl::flat_hash_map<int, std::unique_ptr<MethodInstruments>> unknown_
       ABSL_GUARDED_BY(mu_);
 };
 

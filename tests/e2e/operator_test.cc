@@ -3,10 +3,12 @@
 // page's JSON (the proto3 JSON mapping) behind the API's access control.
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -242,6 +244,84 @@ TEST_CASE(
     CHECK(l.fields().at("latency_ms").number_value() >= 0);
     CHECK(l.fields().at("latency_ms").number_value() < 20000);
   }
+}
+
+// Health hands its interceptors raw bytes, not a protobuf message, and a
+// client may call any method name: neither may crash the JSON log or grow
+// the metrics by a series per name.
+TEST_CASE(
+    "Health checks and unknown methods under the JSON log: no crash, and one "
+    "bounded series for every unknown method") {
+  TempDir dir;
+  std::FILE* log = std::tmpfile();
+  REQUIRE(log != nullptr);
+  Day d(dir, log);
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", d.s.server->port()),
+                          grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  auto call = [&](const std::string& method, const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer in(&slice, 1), out;
+    grpc::ClientContext ctx;  // no credential
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, method, grpc::StubOptions(), &in, &out,
+                   [&](grpc::Status st) { done.set_value(st); });
+    return done.get_future().get();
+  };
+  // HealthCheckRequest{service: "noqueue.v1.VenueService"}: field 1.
+  CHECK(call("/grpc.health.v1.Health/Check", "").ok());
+  CHECK(call("/grpc.health.v1.Health/Check",
+             std::string("\x0a\x17noqueue.v1.VenueService", 25))
+            .error_code() != grpc::StatusCode::UNAVAILABLE);
+  constexpr int kUnknown = 300;
+  for (int i = 0; i < kUnknown; ++i) {
+    const std::string method =
+        i % 2 == 0 ? absl::StrCat("/probe.Service", i, "/Method")
+                   : absl::StrCat("/noqueue.v1.VenueService/Nope", i);
+    CHECK(call(method, std::string("\x0a\x03"
+                                   "abc"))
+              .error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  }
+  // Still serving.
+  CHECK(d.s.client->GetVenue("clinic-1").ok());
+
+  const testing::HttpReply reply = HttpCall(d.http + "/metrics");
+  REQUIRE(reply.status == 200);
+  const Scrape s = Parse(reply.body);
+  CHECK(reply.body.find("probe.Service") == std::string::npos);
+  CHECK(reply.body.find("Nope") == std::string::npos);
+  double unknown = 0;
+  for (const auto& [key, v] : s.samples) {
+    if (absl::StartsWith(key, "grpc_server_started_total{") &&
+        absl::StrContains(key, R"(grpc_method="unknown")")) {
+      CHECK(absl::StrContains(key, R"(grpc_service="unknown")"));
+      unknown += v;
+    }
+  }
+  CHECK(unknown == kUnknown);
+  CHECK(s(R"(grpc_server_started_total{grpc_method="Check",)"
+          R"(grpc_service="grpc.health.v1.Health",grpc_type="unary"})") == 2);
+
+  std::rewind(log);
+  int lines = 0, health = 0;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof(buffer), log)) {
+    google::protobuf::Struct line;
+    INFO(buffer);
+    REQUIRE(google::protobuf::util::JsonStringToMessage(buffer, &line).ok());
+    ++lines;
+    if (line.fields().at("method").string_value() ==
+        "grpc.health.v1.Health/Check") {
+      ++health;
+      CHECK(line.fields().count("venue_id") == 0);
+    }
+  }
+  std::fclose(log);
+  CHECK(health == 2);
+  CHECK(lines >= 3 + 2 + kUnknown + 1);  // the Day's three calls first
 }
 
 TEST_CASE("The operator page's JSON is the proto3 mapping of the venue's day") {
