@@ -106,8 +106,8 @@ absl::StatusOr<StoreFloor::Run> StoreFloor::Tags(double seconds, int cpu) {
             db_->Prepare("INSERT INTO arrival_events (event_id, schedule_id, "
                          "attendee_id, kind, observed_us, device_id, "
                          "received_us, learn, conv_seq) VALUES (?1, ?2, ?3, "
-                         "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (event_id) DO "
-                         "NOTHING"));
+                         "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (schedule_id, "
+                         "event_id) DO NOTHING"));
         const int64_t observed_us = ToMicros(e.observed_at());
         // The plan's tags name each convocation thrice, in about the order
         // of the convocations (service tags lag their arrivals): rows of

@@ -66,6 +66,11 @@ ABSL_FLAG(absl::Duration, webhook_give_up, absl::Hours(24),
           "a webhook event still undelivered this long after it was made is "
           "dead (listed by ListWebhooks)");
 ABSL_FLAG(int, webhook_threads, 2, "webhook delivery threads");
+ABSL_FLAG(bool, webhook_private_targets, false,
+          "deliver webhooks to loopback, private and link-local addresses "
+          "too (a receiver on this machine or the venue's network); off, "
+          "only to public addresses, so that a venue's URL cannot reach "
+          "inside this server's network");
 
 int main(int argc, char** argv) {
   noqueue::ParseToolFlags(
@@ -133,6 +138,8 @@ int main(int argc, char** argv) {
   options.webhooks.request_timeout = absl::GetFlag(FLAGS_webhook_timeout);
   options.webhooks.give_up_after = absl::GetFlag(FLAGS_webhook_give_up);
   options.webhooks.threads = absl::GetFlag(FLAGS_webhook_threads);
+  options.webhooks.private_targets =
+      absl::GetFlag(FLAGS_webhook_private_targets);
   if (options.webhooks.request_timeout <= absl::ZeroDuration() ||
       options.webhooks.give_up_after <= absl::ZeroDuration() ||
       options.webhooks.threads < 1 || options.webhooks.threads > 64) {

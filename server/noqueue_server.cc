@@ -18,6 +18,7 @@
 #include "proto/base/api_limits.h"
 #include "proto/base/status_macros.h"
 #include "server/domain_metrics.h"
+#include "server/webhooks/webhook_targets.h"
 
 namespace noqueue::server {
 
@@ -91,12 +92,17 @@ absl::Status WriteKeyFile(const std::string& path, const std::string& secret) {
 bool IsLoopback(absl::string_view listen) {
   absl::string_view host = listen;
   if (absl::StartsWith(host, "[")) {
-    host = host.substr(1, host.find(']') - 1);
+    const size_t close = host.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = host.substr(1, close - 1);
   } else if (const size_t colon = host.rfind(':');
              colon != absl::string_view::npos) {
     host = host.substr(0, colon);
   }
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  // An address, or the name "localhost" itself: a prefix of the text
+  // ("127.0.0.1.example.invalid") is not one.
+  const std::string h(host);
+  return h == "localhost" || IsLoopbackAddress(h);
 }
 
 std::string AdminKeyPath(const ServerOptions& options) {
@@ -109,10 +115,19 @@ std::string AdminKeyPath(const ServerOptions& options) {
 
 absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
     const ServerOptions& options) {
-  if (!options.access.enabled && !IsLoopback(options.listen)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--auth=none: refused on ", options.listen,
-        ", which is not a loopback address (127.0.0.1, [::1], localhost)"));
+  // Without access control every listener answers anyone who reaches it:
+  // the gRPC port and the HTTP listener (whose /api is the same API) must
+  // both be on loopback.
+  if (!options.access.enabled) {
+    for (const auto& [flag, listen] :
+         {std::pair<const char*, const std::string&>{"--listen",
+                                                     options.listen},
+          {"--metrics_listen", options.metrics_listen}}) {
+      if (listen.empty() || IsLoopback(listen)) continue;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--auth=none: refused with ", flag, "=", listen,
+          ", which is not a loopback address (127.0.0.1, [::1], localhost)"));
+    }
   }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    Credentials(options));

@@ -87,7 +87,14 @@ std::string Escape(const std::string& text) {
         out += "&quot;";
         break;
       default:
-        out.push_back(c);
+        // XML 1.0 has no control characters but tab, newline and return:
+        // one would make the whole chart unreadable.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' &&
+            c != '\r') {
+          out.push_back(' ');
+        } else {
+          out.push_back(c);
+        }
     }
   }
   return out;

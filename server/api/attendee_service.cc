@@ -167,10 +167,15 @@ grpc::ServerUnaryReactor* AttendeeServiceImpl::CancelConvocation(
   e.set_attendee_id(call.caller().attendee_id);
   *e.mutable_at() = ToTimestamp(live_->clock().Now());
   grpc::ServerUnaryReactor* reactor = call.reactor();
-  live_->Append({std::move(e)}, "a cancellation",
-                [reactor](absl::StatusOr<std::vector<v1::ScheduleEvent>> r) {
-                  reactor->Finish(ToGrpcStatus(r.status()));
-                });
+  live_->Append(
+      {std::move(e)}, "a cancellation",
+      [reactor, response](absl::StatusOr<std::vector<v1::ScheduleEvent>> r) {
+        // Nothing stored: another call cancelled first.
+        if (r.ok() && r->empty()) {
+          response->set_already_cancelled(true);
+        }
+        reactor->Finish(ToGrpcStatus(r.status()));
+      });
   return reactor;
 }
 

@@ -21,6 +21,14 @@ grpc::ServerUnaryReactor* CrowdServiceImpl::ReportQueue(
     return call.Finish(st);
   }
   absl::StatusOr<v1::Venue> venue = store_->GetVenue(request->venue_id());
+  if (absl::IsNotFound(venue.status()) &&
+      (call.caller().kind == Caller::Kind::kAnonymous ||
+       call.caller().kind == Caller::Kind::kAttendee)) {
+    // A phone is told the same for every venue id, so that an anonymous
+    // caller cannot list which venues exist; nothing is stored.
+    response->set_report_id(NewId("rep_"));
+    return call.Finish(absl::OkStatus());
+  }
   if (!venue.ok()) return call.Finish(venue.status());
   StoredReport report;
   report.report_id = NewId("rep_");

@@ -63,8 +63,17 @@ grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
                 response->mutable_venue_service());
   }
   response->set_model_version(model::ArrivalModel::VersionName());
-  response->set_last_event_seq(learning_->last_seq());
+  // The server's totals describe every venue: a key scoped to some venues
+  // gets only what it asked of its own.
+  const bool server_wide = call.caller().scope.all;
+  if (server_wide) response->set_last_event_seq(learning_->last_seq());
   learning_->WithModel([&](const model::ArrivalModel& m) {
+    if (!request->venue_id().empty()) {
+      if (const auto* vm = m.VenueMetrics(request->venue_id())) {
+        FillMetrics(*vm, response->mutable_venue_metrics());
+      }
+    }
+    if (!server_wide) return 0;
     response->set_events_learned(m.events_learned());
     response->set_attendees_known(static_cast<int64_t>(m.attendee_count()));
     response->set_venues_known(static_cast<int64_t>(m.venue_count()));
@@ -80,11 +89,6 @@ grpc::ServerUnaryReactor* ModelServiceImpl::GetModelInfo(
       v1::TypeModelMetrics* tm = response->add_types();
       tm->set_convocation_type(ToWireType(t));
       FillMetrics(metrics, tm->mutable_metrics());
-    }
-    if (!request->venue_id().empty()) {
-      if (const auto* vm = m.VenueMetrics(request->venue_id())) {
-        FillMetrics(*vm, response->mutable_venue_metrics());
-      }
     }
     return 0;
   });

@@ -23,7 +23,8 @@ grpc::ServerUnaryReactor* WebhookServiceImpl::CreateWebhook(
   absl::StatusOr<v1::Venue> venue =
       RequestedVenue(*store_, request->venue_id());
   if (!venue.ok()) return call.Finish(venue.status());
-  if (absl::Status st = ValidateCreateWebhook(*request, own_port_.load());
+  if (absl::Status st = ValidateCreateWebhook(
+          *request, own_port_.load(), dispatcher_->options().private_targets);
       !st.ok()) {
     return call.Finish(st);
   }

@@ -263,8 +263,9 @@ class Store {
 
   // The live day. Appends events of schedules (the store sets their seq, in
   // order, and keeps the other fields); an EVENT_RETIMED event also moves its
-  // convocation's stored time, from which its tags are measured. Returns the
-  // events with their seq.
+  // convocation's stored time, from which its tags are measured. An
+  // EVENT_CANCELLED of an attendee already cancelled is left out (checked
+  // inside the write). Returns the events stored, with their seq.
   virtual void AppendScheduleEvents(
       std::vector<v1::ScheduleEvent> events,
       Done<std::vector<v1::ScheduleEvent>> done) = 0;

@@ -117,7 +117,7 @@ std::shared_ptr<WebhookDispatcher::Endpoint> WebhookDispatcher::TakeDue(
 }
 
 void WebhookDispatcher::DeliveryLoop() {
-  WebhookPoster poster;
+  WebhookPoster poster(options_.private_targets);
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     const absl::Time now = absl::Now();

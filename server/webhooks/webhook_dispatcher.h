@@ -53,6 +53,9 @@ struct WebhookOptions {
   // without new reports (the estimate decays with time).
   absl::Duration wait_check_every = absl::Seconds(30);
   int max_per_venue = 20;
+  // Deliveries to loopback, private and link-local addresses too
+  // (webhook_targets.h); off: public addresses only.
+  bool private_targets = false;
 };
 
 // What the dispatcher has done since it started, for metrics.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/crypto.h"
+#include "server/webhooks/webhook_targets.h"
 
 namespace noqueue::server {
 namespace {
@@ -30,6 +31,16 @@ size_t KeepSome(char* data, size_t size, size_t n, void* out) {
   return bytes;
 }
 
+// Opens the socket curl asks for, unless its address is not public.
+curl_socket_t OpenPublicOnly(void* refused, curlsocktype purpose,
+                             curl_sockaddr* address) {
+  if (purpose != CURLSOCKTYPE_IPCXN || !IsPublicAddress(&address->addr)) {
+    *static_cast<bool*>(refused) = true;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
 int AbortWhenStopping(void* stop, curl_off_t, curl_off_t, curl_off_t,
                       curl_off_t) {
   const auto* flag = static_cast<const std::atomic<bool>*>(stop);
@@ -45,7 +56,8 @@ std::string WebhookSignature(absl::string_view secret, int64_t unix_seconds,
       ",v1=", Hex(HmacSha256(secret, absl::StrCat(unix_seconds, ".", body))));
 }
 
-WebhookPoster::WebhookPoster() {
+WebhookPoster::WebhookPoster(bool private_targets)
+    : private_targets_(private_targets) {
   InitCurlOnce();
   curl_ = curl_easy_init();
   if (curl_ == nullptr) std::abort();  // out of memory
@@ -68,7 +80,6 @@ absl::Status WebhookPoster::Post(
     list = curl_slist_append(list, absl::StrCat(name, ": ", value).c_str());
   }
   std::string answer;
-  char error[CURL_ERROR_SIZE] = {0};
   const long timeout_ms =
       std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -85,10 +96,14 @@ absl::Status WebhookPoster::Post(
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, KeepSome);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortWhenStopping);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, stop);
+  refused_ = false;
+  if (!private_targets_) {
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, OpenPublicOnly);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &refused_);
+  }
   const CURLcode res = curl_easy_perform(curl);
   curl_slist_free_all(list);
   if (res == CURLE_ABORTED_BY_CALLBACK) {
@@ -99,20 +114,41 @@ absl::Status WebhookPoster::Post(
                                                absl::FormatDuration(timeout),
                                                " (the request timeout)"));
   }
-  if (res != CURLE_OK) {
+  if (refused_) {
     return absl::UnavailableError(
-        absl::StrCat("the request failed: ",
-                     error[0] != 0 ? error : curl_easy_strerror(res)));
+        "refused: the host's address is not public (webhooks are delivered "
+        "to public addresses only)");
+  }
+  switch (res) {
+    case CURLE_OK:
+      break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return absl::UnavailableError("the host's name did not resolve");
+    case CURLE_COULDNT_CONNECT:
+      return absl::UnavailableError("could not connect");
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_USE_SSL_FAILED:
+      return absl::UnavailableError("the TLS handshake failed");
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return absl::UnavailableError("no valid HTTP answer");
+    default:
+      return absl::UnavailableError(
+          absl::StrCat("the request failed (libcurl error ", res, ")"));
   }
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   if (code >= 200 && code < 300) return absl::OkStatus();
   if (code >= 300 && code < 400) {
-    char* location = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location);
-    return absl::UnavailableError(absl::StrFormat(
-        "answered %d (redirects are not followed)%s", code,
-        location != nullptr ? absl::StrCat(" to ", location) : ""));
+    return absl::UnavailableError(
+        absl::StrFormat("answered %d (redirects are not followed)", code));
   }
   return absl::UnavailableError(absl::StrFormat("answered %d", code));
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "proto/base/wire_time.h"
+#include "server/webhooks/webhook_targets.h"
 #include "server/wire/validation.h"
 
 namespace noqueue::server {
@@ -41,17 +42,8 @@ std::string Unbracketed(const std::string& host) {
 
 bool IsLoopbackHost(const std::string& host) {
   const std::string h = Unbracketed(host);
-  if (h == "localhost" || absl::EndsWith(h, ".localhost")) return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6) ||
-           (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
-  }
-  return false;
+  return h == "localhost" || absl::EndsWith(h, ".localhost") ||
+         IsLoopbackAddress(h);
 }
 
 // Whether `host` names this machine: a loopback or unspecified address, one
@@ -86,7 +78,8 @@ bool IsThisMachine(const std::string& host) {
 
 }  // namespace
 
-absl::Status ValidateWebhookUrl(const std::string& url, int own_port) {
+absl::Status ValidateWebhookUrl(const std::string& url, int own_port,
+                                bool private_targets) {
   if (url.empty()) return Invalid("url", "must not be empty");
   if (url.size() > kMaxWebhookUrl) {
     return Invalid(
@@ -110,6 +103,20 @@ absl::Status ValidateWebhookUrl(const std::string& url, int own_port) {
                                 "(127.0.0.1, [::1], localhost), not ",
                                 Quote(host), ": use https://"));
   }
+  if (!private_targets) {
+    const std::string h = absl::AsciiStrToLower(Unbracketed(host));
+    const bool local_name = h == "localhost" || h == "localhost." ||
+                            absl::EndsWith(h, ".localhost") ||
+                            absl::EndsWith(h, ".localhost.");
+    if (local_name || IsPublicAddressLiteral(host) == false) {
+      return Invalid(
+          "url", absl::StrCat(Quote(host),
+                              " is not a public address (loopback, private, "
+                              "link-local or reserved): this server delivers "
+                              "webhooks to public addresses only "
+                              "(--webhook_private_targets allows others)"));
+    }
+  }
   int port = 0;
   if (!absl::SimpleAtoi(Part(parsed.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT),
                         &port)) {
@@ -123,8 +130,10 @@ absl::Status ValidateWebhookUrl(const std::string& url, int own_port) {
 }
 
 absl::Status ValidateCreateWebhook(const v1::CreateWebhookRequest& request,
-                                   int own_port) {
-  if (absl::Status st = ValidateWebhookUrl(request.url(), own_port); !st.ok()) {
+                                   int own_port, bool private_targets) {
+  if (absl::Status st =
+          ValidateWebhookUrl(request.url(), own_port, private_targets);
+      !st.ok()) {
     return st;
   }
   if (request.kinds().empty())

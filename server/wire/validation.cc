@@ -214,6 +214,13 @@ absl::Status ValidateVenue(const v1::Venue& venue) {
   if (venue.display_name().size() > 200) {
     return Invalid("venue.display_name", "must be at most 200 characters");
   }
+  for (const char c : venue.display_name()) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Invalid("venue.display_name",
+                     "must not contain control characters (a name is one "
+                     "line of text)");
+    }
+  }
   if (venue.convocation_type() == v1::CONVOCATION_TYPE_UNSPECIFIED ||
       !v1::ConvocationType_IsValid(venue.convocation_type())) {
     return Invalid("venue.convocation_type",

@@ -59,7 +59,8 @@ class RunningServer:
                 check=True, capture_output=True)
             flags = [f"--tls_cert={self.cert}", f"--tls_key={key}"]
         self.process = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:0", f"--db={db}", "--clock=events"]
+            [SERVER, "--listen=127.0.0.1:0", f"--db={db}", "--clock=events",
+             "--webhook_private_targets"]
             + flags, stdout=self.log, stderr=subprocess.STDOUT)
         self.key_file = os.path.join(self.dir, "var", "admin.key")
         deadline = time.monotonic() + 30

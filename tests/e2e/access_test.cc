@@ -27,6 +27,7 @@ namespace {
 using client::NoQueueClient;
 using testing::ClientOf;
 using testing::ExpectError;
+using testing::InDatabaseFiles;
 using testing::Morning;
 using testing::QueryInt;
 using testing::Running;
@@ -47,17 +48,6 @@ std::string Fingerprint(const std::string& db) {
                            "SELECT update_us FROM venues WHERE venue_id = "
                            "'venue-a'"));
   return out;
-}
-
-// Whether `needle` appears in the bytes of any file of the database.
-bool InDatabaseFiles(const std::string& db, const std::string& needle) {
-  for (const std::string& path : {db, db + "-wal", db + "-shm"}) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    if (bytes.str().find(needle) != std::string::npos) return true;
-  }
-  return false;
 }
 
 // Two venues with a schedule each, and keys of every role.
@@ -475,7 +465,25 @@ TEST_CASE("Without access control the server listens only on loopback") {
   CHECK(ClientOf(**open, "")->UpsertVenue(testing::ClinicVenue()).ok());
   CHECK(server::IsLoopback("[::1]:50051"));
   CHECK(server::IsLoopback("localhost:1"));
+  CHECK(server::IsLoopback("127.8.9.10:1"));
+  CHECK(server::IsLoopback("[::ffff:127.0.0.1]:1"));
   CHECK_FALSE(server::IsLoopback("10.0.0.1:1"));
+  // A name that starts like a loopback address is any machine's name.
+  CHECK_FALSE(server::IsLoopback("127.0.0.1.example.invalid:1"));
+  CHECK_FALSE(server::IsLoopback("localhost.example.invalid:1"));
+  CHECK_FALSE(server::IsLoopback("[::1:1"));
+  CHECK_FALSE(server::IsLoopback("0.0.0.0:1"));
+  options.listen = "127.0.0.1.example.invalid:0";
+  CHECK(server::NoQueueServer::Start(options).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  // The HTTP listener's /api is the same API: it must be on loopback too.
+  options.listen = "127.0.0.1:0";
+  options.metrics_listen = "0.0.0.0:0";
+  auto http = server::NoQueueServer::Start(options);
+  REQUIRE_FALSE(http.ok());
+  CHECK(http.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(http.status().message()).find("--metrics_listen") !=
+        std::string::npos);
 }
 
 TEST_CASE(

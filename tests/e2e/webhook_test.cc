@@ -16,6 +16,7 @@
 #include "clients/noqueue_client.h"
 #include "server/common/crypto.h"
 #include "tests/support/running_server.h"
+#include "tests/support/sqlite_peek.h"
 #include "tests/support/test_util.h"
 #include "tests/support/webhook_receiver.h"
 
@@ -39,6 +40,8 @@ server::ServerOptions FastOptions(const TempDir& dir) {
   options.webhooks.initial_backoff = absl::Milliseconds(40);
   options.webhooks.max_backoff = absl::Milliseconds(200);
   options.webhooks.poll_every = absl::Milliseconds(20);
+  // The receiver is on loopback.
+  options.webhooks.private_targets = true;
   return options;
 }
 
@@ -468,6 +471,42 @@ TEST_CASE(
   CHECK(down.sequence() == 2);
   CHECK_FALSE(down.wait_crossing().above());
   CHECK(down.wait_crossing().wait_p50().seconds() < 480);
+}
+
+TEST_CASE(
+    "The retention purge gives undelivered webhook events the attendees' "
+    "pseudonyms") {
+  WebhookReceiver receiver;
+  receiver.set_mode(Mode::kFail);
+  HookedVenue h(receiver,
+                [](server::ServerOptions& o) {
+                  o.clock = server::LiveClock::Kind::kEvents;
+                },
+                {v1::WEBHOOK_CONVOCATION_CANCELLED});
+  Running& s = *h.s;
+  v1::Venue venue = testing::ClinicVenue("v");
+  venue.set_personal_data_retention_days(30);
+  REQUIRE(s.client->UpsertVenue(venue).ok());
+  // Morning() is in March 2026: long past 30 days.
+  auto schedule = s.client->CreateSchedule(ScheduleRequest("v", 3));
+  REQUIRE(schedule.ok());
+  const v1::Convocation& who = schedule->convocations(0);
+  REQUIRE(ClientOf(*s.server, who.attendee_token())->CancelConvocation().ok());
+  REQUIRE(receiver.WaitFor(
+      [](const Requests& r) { return CountAnswered(r, 500) >= 1; }));
+  auto purged = s.server->personal_data().PurgeNow(absl::Now());
+  REQUIRE(purged.ok());
+  CHECK(*purged == 1);
+  CHECK_FALSE(testing::InDatabaseFiles(h.dir.file("var/noqueue.db"),
+                                       who.attendee_id()));
+  receiver.set_mode(Mode::kOk);
+  REQUIRE(receiver.WaitFor(
+      [](const Requests& r) { return DeliveredThrough(r, 1); }));
+  const Requests requests = receiver.requests();
+  const v1::WebhookEvent e = Verified(requests.back());
+  REQUIRE(e.has_schedule_event());
+  CHECK(e.schedule_event().attendee_id().rfind("~", 0) == 0);
+  CHECK(requests.back().body.find(who.attendee_id()) == std::string::npos);
 }
 
 }  // namespace

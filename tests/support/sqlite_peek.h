@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace noqueue::testing {
@@ -41,6 +43,18 @@ inline std::string QueryText(const std::string& path, const std::string& sql) {
 
 inline int64_t CountRows(const std::string& path, const std::string& table) {
   return QueryInt(path, "SELECT count(*) FROM " + table);
+}
+
+// Whether `needle` appears in the bytes of any file of the database (its
+// WAL and shared memory included): what an erasure must leave nowhere.
+inline bool InDatabaseFiles(const std::string& db, const std::string& needle) {
+  for (const std::string& path : {db, db + "-wal", db + "-shm"}) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (bytes.str().find(needle) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace noqueue::testing

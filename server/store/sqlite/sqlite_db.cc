@@ -1,5 +1,13 @@
 #include "server/store/sqlite/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace noqueue::server {
@@ -82,6 +90,38 @@ void Statement::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+namespace {
+
+// The database holds the attendee tokens' signing secret and the webhooks'
+// secrets: it is created, or made, readable by its owner only (0600,
+// whatever the umask). SQLite gives its WAL and shared-memory files the
+// database's own mode; those left by an earlier, laxer run are fixed too.
+absl::Status RestrictToOwner(const std::string& path) {
+  if (path.empty() || path == ":memory:" || absl::StartsWith(path, "file:")) {
+    return absl::OkStatus();
+  }
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod(fd, 0600) != 0) {
+    const int error = errno;
+    if (fd >= 0) close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path,
+                     " readable by its owner only: ", std::strerror(error)));
+  }
+  close(fd);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string side = path + suffix;
+    if (chmod(side.c_str(), 0600) != 0 && errno != ENOENT) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot make ", side,
+                       " readable by its owner only: ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
     const std::string& path, const std::string& vfs) {
   // No memory statistics (nothing reads them): with them, every allocation
@@ -90,6 +130,7 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   // then it keeps them, which is only slower).
   [[maybe_unused]] static const int kNoMemoryStatus =
       sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  if (absl::Status st = RestrictToOwner(path); !st.ok()) return st;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,

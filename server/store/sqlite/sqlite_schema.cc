@@ -252,6 +252,34 @@ CREATE TABLE webhook_outbox (
 CREATE INDEX webhook_outbox_by_attendee
   ON webhook_outbox(venue_id, attendee_id) WHERE attendee_id <> '';
 )sql",
+    // 11: a tag's event_id is unique within its schedule, not across the
+    // server: one venue's device could otherwise claim an id first and make
+    // another venue's genuine tag fail ALREADY_EXISTS. (SQLite cannot drop
+    // a column's UNIQUE: the table is rebuilt, seqs kept.)
+    R"sql(
+CREATE TABLE arrival_events_v11 (
+  seq INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  schedule_id TEXT NOT NULL,
+  attendee_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  observed_us INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  received_us INTEGER NOT NULL,
+  learn INTEGER NOT NULL,
+  conv_seq INTEGER,
+  UNIQUE (schedule_id, event_id)
+);
+INSERT INTO arrival_events_v11 (seq, event_id, schedule_id, attendee_id,
+  kind, observed_us, device_id, received_us, learn, conv_seq)
+SELECT seq, event_id, schedule_id, attendee_id, kind, observed_us,
+  device_id, received_us, learn, conv_seq FROM arrival_events;
+DROP TABLE arrival_events;
+ALTER TABLE arrival_events_v11 RENAME TO arrival_events;
+CREATE INDEX arrival_events_outcomes ON arrival_events(seq) WHERE learn >= 1;
+CREATE INDEX arrival_events_by_conv
+  ON arrival_events(conv_seq, kind, learn, observed_us);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion);

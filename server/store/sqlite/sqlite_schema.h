@@ -9,7 +9,7 @@
 namespace noqueue::server {
 
 // The version this server writes.
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 
 // Brings `db` to kSchemaVersion in one transaction (a new file gets the
 // whole schema). FAILED_PRECONDITION, and nothing changed, when the file is

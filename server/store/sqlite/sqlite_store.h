@@ -12,6 +12,7 @@
 #ifndef NOQUEUE_SERVER_STORE_SQLITE_SQLITE_STORE_H_
 #define NOQUEUE_SERVER_STORE_SQLITE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -186,6 +187,12 @@ class SqliteStore final : public Store {
                                  v1::WebhookEvent event);
   absl::Status QueueScheduleEvent(SqliteDb& db, const v1::ScheduleEvent& e,
                                   absl::string_view venue_id);
+  // Passes each undelivered event of `venue_id` naming `attendee_id` to
+  // `rewrite`; those it changes (returns true for) are stored back, no
+  // longer indexed by the attendee.
+  absl::Status RewriteOutbox(
+      SqliteDb& db, const std::string& venue_id, const std::string& attendee_id,
+      const std::function<bool(v1::WebhookEvent&)>& rewrite);
   // Removes an attendee's data from undelivered events of `venue_id`.
   absl::Status ScrubOutbox(SqliteDb& db, const std::string& venue_id,
                            const std::string& attendee_id);
@@ -193,7 +200,10 @@ class SqliteStore final : public Store {
   // After a commit: tells the listener which outboxes changed.
   void OutboxCommitted();
   // Pseudonymises one schedule's attendees; returns how many.
+  // The undelivered webhook events of its attendees get the same
+  // pseudonyms.
   absl::StatusOr<int64_t> PurgeSchedule(SqliteDb& db,
+                                        const std::string& venue_id,
                                         const std::string& schedule_id,
                                         absl::Time now);
   absl::StatusOr<std::vector<EventResult>> StoreEvents(

@@ -280,7 +280,8 @@ void SqliteStore::PurgeExpired(absl::Time now, Done<PurgeResult> done) {
         PurgeResult result;
         std::map<std::string, bool> venues;
         for (const auto& [schedule_id, venue_id] : schedules) {
-          ASSIGN_OR_RETURN(int64_t n, PurgeSchedule(db, schedule_id, now));
+          ASSIGN_OR_RETURN(int64_t n,
+                           PurgeSchedule(db, venue_id, schedule_id, now));
           result.convocations += n;
           ++result.schedules;
           venues[venue_id] = true;
@@ -304,7 +305,8 @@ void SqliteStore::PurgeExpired(absl::Time now, Done<PurgeResult> done) {
 }
 
 absl::StatusOr<int64_t> SqliteStore::PurgeSchedule(
-    SqliteDb& db, const std::string& schedule_id, absl::Time now) {
+    SqliteDb& db, const std::string& venue_id, const std::string& schedule_id,
+    absl::Time now) {
   // Each convocation's id becomes "~<row>": unique in its schedule, and not
   // an id any client may send.
   ASSIGN_OR_RETURN(Statement * list,
@@ -341,6 +343,18 @@ absl::StatusOr<int64_t> SqliteStore::PurgeSchedule(
     if (it != pseudonym.end()) c->set_attendee_id(it->second);
     return true;
   }));
+  // Pending webhook events would otherwise still carry the real ids.
+  for (const auto& [attendee_id, renamed] : pseudonym) {
+    RETURN_IF_ERROR(
+        RewriteOutbox(db, venue_id, attendee_id, [&](v1::WebhookEvent& e) {
+          if (!e.has_schedule_event() ||
+              e.schedule_event().schedule_id() != schedule_id) {
+            return false;  // the same person, on another of the venue's days
+          }
+          e.mutable_schedule_event()->set_attendee_id(renamed);
+          return true;
+        }));
+  }
   ASSIGN_OR_RETURN(
       Statement * mark,
       db.Prepare("UPDATE schedules SET purged_us = ?2 WHERE schedule_id = ?1"));

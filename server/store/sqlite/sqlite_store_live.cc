@@ -82,8 +82,28 @@ void SqliteStore::AppendScheduleEvents(
   writer_->Submit<std::vector<v1::ScheduleEvent>>(
       [this, events = std::move(events)](SqliteDb& db) mutable
       -> absl::StatusOr<std::vector<v1::ScheduleEvent>> {
+        std::vector<v1::ScheduleEvent> stored;
+        stored.reserve(events.size());
         for (v1::ScheduleEvent& e : events) {
+          // A cancellation is final: a second one (two calls at once, each
+          // having seen the attendee expected) is checked here, inside the
+          // write, and left out.
+          if (e.kind() == v1::EVENT_CANCELLED) {
+            ASSIGN_OR_RETURN(
+                Statement * again,
+                db.Prepare("SELECT count(*) FROM schedule_events WHERE "
+                           "schedule_id = ?1 AND attendee_id = ?2 AND "
+                           "kind = ?3"));
+            again->BindUncopied(1, e.schedule_id())
+                .BindUncopied(2, e.attendee_id())
+                .Bind(3, int64_t{v1::EVENT_CANCELLED});
+            int64_t already = 0;
+            RETURN_IF_ERROR(again->EachRow(
+                [&](const Statement& r) { already = r.ColumnInt(0); }));
+            if (already > 0) continue;
+          }
           RETURN_IF_ERROR(InsertScheduleEvent(db, e));
+          stored.push_back(e);
           if (e.kind() != v1::EVENT_RETIMED) continue;
           ASSIGN_OR_RETURN(Statement * move,
                            db.Prepare("UPDATE convocations SET convocation_us "
@@ -101,7 +121,7 @@ void SqliteStore::AppendScheduleEvents(
           // The writer's cache holds the convocation's old time.
           ForgetTagged();
         }
-        return std::move(events);
+        return stored;
       },
       std::move(done));
 }

@@ -128,7 +128,7 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
       db.Prepare("INSERT INTO arrival_events (event_id, schedule_id, "
                  "attendee_id, kind, observed_us, device_id, received_us, "
                  "learn, conv_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                 "ON CONFLICT (event_id) DO NOTHING"));
+                 "ON CONFLICT (schedule_id, event_id) DO NOTHING"));
   put->BindUncopied(1, e.event_id())
       .BindUncopied(2, e.schedule_id())
       .BindUncopied(3, e.attendee_id())
@@ -145,8 +145,9 @@ absl::StatusOr<EventResult> SqliteStore::StoreEvent(
     ASSIGN_OR_RETURN(
         Statement * old,
         db.Prepare("SELECT schedule_id, attendee_id, kind, observed_us "
-                   "FROM arrival_events WHERE event_id = ?1"));
-    old->Bind(1, e.event_id());
+                   "FROM arrival_events WHERE schedule_id = ?2 AND "
+                   "event_id = ?1"));
+    old->Bind(1, e.event_id()).Bind(2, e.schedule_id());
     ASSIGN_OR_RETURN(bool row, old->Step());
     const bool same = row && old->ColumnText(0) == e.schedule_id() &&
                       old->ColumnText(1) == e.attendee_id() &&

@@ -4,7 +4,9 @@
 // transaction; its sequence comes from webhooks.next_seq, so a rolled back
 // job leaves no gap. Delivered rows are deleted; dead ones stay for
 // ListWebhooks.
+#include <functional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "proto/base/status_macros.h"
@@ -152,8 +154,9 @@ absl::Status SqliteStore::QueueScheduleEvent(SqliteDb& db,
   return absl::OkStatus();
 }
 
-absl::Status SqliteStore::ScrubOutbox(SqliteDb& db, const std::string& venue_id,
-                                      const std::string& attendee_id) {
+absl::Status SqliteStore::RewriteOutbox(
+    SqliteDb& db, const std::string& venue_id, const std::string& attendee_id,
+    const std::function<bool(v1::WebhookEvent&)>& rewrite) {
   // "<> ''" lets SQLite use the partial index.
   ASSIGN_OR_RETURN(Statement * find,
                    db.Prepare("SELECT webhook_id, seq, body FROM "
@@ -163,13 +166,14 @@ absl::Status SqliteStore::ScrubOutbox(SqliteDb& db, const std::string& venue_id,
   std::vector<std::pair<std::string, v1::WebhookEvent>> rows;
   RETURN_IF_ERROR(find->EachRow([&](const Statement& r) {
     v1::WebhookEvent e;
-    e.ParseFromString(r.ColumnText(2));  // whatever it held goes
-    e.clear_payload();
-    e.set_erased(true);
+    e.ParseFromString(r.ColumnText(2));
+    if (!rewrite(e)) return absl::OkStatus();
     e.set_sequence(r.ColumnInt(1));
     rows.emplace_back(r.ColumnText(0), std::move(e));
     return absl::OkStatus();
   }));
+  // The row no longer names the person: an erasure later has nothing to
+  // find here.
   ASSIGN_OR_RETURN(Statement * put,
                    db.Prepare("UPDATE webhook_outbox SET body = ?3, "
                               "attendee_id = '' WHERE webhook_id = ?1 AND "
@@ -183,6 +187,15 @@ absl::Status SqliteStore::ScrubOutbox(SqliteDb& db, const std::string& venue_id,
     outbox_changed_.push_back(webhook_id);
   }
   return absl::OkStatus();
+}
+
+absl::Status SqliteStore::ScrubOutbox(SqliteDb& db, const std::string& venue_id,
+                                      const std::string& attendee_id) {
+  return RewriteOutbox(db, venue_id, attendee_id, [](v1::WebhookEvent& e) {
+    e.clear_payload();  // whatever it held goes
+    e.set_erased(true);
+    return true;
+  });
 }
 
 void SqliteStore::OutboxCommitted() {

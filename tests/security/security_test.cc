@@ -1,0 +1,285 @@
+// Attacks an outside tester ran on a running server, each kept as a test
+// of the fix: what a local user can read of the files, what a probe of the
+// API learns or moves.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "clients/noqueue_client.h"
+#include "proto/base/svg_chart.h"
+#include "proto/base/wire_time.h"
+#include "server/noqueue_server.h"
+#include "server/webhooks/webhook_http.h"
+#include "server/webhooks/webhook_targets.h"
+#include "tests/support/running_server.h"
+#include "tests/support/sqlite_peek.h"
+#include "tests/support/test_util.h"
+
+namespace noqueue {
+namespace {
+
+using testing::Running;
+using testing::ScheduleRequest;
+using testing::TempDir;
+
+// The permission bits of `path`; -1 when it does not exist.
+int ModeOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+// The database holds the attendee tokens' signing secret and the webhooks'
+// secrets: under the usual umask (022) it was readable by every local user,
+// who could then forge any attendee's token.
+TEST_CASE("The database, its WAL and shared memory are its owner's only") {
+  TempDir dir;
+  const mode_t before = umask(022);
+  const std::string db = dir.file("var/noqueue.db");
+  {
+    Running s(testing::TestOptions(dir));
+    REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("clinic-1")).ok());
+    REQUIRE(s.client->CreateSchedule(ScheduleRequest("clinic-1", 3)).ok());
+    for (const std::string& path : {db, db + "-wal", db + "-shm"}) {
+      INFO(path);
+      CHECK(ModeOf(path) == 0600);
+    }
+    CHECK(ModeOf(dir.file("var/admin.key")) == 0600);
+  }
+  // A database left readable by an earlier run is closed to others on open.
+  REQUIRE(chmod(db.c_str(), 0644) == 0);
+  {
+    Running s(testing::TestOptions(dir));
+    CHECK(ModeOf(db) == 0600);
+    CHECK(s.client->GetVenue("clinic-1").ok());
+  }
+  umask(before);
+}
+
+// A key of venue A read server-wide totals (venues known, attendees
+// known, events learned): what other venues the server holds.
+TEST_CASE("A key scoped to one venue learns nothing of the others' model") {
+  Running s;
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-a")).ok());
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-b")).ok());
+  auto b = s.client->CreateSchedule(ScheduleRequest("venue-b", 4));
+  REQUIRE(b.ok());
+  REQUIRE(s.client
+              ->RecordArrivals(
+                  {testing::Tag("t1", b->schedule_id(), "a-0", v1::ARRIVED,
+                                testing::Morning() + absl::Minutes(2))})
+              .ok());
+  // The model learns in the background: wait until it has the tag.
+  absl::StatusOr<v1::GetModelInfoResponse> all;
+  for (int i = 0; i < 250; ++i) {
+    all = s.client->GetModelInfo();
+    REQUIRE(all.ok());
+    if (all->last_event_seq() > 0) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  REQUIRE(all->last_event_seq() > 0);
+  v1::CreateApiKeyRequest r;
+  r.set_role(v1::VENUE_MANAGER);
+  r.add_venue_ids("venue-a");
+  auto key = s.client->CreateApiKey(r);
+  REQUIRE(key.ok());
+  auto manager = testing::ClientOf(*s.server, key->secret());
+  auto mine = manager->GetModelInfo("venue-a");
+  REQUIRE(mine.ok());
+  CHECK_FALSE(mine->model_version().empty());
+  CHECK(mine->has_venue_service());
+  CHECK(mine->venues_known() == 0);
+  CHECK(mine->attendees_known() == 0);
+  CHECK(mine->events_learned() == 0);
+  CHECK(mine->last_event_seq() == 0);
+  CHECK(mine->types().empty());
+  testing::ExpectError(manager->GetModelInfo("venue-b"),
+                       absl::StatusCode::kPermissionDenied, "venue");
+}
+
+// ReportQueue answered NOT_FOUND for a missing venue and OK otherwise, to
+// anyone: an anonymous venue directory.
+TEST_CASE("An anonymous report cannot tell which venues exist") {
+  TempDir dir;
+  Running s(testing::TestOptions(dir));
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-a")).ok());
+  auto anonymous = testing::ClientOf(*s.server, "");
+  v1::ReportQueueRequest report;
+  *report.mutable_observed_at() = ToTimestamp(absl::Now());
+  report.set_queue_length(3);
+  report.set_wait_state(v1::WAIT_STATE_WAITING);
+  report.set_reporter_token("phone-000001");
+  report.set_venue_id("venue-a");
+  auto real = anonymous->ReportQueue(report);
+  REQUIRE(real.ok());
+  report.set_venue_id("no-such-venue");
+  report.set_reporter_token("phone-000002");
+  auto made_up = anonymous->ReportQueue(report);
+  REQUIRE(made_up.ok());
+  CHECK(made_up->report_id().size() == real->report_id().size());
+  // Nothing stored for it; a keyed caller is still told.
+  const std::string db = dir.file("var/noqueue.db");
+  CHECK(testing::QueryInt(db,
+                          "SELECT count(*) FROM crowd_reports WHERE "
+                          "venue_id = 'no-such-venue'") == 0);
+  testing::ExpectError(s.client->ReportQueue(report),
+                       absl::StatusCode::kNotFound, "venue_id");
+}
+
+// A control character in a venue's name made its queue chart invalid XML
+// (the operator's page then showed nothing).
+TEST_CASE("A venue's name is one line of text, and the chart stays XML") {
+  Running s;
+  v1::Venue v = testing::ClinicVenue("venue-a");
+  for (const std::string& name :
+       {std::string("Clinic\x01"), std::string("Line\nbreak"),
+        std::string("Bell\x07"), std::string("Del\x7f")}) {
+    v.set_display_name(name);
+    testing::ExpectError(s.client->UpsertVenue(v),
+                         absl::StatusCode::kInvalidArgument,
+                         "venue.display_name");
+  }
+  CHECK_FALSE(s.client->GetVenue("venue-a").ok());
+  svg::Chart chart;
+  chart.panels.emplace_back().title = std::string("Old\x01name <b>");
+  const std::string rendered = svg::Render(chart);
+  for (const char c : rendered) {
+    CHECK((static_cast<unsigned char>(c) >= 0x20 || c == '\n'));
+  }
+  CHECK(rendered.find("&lt;b&gt;") != std::string::npos);
+}
+
+// SSRF: a VENUE_MANAGER's webhook URL made the server POST to its own
+// metrics port, to loopback in every spelling, to the cloud metadata
+// address and to private networks, and the dead event's last_error told
+// which ports answered.
+TEST_CASE("Webhooks reach public addresses only, in every spelling") {
+  Running s;
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-a")).ok());
+  auto hook = [](const std::string& url) {
+    v1::CreateWebhookRequest r;
+    r.set_venue_id("venue-a");
+    r.set_url(url);
+    r.add_kinds(v1::WEBHOOK_SCHEDULE_CREATED);
+    r.set_secret("sixteen-bytes-at-least");
+    return r;
+  };
+  const std::string port = std::to_string(s.server->port());
+  const std::vector<std::string> urls = {"http://127.0.0.1:9090/metrics",
+                                         "http://2130706433/",
+                                         "http://0x7f.1/",
+                                         "http://0177.0.0.1/",
+                                         "http://127.1/",
+                                         "http://localhost/",
+                                         "https://localhost.:" + port + "/",
+                                         "https://app.localhost/",
+                                         "https://[::1]/",
+                                         "https://[::ffff:127.0.0.1]/",
+                                         "https://[::ffff:7f00:1]/",
+                                         "https://[64:ff9b::a9fe:a9fe]/",
+                                         "https://169.254.169.254/latest/",
+                                         "https://10.1.2.3/",
+                                         "https://172.16.0.1/",
+                                         "https://192.168.1.1/",
+                                         "https://100.64.0.1/",
+                                         "https://0.0.0.0/",
+                                         "https://[fe80::1]/",
+                                         "https://[fd00::1]/",
+                                         "https://224.0.0.1/",
+                                         "https://255.255.255.255/"};
+  for (const std::string& url : urls) {
+    INFO(url);
+    testing::ExpectError(s.client->CreateWebhook(hook(url)),
+                         absl::StatusCode::kInvalidArgument, "url: ");
+  }
+  CHECK(s.client->ListWebhooks("venue-a")->empty());
+  // A public address or a name is taken (the name is checked when it
+  // resolves, below).
+  CHECK(s.client->CreateWebhook(hook("https://93.184.216.34/x")).ok());
+  CHECK(s.client->CreateWebhook(hook("https://hooks.example.com/x")).ok());
+}
+
+TEST_CASE("The address a name resolves to is checked at each connection") {
+  // A listening socket on loopback that never answers.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  REQUIRE(listen(fd, 8) == 0);
+  socklen_t len = sizeof(a);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const std::string url =
+      "http://localhost:" + std::to_string(ntohs(a.sin_port)) + "/hook";
+  // "localhost" is a name: only its address tells where it goes.
+  server::WebhookPoster public_only(/*private_targets=*/false);
+  const absl::Status refused =
+      public_only.Post(url, "{}", {}, absl::Milliseconds(300), nullptr);
+  CHECK(refused.code() == absl::StatusCode::kUnavailable);
+  CHECK(std::string(refused.message()).find("not public") != std::string::npos);
+  server::WebhookPoster any(/*private_targets=*/true);
+  const absl::Status reached =
+      any.Post(url, "{}", {}, absl::Milliseconds(300), nullptr);
+  CHECK(std::string(reached.message()).find("no answer within") !=
+        std::string::npos);
+  close(fd);
+  // A closed port and an open one must not read differently beyond
+  // "could not connect": no port, no protocol.
+  const absl::Status closed =
+      any.Post(url, "{}", {}, absl::Milliseconds(300), nullptr);
+  INFO(closed.message());
+  CHECK(std::string(closed.message()) == "could not connect");
+}
+
+TEST_CASE("Every form of an address is read as the resolver reads it") {
+  using server::IsPublicAddressLiteral;
+  CHECK(IsPublicAddressLiteral("2130706433") == false);
+  CHECK(IsPublicAddressLiteral("0x7f000001") == false);
+  CHECK(IsPublicAddressLiteral("017700000001") == false);
+  CHECK(IsPublicAddressLiteral("[::]") == false);
+  CHECK(IsPublicAddressLiteral("[2002:7f00:1::]") == false);  // 6to4
+  CHECK(IsPublicAddressLiteral("[fe80::1%25eth0]") == false);
+  CHECK(IsPublicAddressLiteral("8.8.8.8") == true);
+  CHECK(IsPublicAddressLiteral("[2606:4700::1111]") == true);
+  CHECK_FALSE(IsPublicAddressLiteral("hooks.example.com").has_value());
+}
+
+// event_id was unique across the server: venue A's device could claim an
+// id first and make venue B's genuine tag fail ALREADY_EXISTS.
+TEST_CASE("One venue's tag ids cannot block another venue's tags") {
+  Running s;
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-a")).ok());
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-b")).ok());
+  auto a = s.client->CreateSchedule(ScheduleRequest("venue-a", 2));
+  auto b = s.client->CreateSchedule(ScheduleRequest("venue-b", 2));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const absl::Time t = testing::Morning() + absl::Minutes(3);
+  auto first = s.client->RecordArrivals(
+      {testing::Tag("gate-0001", a->schedule_id(), "a-0", v1::ARRIVED, t)});
+  REQUIRE(first.ok());
+  auto other = s.client->RecordArrivals(
+      {testing::Tag("gate-0001", b->schedule_id(), "a-0", v1::ARRIVED, t)});
+  INFO(other.status().message());
+  REQUIRE(other.ok());
+  CHECK((*other)[0].status() == v1::ACCEPTED);
+  // Within a schedule the id still means one tag: a retry is a duplicate,
+  // a different tag with it a conflict.
+  auto retry = s.client->RecordArrivals(
+      {testing::Tag("gate-0001", b->schedule_id(), "a-0", v1::ARRIVED, t)});
+  REQUIRE(retry.ok());
+  CHECK((*retry)[0].status() == v1::DUPLICATE);
+  auto reused = s.client->RecordArrivals(
+      {testing::Tag("gate-0001", b->schedule_id(), "a-1", v1::ARRIVED, t)});
+  CHECK(reused.status().code() == absl::StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace noqueue
