@@ -344,9 +344,11 @@ absl::StatusOr<int64_t> SqliteStore::PurgeSchedule(
     return true;
   }));
   // Pending webhook events would otherwise still carry the real ids.
-  for (const auto& [attendee_id, renamed] : pseudonym) {
+  for (const auto& entry : pseudonym) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const std::string& renamed = entry.second;
     RETURN_IF_ERROR(
-        RewriteOutbox(db, venue_id, attendee_id, [&](v1::WebhookEvent& e) {
+        RewriteOutbox(db, venue_id, entry.first, [&](v1::WebhookEvent& e) {
           if (!e.has_schedule_event() ||
               e.schedule_event().schedule_id() != schedule_id) {
             return false;  // the same person, on another of the venue's days
