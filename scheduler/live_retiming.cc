@@ -256,6 +256,11 @@ Retiming Retime(const LiveDay& day, const RetimingRules& rules,
   const size_t n = day.to_come.size();
   Retiming out;
   out.new_min.assign(n, std::nullopt);
+  // No desk opens again today: there is no time at which anyone would be
+  // served, so no time to give them (nor a wait to promise).
+  if (day.desks.empty() || FeasibleStart(day.desks, 0, day.now_min) == kInf) {
+    return out;
+  }
   const Draws draws = Draw(day, options.replications, options.seed);
   Replayer replay(day, draws, weights);
   const std::vector<double> current = Current(day);

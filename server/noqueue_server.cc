@@ -177,6 +177,13 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->planner_ = std::make_unique<BoundedExecutor>(planning_threads,
                                                   options.max_queued_plans);
   s->clock_ = std::make_unique<LiveClock>(options.clock);
+  if (options.clock == LiveClock::Kind::kEvents) {
+    // The replay clock goes on from where it stood, not from 1970: a day
+    // already over stays over after a restart.
+    ASSIGN_OR_RETURN(std::optional<absl::Time> latest,
+                     s->store_->LatestTagTime());
+    if (latest) s->clock_->Observe(*latest);
+  }
   s->live_ = std::make_unique<LiveDays>(s->store_.get(), s->crowd_.get(),
                                         s->planner_.get(), s->clock_.get(),
                                         options.live);
@@ -275,11 +282,14 @@ void NoQueueServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
-  http_.reset();  // its handlers read the store
+  // Load balancers see the server drain (gRPC health NOT_SERVING, /healthz
+  // 503) for as long as running calls take.
+  if (operator_http_) operator_http_->SetDraining();
   if (grpc_) {
     grpc_->GetHealthCheckService()->Shutdown();
     grpc_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
+  http_.reset();  // its handlers read the store and the live days
   if (live_) live_->Stop();
   // Planning that gRPC's shutdown cancelled ends now; nothing new comes.
   if (planner_) planner_->Shutdown();

@@ -220,6 +220,14 @@ void AccessControl::KeyStored(const StoredApiKey& stored) {
   keys_.insert_or_assign(stored.key.key_id(), std::move(k));
 }
 
+absl::Status AccessControl::TakePeer(absl::string_view peer, absl::Time now) {
+  const std::string address = PeerAddress(peer);
+  if (peer_buckets_.size() > 100000) peer_buckets_.clear();
+  return Take(peer_buckets_[address], options_.anonymous_rate,
+              options_.anonymous_burst, now,
+              absl::StrCat("anonymous calls from ", address));
+}
+
 absl::Status AccessControl::Take(Bucket& bucket, double rate, double burst,
                                  absl::Time now, absl::string_view who) {
   if (rate <= 0) return absl::OkStatus();
@@ -349,11 +357,7 @@ absl::StatusOr<Caller> AccessControl::AdmitCredential(
           " needs \"authorization: Bearer <API key or attendee token>\""));
     }
     absl::MutexLock lock(&mu_);
-    const std::string address = PeerAddress(peer);
-    if (peer_buckets_.size() > 100000) peer_buckets_.clear();
-    RETURN_IF_ERROR(Take(peer_buckets_[address], options_.anonymous_rate,
-                         options_.anonymous_burst, now,
-                         absl::StrCat("anonymous calls from ", address)));
+    RETURN_IF_ERROR(TakePeer(peer, now));
     Caller anonymous;
     anonymous.scope.all = false;
     return anonymous;
@@ -379,6 +383,16 @@ absl::StatusOr<Caller> AccessControl::AdmitCredential(
       return absl::PermissionDeniedError(
           absl::StrCat(policy.name, ": an attendee token may not call it"));
     }
+    // Counted like any caller: the token's own bucket (as a key's), and,
+    // on what anyone may call (crowd reports), its peer's as if anonymous,
+    // so that a token is no way around the anonymous limit.
+    absl::MutexLock lock(&mu_);
+    if (policy.anonymous) RETURN_IF_ERROR(TakePeer(peer, now));
+    if (attendee_buckets_.size() > 100000) attendee_buckets_.clear();
+    RETURN_IF_ERROR(Take(attendee_buckets_[absl::StrCat(
+                             caller->schedule_id, "/", caller->attendee_id)],
+                         options_.key_rate, options_.key_burst, now,
+                         "this attendee token"));
     return caller;
   }
   if (!(policy.roles & (1u << caller->role))) {

@@ -167,6 +167,9 @@ class AccessControl {
   absl::StatusOr<Caller> AuthenticateKey(absl::string_view credential,
                                          absl::Time now);
   absl::StatusOr<Caller> AuthenticateToken(absl::string_view credential) const;
+  // The anonymous bucket of `peer`'s address.
+  absl::Status TakePeer(absl::string_view peer, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // RESOURCE_EXHAUSTED when `bucket` has no token left.
   static absl::Status Take(Bucket& bucket, double rate, double burst,
                            absl::Time now, absl::string_view who);
@@ -178,6 +181,9 @@ class AccessControl {
   absl::flat_hash_map<std::string, Key> keys_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Bucket> key_buckets_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Bucket> peer_buckets_ ABSL_GUARDED_BY(mu_);
+  // By "<schedule_id>/<attendee_id>".
+  absl::flat_hash_map<std::string, Bucket> attendee_buckets_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace noqueue::server

@@ -64,8 +64,10 @@ grpc::ServerUnaryReactor* WebhookServiceImpl::ListWebhooks(
   UnaryCall call(ctx, *access_, Rpc::kListWebhooks, *request,
                  request->venue_id());
   if (!call.admitted()) return call.reactor();
-  absl::Status st = ValidateId("venue_id", request->venue_id());
-  if (!st.ok()) return call.Finish(st);
+  // An unknown venue is NOT_FOUND, as for CreateWebhook.
+  absl::StatusOr<v1::Venue> venue =
+      RequestedVenue(*store_, request->venue_id());
+  if (!venue.ok()) return call.Finish(venue.status());
   absl::StatusOr<std::vector<v1::Webhook>> hooks =
       store_->ListWebhooks(request->venue_id());
   if (!hooks.ok()) return call.Finish(hooks.status());

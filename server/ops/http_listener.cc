@@ -41,6 +41,14 @@ std::string PeerOf(MHD_Connection* connection) {
   return "";
 }
 
+// Slow and idle clients: a connection that sends nothing for kIdleSeconds
+// is closed, and one peer address holds at most kMaxPerPeer of the
+// kMaxConnections (130 half-open connections from one host, a header line
+// every 4 s, filled the listener when all 128 were anyone's).
+constexpr unsigned kIdleSeconds = 5;
+constexpr unsigned kMaxConnections = 1024;
+constexpr unsigned kMaxPerPeer = 16;
+
 MHD_Result Queue(MHD_Connection* connection, const HttpResponse& r) {
   MHD_Response* response = MHD_create_response_from_buffer(
       r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
@@ -133,7 +141,8 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
       flags, static_cast<uint16_t>(port), nullptr, nullptr,
       &HttpDispatch::Handle, listener.get(), MHD_OPTION_SOCK_ADDR, &addr,
       MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(std::max(1, threads)),
-      MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 128u,
+      MHD_OPTION_CONNECTION_TIMEOUT, kIdleSeconds, MHD_OPTION_CONNECTION_LIMIT,
+      kMaxConnections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, kMaxPerPeer,
       MHD_OPTION_END);
   if (listener->daemon_ == nullptr) {
     return absl::UnavailableError(

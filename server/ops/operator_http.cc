@@ -93,6 +93,10 @@ HttpResponse OperatorHttp::Handle(const HttpRequest& request) {
     return Reply(200, "text/plain; version=0.0.4; charset=utf-8",
                  scrape_->Text());
   }
+  if (path == "/healthz") {
+    return draining_ ? Reply(503, "text/plain; charset=utf-8", "draining\n")
+                     : Reply(200, "text/plain; charset=utf-8", "serving\n");
+  }
   if (path == "/" || absl::StartsWith(path, "/venues/")) return Page();
   if (path == "/operator.js") {
     return Reply(200, "text/javascript; charset=utf-8", kOperatorJs);
@@ -107,7 +111,8 @@ HttpResponse OperatorHttp::Handle(const HttpRequest& request) {
   }
   return Error(absl::NotFoundError(absl::StrCat(
       "path \"", path,
-      "\": not served here (/, /venues/{venue_id}, /api/venues, /metrics)")));
+      "\": not served here (/, /venues/{venue_id}, /api/venues, /metrics, "
+      "/healthz)")));
 }
 
 HttpResponse OperatorHttp::Api(const HttpRequest& request,

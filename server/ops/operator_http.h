@@ -1,5 +1,7 @@
 // OperatorHttp: what the HTTP listener (--metrics_listen) serves.
 //   GET /metrics                       Prometheus text format (no key)
+//   GET /healthz                       200 serving, 503 draining (no key):
+//                                      for a load balancer's HTTP check
 //   GET /                              the operator's page: venue list
 //   GET /venues/{venue_id}             the operator's page of a venue
 //   GET /operator.js, /operator.css    the page's script and style
@@ -13,6 +15,8 @@
 // calls the JSON endpoints with it.
 #ifndef NOQUEUE_SERVER_OPS_OPERATOR_HTTP_H_
 #define NOQUEUE_SERVER_OPS_OPERATOR_HTTP_H_
+
+#include <atomic>
 
 #include "server/access/access_control.h"
 #include "server/common/metrics.h"
@@ -28,6 +32,8 @@ class OperatorHttp {
       : access_(access), sources_(sources), scrape_(scrape) {}
 
   HttpResponse Handle(const HttpRequest& request);
+  // From now on /healthz answers 503: the server is stopping.
+  void SetDraining() { draining_ = true; }
 
  private:
   HttpResponse Api(const HttpRequest& request, absl::string_view rest);
@@ -35,6 +41,7 @@ class OperatorHttp {
   AccessControl* const access_;
   const OperatorSources sources_;
   const metrics::Scrape* const scrape_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace noqueue::server

@@ -275,6 +275,11 @@ class Store {
   // The seq of a schedule's last event (0 when it has none).
   virtual absl::StatusOr<int64_t> LastScheduleEventSeq(
       const std::string& schedule_id) = 0;
+  // The latest `at` of any schedule's tag events (arrived, service started
+  // or ended, no-show; nullopt when there is none): where the replay clock,
+  // which only tags move, stood when the server stopped. A scan of the
+  // events: read once, on start, in replay mode only.
+  virtual absl::StatusOr<std::optional<absl::Time>> LatestTagTime() = 0;
   // The ids of a venue's schedules whose window meets [from, to).
   virtual absl::StatusOr<std::vector<std::string>> SchedulesBetween(
       const std::string& venue_id, absl::Time from, absl::Time to) = 0;

@@ -122,6 +122,7 @@ absl::Status ValidateWebhookUrl(const std::string& url, int own_port,
                         &port)) {
     return Invalid("url", "has no port");
   }
+  if (port <= 0) return Invalid("url", "port 0 is not a port");
   if (port == own_port && IsThisMachine(host)) {
     return Invalid("url", absl::StrCat("is this server itself (", host, ":",
                                        port, " is its gRPC port)"));
@@ -155,12 +156,13 @@ absl::Status ValidateCreateWebhook(const v1::CreateWebhookRequest& request,
                                           request.secret().size()));
   }
   if (wait) {
-    if (!request.has_wait_threshold() ||
-        !IsValidDuration(request.wait_threshold())) {
+    if (!request.has_wait_threshold()) {
       return Invalid("wait_threshold", "required with WEBHOOK_WAIT_CROSSED");
     }
-    const absl::Duration t = ToDuration(request.wait_threshold());
-    if (t <= absl::ZeroDuration() || t > absl::Hours(24)) {
+    const bool valid = IsValidDuration(request.wait_threshold());
+    const absl::Duration t =
+        valid ? ToDuration(request.wait_threshold()) : absl::ZeroDuration();
+    if (!valid || t <= absl::ZeroDuration() || t > absl::Hours(24)) {
       return Invalid("wait_threshold", "must be more than 0 and at most 24h");
     }
   } else if (request.has_wait_threshold()) {

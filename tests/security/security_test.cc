@@ -17,6 +17,7 @@
 #include "server/noqueue_server.h"
 #include "server/webhooks/webhook_http.h"
 #include "server/webhooks/webhook_targets.h"
+#include "tests/support/http_get.h"
 #include "tests/support/running_server.h"
 #include "tests/support/sqlite_peek.h"
 #include "tests/support/test_util.h"
@@ -203,6 +204,18 @@ TEST_CASE("Webhooks reach public addresses only, in every spelling") {
   // resolves, below).
   CHECK(s.client->CreateWebhook(hook("https://93.184.216.34/x")).ok());
   CHECK(s.client->CreateWebhook(hook("https://hooks.example.com/x")).ok());
+  // Port 0, an absurd threshold and an unknown venue are named as such.
+  testing::ExpectError(
+      s.client->CreateWebhook(hook("https://93.184.216.34:0/")),
+      absl::StatusCode::kInvalidArgument, "url: port 0");
+  v1::CreateWebhookRequest huge = hook("https://hooks.example.com/y");
+  huge.add_kinds(v1::WEBHOOK_WAIT_CROSSED);
+  huge.mutable_wait_threshold()->set_seconds(1000000000000);
+  testing::ExpectError(s.client->CreateWebhook(huge),
+                       absl::StatusCode::kInvalidArgument,
+                       "wait_threshold: must be more than 0 and at most 24h");
+  testing::ExpectError(s.client->ListWebhooks("no-such-venue"),
+                       absl::StatusCode::kNotFound, "venue_id");
 }
 
 TEST_CASE("The address a name resolves to is checked at each connection") {
@@ -279,6 +292,88 @@ TEST_CASE("One venue's tag ids cannot block another venue's tags") {
   auto reused = s.client->RecordArrivals(
       {testing::Tag("gate-0001", b->schedule_id(), "a-1", v1::ARRIVED, t)});
   CHECK(reused.status().code() == absl::StatusCode::kAlreadyExists);
+}
+
+// 130 slow half-open connections (a header line every few seconds) from one
+// host filled the HTTP listener's 128 connections: /metrics and the
+// operator's page answered no one until they closed.
+TEST_CASE("Slow clients of one host cannot take the HTTP listener") {
+  TempDir dir;
+  server::ServerOptions options = testing::TestOptions(dir);
+  options.metrics_listen = "127.0.0.1:0";
+  Running s(options);
+  const int port = s.server->http_port();
+  REQUIRE(port > 0);
+  // The attacker: another loopback address, 130 connections that send the
+  // start of a request and then one header byte now and then.
+  std::vector<int> slow;
+  for (int i = 0; i < 130; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) == 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+      close(fd);
+      continue;
+    }
+    const char start[] = "GET /metrics HTTP/1.1\r\nX-a: ";
+    (void)!send(fd, start, sizeof(start) - 1, MSG_NOSIGNAL);
+    slow.push_back(fd);
+  }
+  for (int round = 0; round < 2; ++round) {
+    absl::SleepFor(absl::Milliseconds(500));
+    for (int fd : slow) (void)!send(fd, "a", 1, MSG_NOSIGNAL);
+    // Everyone else is still answered.
+    const absl::Time asked = absl::Now();
+    const testing::HttpReply reply = testing::HttpCall(
+        "http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    INFO(reply.error);
+    CHECK(reply.status == 200);
+    CHECK(absl::Now() - asked < absl::Seconds(3));
+  }
+  for (int fd : slow) close(fd);
+}
+
+// An attendee token skipped every rate limit on ReportQueue: 1,000 reports
+// at ~2,200/s, each with a fresh reporter token, set another venue's live
+// status.
+TEST_CASE("An attendee token is rate-limited like any caller") {
+  TempDir dir;
+  server::ServerOptions options = testing::TestOptions(dir);
+  options.access.anonymous_rate = 5;
+  options.access.anonymous_burst = 30;
+  options.access.key_rate = 100;
+  options.access.key_burst = 200;
+  Running s(options);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-a")).ok());
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("venue-b")).ok());
+  auto mine = s.client->CreateSchedule(ScheduleRequest("venue-a", 2));
+  REQUIRE(mine.ok());
+  auto phone =
+      testing::ClientOf(*s.server, mine->convocations(0).attendee_token());
+  v1::ReportQueueRequest report;
+  report.set_venue_id("venue-b");
+  report.set_queue_length(80);
+  report.set_wait_state(v1::WAIT_STATE_WAITING);
+  int ok = 0;
+  absl::Status last;
+  for (int i = 0; i < 100; ++i) {
+    *report.mutable_observed_at() = ToTimestamp(absl::Now());
+    report.set_reporter_token("fresh-reporter-" + std::to_string(i));
+    auto r = phone->ReportQueue(report);
+    last = r.status();
+    ok += r.ok();
+  }
+  // The peer's anonymous burst, then refusals with when to come back.
+  CHECK(ok <= 32);
+  CHECK(last.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(last.message()).find("retry in") != std::string::npos);
 }
 
 }  // namespace

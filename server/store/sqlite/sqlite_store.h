@@ -103,6 +103,7 @@ class SqliteStore final : public Store {
       const std::string& schedule_id, int64_t after_seq, int limit) override;
   absl::StatusOr<int64_t> LastScheduleEventSeq(
       const std::string& schedule_id) override;
+  absl::StatusOr<std::optional<absl::Time>> LatestTagTime() override;
   absl::StatusOr<std::vector<std::string>> SchedulesBetween(
       const std::string& venue_id, absl::Time from, absl::Time to) override;
   // Webhooks (sqlite_store_webhooks.cc).

@@ -158,6 +158,20 @@ absl::StatusOr<int64_t> SqliteStore::LastScheduleEventSeq(
   return last;
 }
 
+absl::StatusOr<std::optional<absl::Time>> SqliteStore::LatestTagTime() {
+  ASSIGN_OR_RETURN(SqliteReaderPool::Lease lease, readers_.Acquire());
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      lease.db().Prepare(absl::StrCat(
+          "SELECT max(at_us) FROM schedule_events WHERE kind BETWEEN ",
+          v1::EVENT_ARRIVED, " AND ", v1::EVENT_NO_SHOW)));
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<absl::Time> latest;
+  if (row && !s->ColumnIsNull(0)) latest = FromMicros(s->ColumnInt(0));
+  s->Reset();
+  return latest;
+}
+
 absl::StatusOr<std::vector<std::string>> SqliteStore::SchedulesBetween(
     const std::string& venue_id, absl::Time from, absl::Time to) {
   ASSIGN_OR_RETURN(SqliteReaderPool::Lease lease, readers_.Acquire());
