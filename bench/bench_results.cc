@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "bench/store_floor.h"
+#include "bench/watch_workload.h"
 #include "proto/base/svg_chart.h"
 
 namespace noqueue::bench {
@@ -595,6 +596,22 @@ void PrintTargets(const std::vector<Point>& points, const RunFacts& facts,
         "target 0: %s\n",
         verdict(streams_ok), static_cast<long long>(stream_errors),
         verdict(stream_errors == 0));
+  }
+  // Watchers of one venue's day against another venue's one tag.
+  if (const Point* base = Find(points, WatchersBaseWorkload(), "noqueue", 1)) {
+    for (const Point& p : points) {
+      if (p.workload == WatchersBaseWorkload() ||
+          p.workload.rfind(WatchersBaseWorkload(), 0) != 0 ||
+          p.kind != "noqueue") {
+        continue;
+      }
+      const double ratio = p.P99() / base->P99();
+      std::printf(
+          "%s: P99 %.2f ms = %.2f x the %.2f ms without the watchers, target "
+          "<= 1.5 x: %s\n",
+          p.workload.c_str(), p.P99(), ratio, base->P99(),
+          verdict(ratio <= 1.5));
+    }
   }
   const MemoryFigures& m = facts.memory;
   if (m.convocations > 0 || m.streams > 0) {

@@ -73,6 +73,7 @@
 #include "bench/soak.h"
 #include "bench/store_floor_workload.h"
 #include "bench/tag_workloads.h"
+#include "bench/watch_workload.h"
 #include "bench/workloads.h"
 #include "clients/noqueue_client.h"
 #include "proto/base/tool_flags.h"
@@ -100,12 +101,17 @@ ABSL_FLAG(std::string, concurrency, "",
 ABSL_FLAG(std::string, sizes, "",
           "CreateSchedule sizes (default 10,100,1000,10000)");
 ABSL_FLAG(std::string, workloads,
-          "schedule,crowd,stream,sqlite,mixed,memory,isolation,auth,metrics",
+          "schedule,crowd,stream,sqlite,mixed,memory,isolation,auth,metrics,"
+          "watchers",
           "which workloads to run");
 ABSL_FLAG(int, isolation_schedules, 20,
           "isolation: CreateSchedule calls at once beside GetVenue");
 ABSL_FLAG(int, isolation_size, 10000,
           "isolation: attendees of each of those schedules");
+ABSL_FLAG(int, watchers, 1000,
+          "watchers: attendees watching the busy day's convocations");
+ABSL_FLAG(int, watchers_tags_per_s, 5000,
+          "watchers: the busy day's tags per second, in calls of 50");
 ABSL_FLAG(int, window, 256, "unacknowledged tags per stream");
 ABSL_FLAG(int, memory_streams, 1000,
           "memory: tag streams held open at once to measure what they cost");
@@ -248,18 +254,21 @@ int Run() {
       absl::GetFlag(FLAGS_isolation_schedules) <= 0 ||
       absl::GetFlag(FLAGS_isolation_size) <= 0 ||
       absl::GetFlag(FLAGS_repeats) <= 0 ||
-      absl::GetFlag(FLAGS_memory_streams) <= 0) {
+      absl::GetFlag(FLAGS_memory_streams) <= 0 ||
+      absl::GetFlag(FLAGS_watchers) <= 0 ||
+      absl::GetFlag(FLAGS_watchers_tags_per_s) <= 0) {
     std::fprintf(stderr,
                  "noqueue-bench: --window, --repeats, --memory_streams, "
-                 "--isolation_schedules and --isolation_size must be "
-                 "positive and --duration_s not negative\n");
+                 "--isolation_schedules, --isolation_size, --watchers and "
+                 "--watchers_tags_per_s must be positive and --duration_s not "
+                 "negative\n");
     return 2;
   }
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',')) {
     if (w != "schedule" && w != "crowd" && w != "stream" && w != "sqlite" &&
         w != "mixed" && w != "memory" && w != "isolation" && w != "auth" &&
-        w != "metrics") {
+        w != "metrics" && w != "watchers") {
       std::fprintf(stderr,
                    "noqueue-bench: --workloads: unknown \"%s\" (one of "
                    "schedule, crowd, stream, sqlite, mixed, memory, "
@@ -415,6 +424,10 @@ int Run() {
   if (run("isolation")) {
     MeasureIsolation(bench, absl::GetFlag(FLAGS_isolation_schedules),
                      absl::GetFlag(FLAGS_isolation_size));
+  }
+  if (run("watchers")) {
+    MeasureWatchers(bench, absl::GetFlag(FLAGS_watchers),
+                    absl::GetFlag(FLAGS_watchers_tags_per_s));
   }
 
   facts.load_end = LoadAverage();

@@ -92,7 +92,8 @@ AttendeeServiceImpl::WatchMyConvocation(
   absl::StatusOr<LiveState> state = Mine(*caller);
   if (!state.ok()) return FinishedWatch(state.status());
   return EventWatch::Start(live_, store_, caller->schedule_id,
-                           caller->attendee_id, request->resume_after());
+                           caller->attendee_id, request->resume_after(),
+                           WatchHolder(*caller, live_->options()));
 }
 
 grpc::ServerUnaryReactor* AttendeeServiceImpl::DeclareDelay(

@@ -33,7 +33,8 @@ grpc::ServerWriteReactor<v1::ScheduleEvent>* LiveServiceImpl::WatchSchedule(
                        "schedule_id");
   if (!st.ok()) return FinishedWatch(st);
   return EventWatch::Start(live_, store_, request->schedule_id(), "",
-                           request->resume_after());
+                           request->resume_after(),
+                           WatchHolder(*caller, live_->options()));
 }
 
 grpc::ServerUnaryReactor* LiveServiceImpl::UpdateServicePoints(

@@ -1,5 +1,6 @@
 #include "server/api/unary_call.h"
 
+#include "absl/strings/str_cat.h"
 #include "proto/base/grpc_status.h"
 #include "proto/base/unparsable_request.h"
 #include "server/wire/validation.h"
@@ -32,6 +33,22 @@ absl::StatusOr<v1::Venue> RequestedVenue(Store& store,
                                          const std::string& field) {
   if (absl::Status st = ValidateId(field, venue_id); !st.ok()) return st;
   return store.GetVenue(venue_id);
+}
+
+EventWatch::Holder WatchHolder(const Caller& caller,
+                               const LiveOptions& options) {
+  switch (caller.kind) {
+    case Caller::Kind::kAttendee:
+      return {absl::StrCat("attendee ", caller.schedule_id, " ",
+                           caller.attendee_id),
+              options.max_watches_per_attendee};
+    case Caller::Kind::kKey:
+      return {absl::StrCat("key ", caller.key_id), options.max_watches_per_key};
+    case Caller::Kind::kOpen:
+    case Caller::Kind::kAnonymous:
+      break;
+  }
+  return {};
 }
 
 }  // namespace noqueue::server

@@ -25,6 +25,7 @@
 #include "noqueue/v1/venue.pb.h"
 #include "server/access/access_control.h"
 #include "server/store/store.h"
+#include "server/streams/event_watch.h"
 
 namespace noqueue::server {
 
@@ -63,6 +64,12 @@ class UnaryCall {
 absl::StatusOr<v1::Venue> RequestedVenue(Store& store,
                                          const std::string& venue_id,
                                          const std::string& field = "venue_id");
+
+// The credential a watch counts against, and how many it may hold: an
+// attendee's convocation (LiveOptions::max_watches_per_attendee), an API key
+// (max_watches_per_key); none without access control.
+EventWatch::Holder WatchHolder(const Caller& caller,
+                               const LiveOptions& options);
 
 }  // namespace noqueue::server
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "proto/base/status_macros.h"
 #include "proto/base/wire_time.h"
 #include "server/common/executor.h"
@@ -148,38 +149,67 @@ void LiveDays::TagsStored(const std::vector<v1::ScheduleEvent>& events) {
 }
 
 void LiveDays::Wake(const std::vector<v1::ScheduleEvent>& events) {
-  std::vector<Watcher*> woken;
+  // Each schedule's events, in commit order (their order here).
+  absl::flat_hash_map<absl::string_view, std::vector<const v1::ScheduleEvent*>>
+      by_schedule;
+  for (const v1::ScheduleEvent& e : events) {
+    by_schedule[e.schedule_id()].push_back(&e);
+  }
+  struct Woken {
+    Watcher* watcher;
+    int64_t prev_seq;
+    const std::vector<const v1::ScheduleEvent*>* events;
+  };
+  std::vector<Woken> woken;
   {
     absl::MutexLock lock(&mu_);
-    const std::string* last = nullptr;
-    for (const v1::ScheduleEvent& e : events) {
-      if (last != nullptr && *last == e.schedule_id()) continue;
-      last = &e.schedule_id();
-      auto it = watchers_.find(e.schedule_id());
+    for (const auto& [schedule_id, mine] : by_schedule) {
+      auto it = watchers_.find(schedule_id);
       if (it == watchers_.end()) continue;
-      for (Watcher* w : it->second) {
+      const int64_t prev = it->second.last_woken;
+      it->second.last_woken = mine.back()->seq();
+      for (const auto& [w, holder] : it->second.watchers) {
         w->Ref();
-        woken.push_back(w);
+        woken.push_back({w, prev, &mine});
       }
     }
   }
-  for (Watcher* w : woken) {
-    w->Wake();
-    w->Unref();
+  for (const Woken& k : woken) {
+    k.watcher->Wake(k.prev_seq, *k.events);
+    k.watcher->Unref();
   }
 }
 
-void LiveDays::Subscribe(const std::string& schedule_id, Watcher* w) {
+absl::Status LiveDays::Subscribe(const std::string& schedule_id, Watcher* w,
+                                 const std::string& holder, int limit) {
   absl::MutexLock lock(&mu_);
-  watchers_[schedule_id].push_back(w);
+  if (!holder.empty()) {
+    int& held = holders_[holder];
+    if (held >= limit) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("watch: this credential already holds ", held,
+                       " open watches, the most it may (end one first)"));
+    }
+    ++held;
+  }
+  watchers_[schedule_id].watchers.emplace_back(w, holder);
+  return absl::OkStatus();
 }
 
 void LiveDays::Unsubscribe(const std::string& schedule_id, Watcher* w) {
   absl::MutexLock lock(&mu_);
   auto it = watchers_.find(schedule_id);
   if (it == watchers_.end()) return;
-  std::erase(it->second, w);
-  if (it->second.empty()) watchers_.erase(it);
+  auto& list = it->second.watchers;
+  auto mine = std::find_if(list.begin(), list.end(),
+                           [w](const auto& entry) { return entry.first == w; });
+  if (mine == list.end()) return;
+  if (!mine->second.empty()) {
+    auto held = holders_.find(mine->second);
+    if (held != holders_.end() && --held->second <= 0) holders_.erase(held);
+  }
+  list.erase(mine);
+  if (list.empty()) watchers_.erase(it);
 }
 
 void LiveDays::RequestRetime(const std::string& schedule_id, std::string reason,

@@ -13,15 +13,19 @@
 #define NOQUEUE_SERVER_LIVE_LIVE_DAYS_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "scheduler/live_retiming.h"
 #include "server/common/executor.h"
 #include "server/core/crowd_tracker.h"
@@ -39,18 +43,33 @@ struct LiveOptions {
   // How often (wall time) the ticker looks at the running schedules.
   absl::Duration tick_check = absl::Seconds(1);
   scheduler::RetimeOptions retime;
+  // Watches one credential may hold open at once (an attendee's phone and a
+  // few tabs; a venue's screens and back office).
+  int max_watches_per_attendee = 4;
+  int max_watches_per_key = 64;
 };
 
 class LiveDays {
  public:
-  // Woken when a schedule it watches has new events. Reference counted: the
-  // owner holds one reference and drops it with Unref (after Unsubscribe);
-  // a wake in progress holds another, so a watcher is never deleted under
-  // it.
+  // The seq before a wake's events when it is not known (the schedule had
+  // no watcher when its last events were stored).
+  static constexpr int64_t kUnknownSeq = -1;
+
+  // Woken with the events a schedule it watches has just stored. Reference
+  // counted: the owner holds one reference and drops it with Unref (after
+  // Unsubscribe); a wake in progress holds another, so a watcher is never
+  // deleted under it.
   class Watcher {
    public:
     virtual ~Watcher() = default;
-    virtual void Wake() = 0;
+    // `events`: the schedule's events of one commit, by seq; `prev_seq`: the
+    // seq of the schedule's last event before them (kUnknownSeq when not
+    // known). Every event a schedule stores is handed to its watchers this
+    // way, once, in commit order, from the store's completion thread: a
+    // watcher that holds everything up to prev_seq holds everything after
+    // these, without reading the store. It must not block.
+    virtual void Wake(int64_t prev_seq,
+                      absl::Span<const v1::ScheduleEvent* const> events) = 0;
     void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void Unref() {
       if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -67,6 +86,7 @@ class LiveDays {
   void Stop();
 
   LiveClock& clock() { return *clock_; }
+  const LiveOptions& options() const { return options_; }
   // A schedule and its live state (NOT_FOUND naming schedule_id).
   absl::StatusOr<LiveState> Load(const std::string& schedule_id);
 
@@ -84,7 +104,11 @@ class LiveDays {
   void RequestRetime(const std::string& schedule_id, std::string reason,
                      std::function<void()> done = {});
 
-  void Subscribe(const std::string& schedule_id, Watcher* w);
+  // `holder` names the credential the watcher came with (an attendee's
+  // convocation, an API key); empty: not counted. RESOURCE_EXHAUSTED when
+  // that credential already holds `limit` watchers.
+  absl::Status Subscribe(const std::string& schedule_id, Watcher* w,
+                         const std::string& holder, int limit);
   void Unsubscribe(const std::string& schedule_id, Watcher* w);
 
  private:
@@ -117,8 +141,12 @@ class LiveDays {
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, Running> running_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::vector<Watcher*>> watchers_
-      ABSL_GUARDED_BY(mu_);
+  struct Watched {
+    int64_t last_woken = kUnknownSeq;  // the seq of the last event handed on
+    std::vector<std::pair<Watcher*, std::string>> watchers;  // and holders
+  };
+  absl::flat_hash_map<std::string, Watched> watchers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> holders_ ABSL_GUARDED_BY(mu_);
   std::thread ticker_;
 };
 

@@ -25,7 +25,7 @@ grpc::ServerWriteReactor<v1::ScheduleEvent>* FinishedWatch(
 
 grpc::ServerWriteReactor<v1::ScheduleEvent>* EventWatch::Start(
     LiveDays* live, Store* store, const std::string& schedule_id,
-    std::string attendee_id, int64_t resume_after) {
+    std::string attendee_id, int64_t resume_after, const Holder& holder) {
   if (resume_after < 0) {
     return FinishedWatch(
         absl::InvalidArgumentError("resume_after: must be >= 0"));
@@ -39,23 +39,54 @@ grpc::ServerWriteReactor<v1::ScheduleEvent>* EventWatch::Start(
   }
   auto* watch = new EventWatch(live, store, schedule_id, std::move(attendee_id),
                                resume_after);
-  live->Subscribe(schedule_id, watch);
+  if (absl::Status st =
+          live->Subscribe(schedule_id, watch, holder.name, holder.limit);
+      !st.ok()) {
+    watch->Unref();
+    return FinishedWatch(st);
+  }
+  absl::MutexLock lock(&watch->mu_);
   watch->Pump();
   return watch;
 }
 
-void EventWatch::Wake() {
-  {
-    absl::MutexLock lock(&mu_);
-    ++behind_;
+bool EventWatch::Mine(const v1::ScheduleEvent& e) const {
+  // An attendee sees their own events and the schedule-wide ones.
+  return attendee_id_.empty() || e.attendee_id() == attendee_id_ ||
+         e.attendee_id().empty();
+}
+
+void EventWatch::Wake(int64_t prev_seq,
+                      absl::Span<const v1::ScheduleEvent* const> events) {
+  absl::MutexLock lock(&mu_);
+  if (finished_ || too_far_behind_) return;
+  if (caught_up_ && prev_seq != LiveDays::kUnknownSeq &&
+      prev_seq <= read_after_) {
+    // Everything up to prev_seq is here: these follow on.
+    for (const v1::ScheduleEvent* e : events) {
+      if (e->seq() <= read_after_) continue;  // already read from the store
+      read_after_ = e->seq();
+      if (Mine(*e)) page_.push_back(*e);
+    }
+  } else {
+    // They do not follow what is here: the store has them, read in turn.
+    caught_up_ = false;
+    for (const v1::ScheduleEvent* e : events) {
+      unread_ += e->seq() > read_after_ && Mine(*e);
+    }
+  }
+  if (static_cast<int64_t>(page_.size()) + unread_ > kMaxBehind) {
+    too_far_behind_ = true;
+    page_.clear();
+    if (!writing_) FinishBehind();
+    return;
   }
   Pump();
 }
 
 void EventWatch::Pump() {
-  absl::MutexLock lock(&mu_);
   if (finished_ || writing_) return;
-  if (page_.empty()) {
+  while (page_.empty() && !caught_up_) {
     absl::StatusOr<std::vector<v1::ScheduleEvent>> events =
         store_->ListScheduleEvents(schedule_id_, read_after_, kPage);
     if (!events.ok()) {
@@ -65,43 +96,38 @@ void EventWatch::Pump() {
     }
     for (v1::ScheduleEvent& e : *events) {
       read_after_ = e.seq();
-      // An attendee sees their own events and the schedule-wide ones.
-      if (attendee_id_.empty() || e.attendee_id() == attendee_id_ ||
-          e.attendee_id().empty()) {
-        page_.push_back(std::move(e));
-      }
+      if (Mine(e)) page_.push_back(std::move(e));
     }
-    if (page_.empty()) {
-      behind_ = 0;  // caught up with the store
-      return;
+    if (events->size() < static_cast<size_t>(kPage)) {
+      caught_up_ = true;  // the wakes bring the rest
+      unread_ = 0;
     }
   }
+  if (page_.empty()) return;
   current_ = std::move(page_.front());
   page_.pop_front();
   writing_ = true;
   StartWrite(&current_);
 }
 
+void EventWatch::FinishBehind() {
+  finished_ = true;
+  Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+      absl::StrCat("the watcher fell more than ", kMaxBehind,
+                   " events behind; watch again with resume_after=", sent_))));
+}
+
 void EventWatch::OnWriteDone(bool ok) {
-  {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (finished_) return;
-    if (!ok) {  // the client is gone
-      finished_ = true;
-      Finish(
-          grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
-      return;
-    }
-    sent_ = current_.seq();
-    if (behind_ > kMaxBehind) {
-      finished_ = true;
-      Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-          "the watcher fell more than ", kMaxBehind,
-          " events behind; watch again with resume_after=", sent_))));
-      return;
-    }
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  if (finished_) return;
+  if (!ok) {  // the client is gone
+    finished_ = true;
+    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
+    return;
   }
+  sent_ = current_.seq();
+  if (too_far_behind_) return FinishBehind();
   Pump();
 }
 

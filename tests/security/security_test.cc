@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clients/noqueue_client.h"
@@ -374,6 +376,68 @@ TEST_CASE("An attendee token is rate-limited like any caller") {
   CHECK(ok <= 32);
   CHECK(last.code() == absl::StatusCode::kResourceExhausted);
   CHECK(std::string(last.message()).find("retry in") != std::string::npos);
+}
+
+// One attendee token opened 1,000 WatchMyConvocation streams in 14 s, each
+// woken by every tag of the day. A credential now holds a bounded number of
+// watches; ending one frees its place.
+TEST_CASE("One credential holds a bounded number of watches") {
+  TempDir dir;
+  server::ServerOptions options = testing::TestOptions(dir);
+  options.clock = server::LiveClock::Kind::kEvents;
+  options.live.max_watches_per_key = 2;
+  Running s(options);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("clinic-1")).ok());
+  auto day = s.client->CreateSchedule(ScheduleRequest("clinic-1", 3));
+  REQUIRE(day.ok());
+  const std::string token = day->convocations(0).attendee_token();
+  const int per_attendee = options.live.max_watches_per_attendee;
+
+  // Watches held open until their deadline, each once it has its first
+  // event.
+  std::atomic<int> open{0};
+  auto hold = [&](const std::string& credential, bool attendee) {
+    return std::thread([&, credential, attendee] {
+      auto c = testing::ClientOf(*s.server, credential, absl::Seconds(3));
+      bool once = false;
+      auto take = [&](const v1::ScheduleEvent&) {
+        if (!once) ++open;
+        once = true;
+        return true;
+      };
+      absl::Status st = attendee
+                            ? c->WatchMyConvocation(0, take)
+                            : c->WatchSchedule(day->schedule_id(), 0, take);
+      CHECK(st.code() == absl::StatusCode::kDeadlineExceeded);
+    });
+  };
+  std::vector<std::thread> held;
+  for (int i = 0; i < per_attendee; ++i) held.push_back(hold(token, true));
+  for (int i = 0; i < 2; ++i) held.push_back(hold(s.admin_key, false));
+  const int all = per_attendee + 2;
+  for (int i = 0; i < 400 && open.load() < all; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  REQUIRE(open.load() == all);
+
+  auto never = [](const v1::ScheduleEvent&) { return true; };
+  absl::Status more =
+      testing::ClientOf(*s.server, token)->WatchMyConvocation(0, never);
+  CHECK(more.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(more.message()).find("watch") != std::string::npos);
+  more = s.client->WatchSchedule(day->schedule_id(), 0, never);
+  CHECK(more.code() == absl::StatusCode::kResourceExhausted);
+  // Another attendee of the same day is counted apart.
+  auto other = testing::ClientOf(
+      *s.server, day->convocations(1).attendee_token(), absl::Seconds(1));
+  CHECK(other->WatchMyConvocation(0, never).code() ==
+        absl::StatusCode::kDeadlineExceeded);
+
+  for (std::thread& t : held) t.join();
+  // The watches have ended: their places are free again.
+  auto again = testing::ClientOf(*s.server, token, absl::Seconds(1));
+  CHECK(again->WatchMyConvocation(0, never).code() ==
+        absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

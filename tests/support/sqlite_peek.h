@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace noqueue::testing {
 
@@ -36,6 +37,21 @@ inline std::string QueryText(const std::string& path, const std::string& sql) {
   if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
     out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
   }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+// The first column of every row of `sql`, as integers.
+inline std::vector<int64_t> QueryInts(const std::string& path,
+                                      const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  std::vector<int64_t> out;
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out.push_back(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);
   sqlite3_close(db);
   return out;
