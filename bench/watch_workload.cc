@@ -109,14 +109,18 @@ int64_t TagSteadily(BenchRun& run, TagPlan& busy, int tags_per_s,
   const auto every = std::chrono::duration<double>(static_cast<double>(kBatch) /
                                                    std::max(1, tags_per_s));
   auto next = std::chrono::steady_clock::now();
-  int64_t acked = 0;
+  int64_t acked = 0, failed = 0;
   while (!stop.load()) {
     v1::RecordArrivalsRequest req;
     for (int i = 0; i < kBatch; ++i) busy.Next("gate-busy", req.add_events());
     v1::RecordArrivalsResponse resp;
     auto ctx = NewContext();
-    if (arrivals->RecordArrivals(ctx.get(), req, &resp).ok()) {
+    const grpc::Status st = arrivals->RecordArrivals(ctx.get(), req, &resp);
+    if (st.ok()) {
       for (const v1::ArrivalAck& a : resp.acks()) acked += a.code() == 0;
+    } else if (failed++ == 0) {
+      std::fprintf(stderr, "noqueue-bench: watchers: RecordArrivals: %s\n",
+                   st.error_message().c_str());
     }
     next +=
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(every);
@@ -174,9 +178,9 @@ void MeasureWatchers(BenchRun& run, int watchers, int tags_per_s) {
   };
 
   // One point: the busy day tagged steadily around the measured calls.
-  auto measure = [&](const std::string& workload,
+  auto measure = [&](const std::string& workload, const std::string& name,
                      const v1::Schedule& busy_day) {
-    TagPlan busy = PlanOf(busy_day, absl::StrCat(run.id(), "-", workload));
+    TagPlan busy = PlanOf(busy_day, absl::StrCat(run.id(), "-", name));
     std::atomic<bool> stop{false};
     int64_t acked = 0;
     const auto began = std::chrono::steady_clock::now();
@@ -192,7 +196,7 @@ void MeasureWatchers(BenchRun& run, int watchers, int tags_per_s) {
         workload, ": the other day took ", static_cast<int64_t>(acked / s),
         " tags/s acknowledged (paced at ", tags_per_s, ")"));
   };
-  measure(WatchersBaseWorkload(), *quiet_day);
+  measure(WatchersBaseWorkload(), "quiet", *quiet_day);
 
   // Each of the first `watchers` attendees watches their convocation.
   // On the channels the two loads do not use.
@@ -218,7 +222,7 @@ void MeasureWatchers(BenchRun& run, int watchers, int tags_per_s) {
   while (!all_open() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  measure(WatchersWorkload(n), *watched_day);
+  measure(WatchersWorkload(n), "watched", *watched_day);
   int64_t events = 0, ended = 0;
   for (auto& w : open) {
     events += w->events();
