@@ -187,6 +187,7 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
   s->live_ = std::make_unique<LiveDays>(s->store_.get(), s->crowd_.get(),
                                         s->planner_.get(), s->clock_.get(),
                                         options.live);
+  RETURN_IF_ERROR(s->live_->Recover());
 
   AccessControl* access = s->access_.get();
   s->venues_ = std::make_unique<VenueServiceImpl>(access, s->store_.get(),
@@ -261,10 +262,19 @@ absl::StatusOr<std::unique_ptr<NoQueueServer>> NoQueueServer::Start(
         OperatorSources{s->store_.get(), s->live_.get(), s->crowd_.get()},
         &s->scrape_);
     OperatorHttp* http = s->operator_http_.get();
+    // HTTPS with the gRPC port's certificate when that port has TLS: the
+    // page and /api take the same API keys.
+    std::optional<HttpTls> tls;
+    if (!options.tls_cert.empty()) {
+      tls.emplace();
+      ASSIGN_OR_RETURN(tls->cert_pem, ReadPem("--tls_cert", options.tls_cert));
+      ASSIGN_OR_RETURN(tls->key_pem, ReadPem("--tls_key", options.tls_key));
+    }
     absl::StatusOr<std::unique_ptr<HttpListener>> listener =
         HttpListener::Start(
             options.metrics_listen,
-            [http](const HttpRequest& r) { return http->Handle(r); });
+            [http](const HttpRequest& r) { return http->Handle(r); },
+            /*threads=*/2, std::move(tls));
     if (!listener.ok()) {
       return absl::Status(
           listener.status().code(),

@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "proto/base/status_macros.h"
@@ -19,6 +20,7 @@ constexpr int kEventPage = 4096;
 
 constexpr char kTagsReason[] = "tags";
 constexpr char kTickReason[] = "the periodic tick";
+constexpr char kRecoveryReason[] = "the server's restart";
 
 // Whether the rest of the day, as it stands, has left what the schedule
 // promised (its 90% range of the mean wait, or of overtime, with some
@@ -77,6 +79,26 @@ absl::StatusOr<LiveState> LiveDays::Load(const std::string& schedule_id) {
     if (last) break;
   }
   return FoldLive(std::move(schedule), events);
+}
+
+absl::Status LiveDays::Recover() {
+  const absl::Time now = clock_->Now();
+  ASSIGN_OR_RETURN(std::vector<Store::ScheduleWindow> days,
+                   store_->SchedulesNotOverAt(now));
+  std::vector<std::string> running;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const Store::ScheduleWindow& w : days) {
+      Running& r = running_[w.schedule_id];
+      r.window_start = w.start;
+      r.window_end = w.end;
+      if (w.start <= now) running.push_back(w.schedule_id);
+    }
+  }
+  // A cause stored just before a crash (a desk change, a delay) may not have
+  // been acted on: each running day is re-timed once, from all its events.
+  for (const std::string& id : running) RequestRetime(id, kRecoveryReason);
+  return absl::OkStatus();
 }
 
 void LiveDays::Track(const v1::Schedule& schedule) {
@@ -157,7 +179,6 @@ void LiveDays::Wake(const std::vector<v1::ScheduleEvent>& events) {
   }
   struct Woken {
     Watcher* watcher;
-    int64_t prev_seq;
     const std::vector<const v1::ScheduleEvent*>* events;
   };
   std::vector<Woken> woken;
@@ -166,21 +187,43 @@ void LiveDays::Wake(const std::vector<v1::ScheduleEvent>& events) {
     for (const auto& [schedule_id, mine] : by_schedule) {
       auto it = watchers_.find(schedule_id);
       if (it == watchers_.end()) continue;
-      const int64_t prev = it->second.last_woken;
-      it->second.last_woken = mine.back()->seq();
-      for (const auto& [w, holder] : it->second.watchers) {
-        w->Ref();
-        woken.push_back({w, prev, &mine});
+      const Watched& watched = it->second;
+      auto wake = [&](const std::vector<Entry>& entries) {
+        for (const Entry& entry : entries) {
+          entry.watcher->Ref();
+          woken.push_back({entry.watcher, &mine});
+        }
+      };
+      wake(watched.all);
+      if (watched.by_attendee.empty()) continue;
+      // A schedule-wide event is everyone's; otherwise only the attendees
+      // the commit names are woken (a tag wakes its attendee's phones, not
+      // the thousand others watching the day).
+      const bool wide = std::any_of(mine.begin(), mine.end(), [](auto* e) {
+        return e->attendee_id().empty();
+      });
+      if (wide) {
+        for (const auto& [attendee, entries] : watched.by_attendee) {
+          wake(entries);
+        }
+        continue;
+      }
+      absl::flat_hash_set<absl::string_view> named;
+      for (const v1::ScheduleEvent* e : mine) {
+        if (!named.insert(e->attendee_id()).second) continue;
+        auto a = watched.by_attendee.find(e->attendee_id());
+        if (a != watched.by_attendee.end()) wake(a->second);
       }
     }
   }
   for (const Woken& k : woken) {
-    k.watcher->Wake(k.prev_seq, *k.events);
+    k.watcher->Wake(*k.events);
     k.watcher->Unref();
   }
 }
 
-absl::Status LiveDays::Subscribe(const std::string& schedule_id, Watcher* w,
+absl::Status LiveDays::Subscribe(const std::string& schedule_id,
+                                 const std::string& attendee_id, Watcher* w,
                                  const std::string& holder, int limit) {
   absl::MutexLock lock(&mu_);
   if (!holder.empty()) {
@@ -192,24 +235,37 @@ absl::Status LiveDays::Subscribe(const std::string& schedule_id, Watcher* w,
     }
     ++held;
   }
-  watchers_[schedule_id].watchers.emplace_back(w, holder);
+  Watched& watched = watchers_[schedule_id];
+  (attendee_id.empty() ? watched.all : watched.by_attendee[attendee_id])
+      .push_back({w, holder});
   return absl::OkStatus();
 }
 
-void LiveDays::Unsubscribe(const std::string& schedule_id, Watcher* w) {
+void LiveDays::Unsubscribe(const std::string& schedule_id,
+                           const std::string& attendee_id, Watcher* w) {
   absl::MutexLock lock(&mu_);
   auto it = watchers_.find(schedule_id);
   if (it == watchers_.end()) return;
-  auto& list = it->second.watchers;
-  auto mine = std::find_if(list.begin(), list.end(),
-                           [w](const auto& entry) { return entry.first == w; });
-  if (mine == list.end()) return;
-  if (!mine->second.empty()) {
-    auto held = holders_.find(mine->second);
+  Watched& watched = it->second;
+  auto a = watched.by_attendee.end();
+  std::vector<Entry>* list = &watched.all;
+  if (!attendee_id.empty()) {
+    a = watched.by_attendee.find(attendee_id);
+    if (a == watched.by_attendee.end()) return;
+    list = &a->second;
+  }
+  auto mine = std::find_if(list->begin(), list->end(),
+                           [w](const Entry& e) { return e.watcher == w; });
+  if (mine == list->end()) return;
+  if (!mine->holder.empty()) {
+    auto held = holders_.find(mine->holder);
     if (held != holders_.end() && --held->second <= 0) holders_.erase(held);
   }
-  list.erase(mine);
-  if (list.empty()) watchers_.erase(it);
+  list->erase(mine);
+  if (list->empty() && a != watched.by_attendee.end()) {
+    watched.by_attendee.erase(a);
+  }
+  if (watched.empty()) watchers_.erase(it);
 }
 
 void LiveDays::RequestRetime(const std::string& schedule_id, std::string reason,

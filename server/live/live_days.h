@@ -51,10 +51,6 @@ struct LiveOptions {
 
 class LiveDays {
  public:
-  // The seq before a wake's events when it is not known (the schedule had
-  // no watcher when its last events were stored).
-  static constexpr int64_t kUnknownSeq = -1;
-
   // Woken with the events a schedule it watches has just stored. Reference
   // counted: the owner holds one reference and drops it with Unref (after
   // Unsubscribe); a wake in progress holds another, so a watcher is never
@@ -62,14 +58,15 @@ class LiveDays {
   class Watcher {
    public:
     virtual ~Watcher() = default;
-    // `events`: the schedule's events of one commit, by seq; `prev_seq`: the
-    // seq of the schedule's last event before them (kUnknownSeq when not
-    // known). Every event a schedule stores is handed to its watchers this
-    // way, once, in commit order, from the store's completion thread: a
-    // watcher that holds everything up to prev_seq holds everything after
-    // these, without reading the store. It must not block.
-    virtual void Wake(int64_t prev_seq,
-                      absl::Span<const v1::ScheduleEvent* const> events) = 0;
+    // `events`: the schedule's events of one commit, by seq. From Subscribe
+    // on, every commit that holds an event the watcher streams (any event,
+    // or for one attendee's watcher, theirs and the schedule-wide ones) is
+    // handed to it this way, once, in commit order, from the store's
+    // completion thread; others are not (so the watcher filters what it
+    // gets). What was stored before Subscribe is in the store for it to
+    // read: once it has read the store to its end, the wakes bring all that
+    // follows. It must not block.
+    virtual void Wake(absl::Span<const v1::ScheduleEvent* const> events) = 0;
     void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void Unref() {
       if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -90,6 +87,9 @@ class LiveDays {
   // A schedule and its live state (NOT_FOUND naming schedule_id).
   absl::StatusOr<LiveState> Load(const std::string& schedule_id);
 
+  // On start: tracks every stored schedule not over yet, and re-times those
+  // already running (what a crash left un-acted on is acted on now).
+  absl::Status Recover();
   // A new schedule: it will be ticked while it runs.
   void Track(const v1::Schedule& schedule);
   // Stores events (validated by the caller against Load), wakes the
@@ -104,12 +104,16 @@ class LiveDays {
   void RequestRetime(const std::string& schedule_id, std::string reason,
                      std::function<void()> done = {});
 
-  // `holder` names the credential the watcher came with (an attendee's
-  // convocation, an API key); empty: not counted. RESOURCE_EXHAUSTED when
-  // that credential already holds `limit` watchers.
-  absl::Status Subscribe(const std::string& schedule_id, Watcher* w,
+  // `w` watches `schedule_id`'s events: all of them, or with `attendee_id`,
+  // that attendee's and the schedule-wide ones. `holder` names the
+  // credential it came with (an attendee's convocation, an API key); empty:
+  // not counted. RESOURCE_EXHAUSTED when that credential already holds
+  // `limit` watchers.
+  absl::Status Subscribe(const std::string& schedule_id,
+                         const std::string& attendee_id, Watcher* w,
                          const std::string& holder, int limit);
-  void Unsubscribe(const std::string& schedule_id, Watcher* w);
+  void Unsubscribe(const std::string& schedule_id,
+                   const std::string& attendee_id, Watcher* w);
 
  private:
   struct Running {
@@ -141,9 +145,15 @@ class LiveDays {
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, Running> running_ ABSL_GUARDED_BY(mu_);
+  struct Entry {
+    Watcher* watcher;
+    std::string holder;
+  };
+  // A schedule's watchers: of every event, and of one attendee's.
   struct Watched {
-    int64_t last_woken = kUnknownSeq;  // the seq of the last event handed on
-    std::vector<std::pair<Watcher*, std::string>> watchers;  // and holders
+    std::vector<Entry> all;
+    absl::flat_hash_map<std::string, std::vector<Entry>> by_attendee;
+    bool empty() const { return all.empty() && by_attendee.empty(); }
   };
   absl::flat_hash_map<std::string, Watched> watchers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> holders_ ABSL_GUARDED_BY(mu_);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -105,7 +106,8 @@ std::string HttpRequest::Query(absl::string_view name) const {
 }
 
 absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
-    absl::string_view listen, HttpHandler handler, int threads) {
+    absl::string_view listen, HttpHandler handler, int threads,
+    std::optional<HttpTls> tls) {
   const size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == absl::string_view::npos ||
@@ -137,17 +139,37 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
                      "\": the host must be an IP address or localhost"));
   }
   std::unique_ptr<HttpListener> listener(new HttpListener(std::move(handler)));
-  listener->daemon_ = MHD_start_daemon(
-      flags, static_cast<uint16_t>(port), nullptr, nullptr,
-      &HttpDispatch::Handle, listener.get(), MHD_OPTION_SOCK_ADDR, &addr,
-      MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(std::max(1, threads)),
-      MHD_OPTION_CONNECTION_TIMEOUT, kIdleSeconds, MHD_OPTION_CONNECTION_LIMIT,
-      kMaxConnections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, kMaxPerPeer,
-      MHD_OPTION_END);
+  listener->tls_ = std::move(tls);
+  std::vector<MHD_OptionItem> options = {
+      {MHD_OPTION_SOCK_ADDR, 0, &addr},
+      {MHD_OPTION_THREAD_POOL_SIZE, std::max(1, threads), nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, kIdleSeconds, nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, nullptr},
+      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, kMaxPerPeer, nullptr}};
+  if (listener->tls_) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+      return absl::FailedPreconditionError(
+          "this libmicrohttpd has no TLS: the HTTP listener cannot serve "
+          "HTTPS beside a TLS gRPC port");
+    }
+    flags |= MHD_USE_TLS;
+    options.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0,
+                       const_cast<char*>(listener->tls_->key_pem.c_str())});
+    options.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0,
+                       const_cast<char*>(listener->tls_->cert_pem.c_str())});
+  }
+  options.push_back({MHD_OPTION_END, 0, nullptr});
+  listener->daemon_ =
+      MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr,
+                       &HttpDispatch::Handle, listener.get(), MHD_OPTION_ARRAY,
+                       options.data(), MHD_OPTION_END);
   if (listener->daemon_ == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for HTTP on ", listen,
-                     " (address in use, or not this machine's)"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for ", listener->tls_ ? "HTTPS" : "HTTP", " on ", listen,
+        listener->tls_
+            ? " (address in use, not this machine's, or a certificate and key "
+              "that GnuTLS cannot use)"
+            : " (address in use, or not this machine's)"));
   }
   const MHD_DaemonInfo* info =
       MHD_get_daemon_info(listener->daemon_, MHD_DAEMON_INFO_BIND_PORT);

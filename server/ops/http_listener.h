@@ -46,12 +46,21 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// The listener's certificate chain and private key (PEM): it then speaks
+// HTTPS only.
+struct HttpTls {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class HttpListener {
  public:
   // Listens on `listen` ("host:port"; port 0 picks a free one; host an IPv4
-  // or IPv6 literal, or localhost) with `threads` worker threads.
+  // or IPv6 literal, or localhost) with `threads` worker threads, over TLS
+  // when `tls` is given.
   static absl::StatusOr<std::unique_ptr<HttpListener>> Start(
-      absl::string_view listen, HttpHandler handler, int threads = 2);
+      absl::string_view listen, HttpHandler handler, int threads = 2,
+      std::optional<HttpTls> tls = std::nullopt);
   ~HttpListener();  // stops: running handlers finish first
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
@@ -63,6 +72,7 @@ class HttpListener {
   friend struct HttpDispatch;
 
   const HttpHandler handler_;
+  std::optional<HttpTls> tls_;  // libmicrohttpd reads it, does not copy it
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
 };

@@ -283,6 +283,15 @@ class Store {
   // The ids of a venue's schedules whose window meets [from, to).
   virtual absl::StatusOr<std::vector<std::string>> SchedulesBetween(
       const std::string& venue_id, absl::Time from, absl::Time to) = 0;
+  // Every schedule whose window ends after `now`, with its window (all
+  // venues; a scan of the schedules, read once on start).
+  struct ScheduleWindow {
+    std::string schedule_id;
+    absl::Time start;
+    absl::Time end;
+  };
+  virtual absl::StatusOr<std::vector<ScheduleWindow>> SchedulesNotOverAt(
+      absl::Time now) = 0;
 
   // Webhooks. Every stored webhook (for the dispatcher), and a venue's
   // with their backlog and most recent dead events (for ListWebhooks).

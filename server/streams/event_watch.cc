@@ -39,8 +39,8 @@ grpc::ServerWriteReactor<v1::ScheduleEvent>* EventWatch::Start(
   }
   auto* watch = new EventWatch(live, store, schedule_id, std::move(attendee_id),
                                resume_after);
-  if (absl::Status st =
-          live->Subscribe(schedule_id, watch, holder.name, holder.limit);
+  if (absl::Status st = live->Subscribe(schedule_id, watch->attendee_id_, watch,
+                                        holder.name, holder.limit);
       !st.ok()) {
     watch->Unref();
     return FinishedWatch(st);
@@ -56,23 +56,16 @@ bool EventWatch::Mine(const v1::ScheduleEvent& e) const {
          e.attendee_id().empty();
 }
 
-void EventWatch::Wake(int64_t prev_seq,
-                      absl::Span<const v1::ScheduleEvent* const> events) {
+void EventWatch::Wake(absl::Span<const v1::ScheduleEvent* const> events) {
   absl::MutexLock lock(&mu_);
   if (finished_ || too_far_behind_) return;
-  if (caught_up_ && prev_seq != LiveDays::kUnknownSeq &&
-      prev_seq <= read_after_) {
-    // Everything up to prev_seq is here: these follow on.
-    for (const v1::ScheduleEvent* e : events) {
-      if (e->seq() <= read_after_) continue;  // already read from the store
+  for (const v1::ScheduleEvent* e : events) {
+    if (e->seq() <= read_after_ || !Mine(*e)) continue;  // read, or not ours
+    if (caught_up_) {
       read_after_ = e->seq();
-      if (Mine(*e)) page_.push_back(*e);
-    }
-  } else {
-    // They do not follow what is here: the store has them, read in turn.
-    caught_up_ = false;
-    for (const v1::ScheduleEvent* e : events) {
-      unread_ += e->seq() > read_after_ && Mine(*e);
+      page_.push_back(*e);
+    } else {
+      ++unread_;  // the store has it: read in turn
     }
   }
   if (static_cast<int64_t>(page_.size()) + unread_ > kMaxBehind) {
@@ -139,7 +132,7 @@ void EventWatch::OnCancel() {
 }
 
 void EventWatch::OnDone() {
-  live_->Unsubscribe(schedule_id_, this);
+  live_->Unsubscribe(schedule_id_, attendee_id_, this);
   Unref();
 }
 

@@ -45,8 +45,7 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::ScheduleEvent>,
       LiveDays* live, Store* store, const std::string& schedule_id,
       std::string attendee_id, int64_t resume_after, const Holder& holder);
 
-  void Wake(int64_t prev_seq,
-            absl::Span<const v1::ScheduleEvent* const> events) override;
+  void Wake(absl::Span<const v1::ScheduleEvent* const> events) override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
@@ -76,9 +75,7 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::ScheduleEvent>,
   // The last of the schedule's events read or taken from a wake.
   int64_t read_after_ ABSL_GUARDED_BY(mu_);
   int64_t sent_ ABSL_GUARDED_BY(mu_);
-  // Whether read_after_ is the last event handed on by the wakes (then they
-  // feed page_); false until the store has been read to its end, and after
-  // a wake that does not follow on.
+  // Whether the store has been read to its end: the wakes then feed page_.
   bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
   // Events of this watcher woken while not caught up (in the store, unread).
   int64_t unread_ ABSL_GUARDED_BY(mu_) = 0;

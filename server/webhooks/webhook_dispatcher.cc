@@ -56,6 +56,7 @@ void WebhookDispatcher::Stop() {
 void WebhookDispatcher::Added(const StoredWebhook& webhook) {
   auto e = std::make_shared<Endpoint>();
   e->webhook_id = webhook.webhook.webhook_id();
+  e->venue_id = webhook.webhook.venue_id();
   e->url = webhook.webhook.url();
   e->secret = webhook.secret;
   absl::MutexLock lock(&mu_);
@@ -103,15 +104,28 @@ absl::Duration WebhookDispatcher::Backoff(int attempts) {
 
 std::shared_ptr<WebhookDispatcher::Endpoint> WebhookDispatcher::TakeDue(
     absl::Time now, absl::Time* next) {
+  const int per_venue = std::max(1, options_.threads - 1);
+  auto flying = [this](const Endpoint& e) {
+    auto it = in_flight_.find(e.venue_id);
+    return it == in_flight_.end() ? 0 : it->second;
+  };
   std::shared_ptr<Endpoint> due;
+  int due_flying = 0;
   for (auto& [id, e] : endpoints_) {
     if (e->busy || (!e->maybe_pending && e->buffered.empty())) continue;
+    const int f = flying(*e);
+    if (f >= per_venue) continue;  // taken again when one of them ends
     if (e->retry_at > now) {
       *next = std::min(*next, e->retry_at);
       continue;
     }
-    // The one waiting longest first, so no endpoint starves.
-    if (!due || e->retry_at < due->retry_at) due = e;
+    // The venue with the fewest in flight, then the one waiting longest, so
+    // that no venue and no endpoint starves.
+    if (!due || f < due_flying ||
+        (f == due_flying && e->retry_at < due->retry_at)) {
+      due = e;
+      due_flying = f;
+    }
   }
   return due;
 }
@@ -128,8 +142,12 @@ void WebhookDispatcher::DeliveryLoop() {
       continue;
     }
     e->busy = true;
+    const std::string venue = e->venue_id;
+    ++in_flight_[venue];
     Attempt(*e, poster);
+    if (--in_flight_[venue] <= 0) in_flight_.erase(venue);
     e->busy = false;
+    wake_.Signal();  // a venue at its share may go on
   }
 }
 

@@ -9,6 +9,11 @@
 // are written back through the store's writer without waiting for them (a
 // delivery whose record a crash loses is delivered again: at least once).
 //
+// Venues share the threads fairly: the next endpoint taken is one of the
+// venue with the fewest deliveries in flight, and one venue holds at most
+// all threads but one (with more than one), so that endpoints that hang
+// hold up their own venue's deliveries, not another's.
+//
 // It is woken by the store right after a commit changes an outbox, and
 // looks for due retries every `poll_every`. A restart finds the outbox as
 // it was committed.
@@ -89,6 +94,7 @@ class WebhookDispatcher {
  private:
   struct Endpoint {
     std::string webhook_id;
+    std::string venue_id;
     std::string url;
     std::string secret;
     std::deque<OutboxEvent> buffered;  // the next pending events, in order
@@ -120,6 +126,8 @@ class WebhookDispatcher {
   absl::CondVar wake_;
   absl::flat_hash_map<std::string, std::shared_ptr<Endpoint>> endpoints_
       ABSL_GUARDED_BY(mu_);
+  // Deliveries in flight per venue (absent: none).
+  absl::flat_hash_map<std::string, int> in_flight_ ABSL_GUARDED_BY(mu_);
   absl::BitGen jitter_ ABSL_GUARDED_BY(mu_);
   WebhookCounters counters_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;

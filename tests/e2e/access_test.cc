@@ -5,10 +5,7 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +16,7 @@
 #include "tests/support/http_get.h"
 #include "tests/support/running_server.h"
 #include "tests/support/sqlite_peek.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
 namespace noqueue {
@@ -617,41 +615,17 @@ TEST_CASE(
 
 // ------------------------------------------------------------------- TLS
 
-// Runs a shell command; true on success.
-bool Run(const std::string& command) {
-  return std::system(command.c_str()) == 0;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST_CASE(
     "Over TLS the API answers clients that trust the server, and with "
     "a client CA only clients with a certificate") {
-  if (!Run("command -v openssl >/dev/null")) {
+  if (!testing::HaveOpenssl()) {
     WARN("openssl is not installed: TLS not tested");
     return;
   }
   TempDir dir;
   const std::string d = dir.path();
   // A CA, a server certificate for 127.0.0.1 and a client certificate.
-  REQUIRE(Run("cd " + d +
-              " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-              "-subj /CN=noqueue-test-ca -keyout ca.key -out ca.pem 2>/dev/null"
-              " && openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
-              "-keyout server.key -out server.csr 2>/dev/null"
-              " && printf 'subjectAltName=IP:127.0.0.1' > san.ext"
-              " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-              "-CAcreateserial -days 1 -extfile san.ext -out server.pem "
-              "2>/dev/null"
-              " && openssl req -newkey rsa:2048 -nodes -subj /CN=gate-1 "
-              "-keyout client.key -out client.csr 2>/dev/null"
-              " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
-              "-CAcreateserial -days 1 -out client.pem 2>/dev/null"));
+  REQUIRE(testing::MakeTestPki(d));
   server::ServerOptions options = testing::TestOptions(dir);
   options.tls_cert = d + "/server.pem";
   options.tls_key = d + "/server.key";
@@ -659,7 +633,7 @@ TEST_CASE(
   CHECK_FALSE(s.client->GetVenue("clinic-1").ok());
   client::ClientOptions tls;
   tls.credential = s.admin_key;
-  tls.tls_ca_pem = Slurp(d + "/ca.pem");
+  tls.tls_ca_pem = testing::Slurp(d + "/ca.pem");
   auto secure = client::NoQueueClient::Connect(
       "127.0.0.1:" + std::to_string(s.server->port()), tls);
   REQUIRE(secure->UpsertVenue(testing::ClinicVenue()).ok());
@@ -674,8 +648,8 @@ TEST_CASE(
   tls.deadline = absl::Seconds(5);
   CHECK_FALSE(
       client::NoQueueClient::Connect(target, tls)->GetVenue("clinic-1").ok());
-  tls.tls_cert_pem = Slurp(d + "/client.pem");
-  tls.tls_key_pem = Slurp(d + "/client.key");
+  tls.tls_cert_pem = testing::Slurp(d + "/client.pem");
+  tls.tls_key_pem = testing::Slurp(d + "/client.key");
   CHECK(client::NoQueueClient::Connect(target, tls)->GetVenue("clinic-1").ok());
 
   // Bad settings are refused with the flag.

@@ -306,6 +306,40 @@ TEST_CASE("A receiver that hangs does not hold up the API") {
   CHECK(absl::Now() - stop < absl::Seconds(3));
 }
 
+// 20 hanging endpoints of one venue held both delivery threads, and another
+// venue's healthy webhook waited for them (~10 s, 70-79 s behind blocking
+// POSTs). One venue now holds at most all threads but one.
+TEST_CASE("One venue's hanging webhooks do not hold up another venue's") {
+  WebhookReceiver tarpit(absl::Seconds(4));
+  tarpit.set_mode(Mode::kSlow);
+  WebhookReceiver healthy;
+  REQUIRE(tarpit.port() != 0);
+  REQUIRE(healthy.port() != 0);
+  TempDir dir;
+  server::ServerOptions options = FastOptions(dir);
+  options.webhooks.request_timeout = absl::Seconds(5);
+  Running s(options);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("a")).ok());
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("b")).ok());
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(
+        s.client
+            ->CreateWebhook(Hook("a", tarpit.url() + "?n=" + std::to_string(i)))
+            .ok());
+  }
+  REQUIRE(s.client->CreateWebhook(Hook("b", healthy.url())).ok());
+  REQUIRE(s.client->CreateSchedule(ScheduleRequest("a", 3)).ok());
+  REQUIRE(tarpit.WaitFor([](const Requests& r) { return !r.empty(); }));
+  absl::SleepFor(absl::Milliseconds(200));  // venue a's POSTs hang now
+  const absl::Time made = absl::Now();
+  REQUIRE(s.client->CreateSchedule(ScheduleRequest("b", 3)).ok());
+  REQUIRE(healthy.WaitFor([](const Requests& r) { return !r.empty(); },
+                          absl::Seconds(10)));
+  // Well within the 4 s that venue a's receivers hang.
+  CHECK(healthy.requests().front().at - made < absl::Seconds(2));
+  s.server->Shutdown(absl::Seconds(1));
+}
+
 TEST_CASE("CreateWebhook refuses what it must not register") {
   TempDir dir;
   Running s(FastOptions(dir));

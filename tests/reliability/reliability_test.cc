@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "clients/noqueue_client.h"
 #include "noqueue/v1/attendee.grpc.pb.h"
 #include "noqueue/v1/live.grpc.pb.h"
+#include "server/store/sqlite/sqlite_store.h"
 #include "tests/support/http_get.h"
 #include "tests/support/running_server.h"
 #include "tests/support/sqlite_peek.h"
@@ -312,6 +314,83 @@ TEST_CASE("A watcher that does not read is ended 256 of its events behind") {
   CHECK(st.error_message().find("resume_after=" + std::to_string(last)) !=
         std::string::npos);
   CHECK(got < 3 * kPeople);
+}
+
+// A desk change killed within ~20 ms of being stored was never re-timed after
+// the restart: nothing tracked the running days again. Here the change is
+// stored behind the server's back (as a crash leaves it: stored, not acted
+// on); the restarted server re-times the day from its events.
+TEST_CASE("A cause stored just before a crash is acted on after the restart") {
+  TempDir dir;
+  server::ServerOptions options = testing::TestOptions(dir);
+  options.clock = server::LiveClock::Kind::kEvents;
+  const std::string db = dir.file("var/noqueue.db");
+  std::string id;
+  absl::Time first = absl::InfiniteFuture();  // the day's first convocation
+  {
+    Running s(options);
+    REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("clinic-1")).ok());
+    auto day = s.client->CreateSchedule(ScheduleRequest("clinic-1", 18));
+    REQUIRE(day.ok());
+    id = day->schedule_id();
+    // The first half hour goes as planned.
+    for (const v1::Convocation& c : day->convocations()) {
+      first = std::min(first, ToTime(c.convocation_time()));
+    }
+    std::vector<v1::ArrivalEvent> tags;
+    for (const v1::Convocation& c : day->convocations()) {
+      const absl::Time at = ToTime(c.convocation_time());
+      if (at >= first + absl::Minutes(30)) continue;
+      const std::string a = c.attendee_id();
+      tags.push_back(testing::Tag("arr-" + a, id, a, v1::ARRIVED, at));
+      tags.push_back(testing::Tag("beg-" + a, id, a, v1::SERVICE_STARTED, at));
+    }
+    REQUIRE_FALSE(tags.empty());
+    REQUIRE(s.client->RecordArrivals(tags).ok());
+  }
+  const int64_t retimed_before = testing::QueryInt(
+      db, "SELECT count(*) FROM schedule_events WHERE kind = " +
+              std::to_string(v1::EVENT_RETIMED));
+  {
+    // Both doctors called away from 40 to 100 minutes into the day.
+    auto store = server::SqliteStore::Open(db);
+    REQUIRE(store.ok());
+    std::vector<v1::ScheduleEvent> changes;
+    for (const auto& [from, desks] : {std::pair{40, 0}, std::pair{100, 2}}) {
+      v1::ScheduleEvent e;
+      e.set_schedule_id(id);
+      e.set_kind(v1::EVENT_SERVICE_POINTS_CHANGED);
+      *e.mutable_at() = ToTimestamp(first + absl::Minutes(30));
+      e.set_service_points(desks);
+      *e.mutable_effective_from() = ToTimestamp(first + absl::Minutes(from));
+      changes.push_back(std::move(e));
+    }
+    absl::Notification stored;
+    (*store)->AppendScheduleEvents(
+        std::move(changes),
+        [&](absl::StatusOr<std::vector<v1::ScheduleEvent>> r) {
+          CHECK(r.ok());
+          stored.Notify();
+        });
+    stored.WaitForNotification();
+  }
+  Running s(options);
+  int64_t retimed = retimed_before;
+  for (int i = 0; i < 200 && retimed == retimed_before; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    retimed = testing::QueryInt(
+        db, "SELECT count(*) FROM schedule_events WHERE kind = " +
+                std::to_string(v1::EVENT_RETIMED));
+  }
+  CHECK(retimed > retimed_before);
+  // The re-timing says why.
+  std::string reason;
+  auto c = testing::ClientOf(*s.server, s.admin_key, absl::Seconds(1));
+  c->WatchSchedule(id, 0, [&](const v1::ScheduleEvent& e) {
+     if (e.kind() == v1::EVENT_RETIMED) reason = e.reason();
+     return true;
+   }).IgnoreError();
+  CHECK(reason == "the server's restart");
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "tests/support/http_get.h"
 #include "tests/support/running_server.h"
 #include "tests/support/sqlite_peek.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
 namespace noqueue {
@@ -438,6 +439,40 @@ TEST_CASE("One credential holds a bounded number of watches") {
   auto again = testing::ClientOf(*s.server, token, absl::Seconds(1));
   CHECK(again->WatchMyConvocation(0, never).code() ==
         absl::StatusCode::kDeadlineExceeded);
+}
+
+// Under --tls_cert the HTTP listener stayed cleartext: an API key sent to
+// /api over plain HTTP was answered. It now speaks HTTPS with the gRPC
+// port's certificate, and nothing in clear.
+TEST_CASE("The HTTP listener speaks TLS when the gRPC port does") {
+  if (!testing::HaveOpenssl()) {
+    WARN("openssl is not installed: TLS not tested");
+    return;
+  }
+  TempDir dir;
+  const std::string d = dir.path();
+  REQUIRE(testing::MakeTestPki(d));
+  server::ServerOptions options = testing::TestOptions(dir);
+  options.tls_cert = d + "/server.pem";
+  options.tls_key = d + "/server.key";
+  options.metrics_listen = "127.0.0.1:0";
+  Running s(options);  // its plain gRPC client is not used
+  const std::string& key = s.admin_key;
+  const std::string at = "127.0.0.1:" + std::to_string(s.server->http_port());
+
+  const testing::HttpReply secure = testing::HttpCall(
+      "https://" + at + "/api/venues", key, "GET", d + "/ca.pem");
+  INFO(secure.error);
+  CHECK(secure.status == 200);
+  CHECK(
+      testing::HttpCall("https://" + at + "/healthz", "", "GET", d + "/ca.pem")
+          .body == "serving\n");
+  // In clear, the key is not even read: no HTTP answer comes.
+  const testing::HttpReply plain =
+      testing::HttpCall("http://" + at + "/api/venues", key);
+  CHECK(plain.status != 200);
+  // A client that does not trust the certificate does not send its key.
+  CHECK(testing::HttpCall("https://" + at + "/api/venues", key).status == 0);
 }
 
 }  // namespace

@@ -106,6 +106,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::optional<absl::Time>> LatestTagTime() override;
   absl::StatusOr<std::vector<std::string>> SchedulesBetween(
       const std::string& venue_id, absl::Time from, absl::Time to) override;
+  absl::StatusOr<std::vector<ScheduleWindow>> SchedulesNotOverAt(
+      absl::Time now) override;
   // Webhooks (sqlite_store_webhooks.cc).
   absl::StatusOr<std::vector<StoredWebhook>> AllWebhooks() override;
   absl::StatusOr<std::vector<v1::Webhook>> ListWebhooks(

@@ -187,4 +187,21 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::SchedulesBetween(
   return ids;
 }
 
+absl::StatusOr<std::vector<Store::ScheduleWindow>>
+SqliteStore::SchedulesNotOverAt(absl::Time now) {
+  ASSIGN_OR_RETURN(SqliteReaderPool::Lease lease, readers_.Acquire());
+  ASSIGN_OR_RETURN(
+      Statement * s,
+      lease.db().Prepare("SELECT schedule_id, window_start_us, window_end_us "
+                         "FROM schedules WHERE window_end_us > ?1 AND "
+                         "purged_us IS NULL ORDER BY seq"));
+  s->Bind(1, ToMicros(now));
+  std::vector<ScheduleWindow> out;
+  RETURN_IF_ERROR(s->EachRow([&](const Statement& r) {
+    out.push_back({r.ColumnText(0), FromMicros(r.ColumnInt(1)),
+                   FromMicros(r.ColumnInt(2))});
+  }));
+  return out;
+}
+
 }  // namespace noqueue::server
