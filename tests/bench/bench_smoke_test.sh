@@ -10,6 +10,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$bench" --quick --duration_s=0.2 --repeats=2 --sizes=10,100 --concurrency=1,4 \
   --memory_streams=50 --isolation_schedules=4 --isolation_size=1000 \
+  --watchers=50 --watchers_tags_per_s=1000 \
   --json="$out/bench.json" --svg="$out/bench.svg" | tee "$out/table.txt"
 # The JSON, read with Python's parser.
 python3 - "$out/bench.json" <<'PY' || exit 1
@@ -24,7 +25,9 @@ def has(workload, kind):
 for w in ["CreateSchedule/10", "CreateSchedule/100", "CreateSchedule/100 budget=0ms",
           "ReportQueue", "GetVenueStatus", "StreamArrivals", "Mixed: CreateSchedule/100",
           "Mixed: StreamArrivals", "GetVenue", "GetVenue beside 4 x CreateSchedule/1000",
-          "GetVenue (no metrics)", "GetVenue (metrics on)"]:
+          "GetVenue (no metrics)", "GetVenue (metrics on)",
+          "RecordArrivals/1 beside another venue's tags",
+          "RecordArrivals/1 beside another venue's tags and 50 watchers"]:
     if not has(w, "noqueue"):
         fail("no noqueue point for " + w)
 if not any(p["kind"] == "echo" for p in points):
