@@ -184,8 +184,10 @@ void LiveDays::Wake(const std::vector<v1::ScheduleEvent>& events) {
   std::vector<Woken> woken;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [schedule_id, mine] : by_schedule) {
-      auto it = watchers_.find(schedule_id);
+    for (const auto& group : by_schedule) {
+      // Not a structured binding: clang 14 cannot capture one in a lambda.
+      const std::vector<const v1::ScheduleEvent*>& mine = group.second;
+      auto it = watchers_.find(group.first);
       if (it == watchers_.end()) continue;
       const Watched& watched = it->second;
       auto wake = [&](const std::vector<Entry>& entries) {

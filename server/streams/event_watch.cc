@@ -65,16 +65,25 @@ void EventWatch::Wake(absl::Span<const v1::ScheduleEvent* const> events) {
       read_after_ = e->seq();
       page_.push_back(*e);
     } else {
-      ++unread_;  // the store has it: read in turn
+      unread_.push_back(e->seq());  // the store has it: read in turn
     }
   }
-  if (static_cast<int64_t>(page_.size()) + unread_ > kMaxBehind) {
+  if (caught_up_) {
+    Pump();  // from memory: no store read on this thread
+    if (page_.size() > static_cast<size_t>(kMaxBehind)) {
+      // More than it may hold (a big commit, or a client that reads
+      // slowly): the store has them, read in turn after what is in flight.
+      page_.clear();
+      caught_up_ = false;
+      read_after_ = writing_ ? current_.seq() : sent_;
+    }
+  }
+  if (unread_.size() > static_cast<size_t>(kMaxBehind)) {
     too_far_behind_ = true;
     page_.clear();
+    unread_.clear();
     if (!writing_) FinishBehind();
-    return;
   }
-  Pump();
 }
 
 void EventWatch::Pump() {
@@ -91,9 +100,12 @@ void EventWatch::Pump() {
       read_after_ = e.seq();
       if (Mine(e)) page_.push_back(std::move(e));
     }
+    while (!unread_.empty() && unread_.front() <= read_after_) {
+      unread_.pop_front();
+    }
     if (events->size() < static_cast<size_t>(kPage)) {
       caught_up_ = true;  // the wakes bring the rest
-      unread_ = 0;
+      unread_.clear();
     }
   }
   if (page_.empty()) return;

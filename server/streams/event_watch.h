@@ -23,9 +23,11 @@ namespace noqueue::server {
 // schedule-wide ones) after `resume_after`. What was stored before the watch
 // caught up is read from the store, a page at a time; from then on each
 // commit's events come with the wake (LiveDays::Watcher), with no store read.
-// A watcher more than kMaxBehind of its events behind what is stored (a
+// It holds at most kMaxBehind events for its client: past that (a big
+// commit, a client that reads slowly) it goes back to reading the store after
+// what it has sent; a watcher that falls kMaxBehind events further behind (a
 // client that does not read) is ended with RESOURCE_EXHAUSTED, naming the seq
-// to resume after; it holds at most that many events in memory.
+// to resume after.
 class EventWatch final : public grpc::ServerWriteReactor<v1::ScheduleEvent>,
                          public LiveDays::Watcher {
  public:
@@ -77,8 +79,9 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::ScheduleEvent>,
   int64_t sent_ ABSL_GUARDED_BY(mu_);
   // Whether the store has been read to its end: the wakes then feed page_.
   bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
-  // Events of this watcher woken while not caught up (in the store, unread).
-  int64_t unread_ ABSL_GUARDED_BY(mu_) = 0;
+  // The seqs of this watcher's events woken while not caught up: in the
+  // store, not read yet (at most kMaxBehind).
+  std::deque<int64_t> unread_ ABSL_GUARDED_BY(mu_);
   bool too_far_behind_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

@@ -105,7 +105,7 @@ absl::Duration WebhookDispatcher::Backoff(int attempts) {
 std::shared_ptr<WebhookDispatcher::Endpoint> WebhookDispatcher::TakeDue(
     absl::Time now, absl::Time* next) {
   const int per_venue = std::max(1, options_.threads - 1);
-  auto flying = [this](const Endpoint& e) {
+  auto flying = [this](const Endpoint& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = in_flight_.find(e.venue_id);
     return it == in_flight_.end() ? 0 : it->second;
   };

@@ -258,6 +258,47 @@ TEST_CASE("Many watchers see every event of theirs in order while tags flow") {
   }
 }
 
+// One commit of 300 events (more than a watcher may hold) used to end every
+// watcher it woke, however fast its client read; it now reads the store in
+// turn and misses nothing.
+TEST_CASE("A watcher that reads keeps up with a commit larger than it holds") {
+  TempDir dir;
+  server::ServerOptions options = testing::TestOptions(dir);
+  options.clock = server::LiveClock::Kind::kEvents;
+  Running s(options);
+  REQUIRE(s.client->UpsertVenue(testing::ClinicVenue("clinic-1")).ok());
+  auto day = s.client->CreateSchedule(ScheduleRequest("clinic-1", 300));
+  REQUIRE(day.ok());
+  const std::string id = day->schedule_id();
+  std::vector<int64_t> seqs;
+  std::atomic<bool> open{false};
+  std::thread watcher([&] {
+    auto c = testing::ClientOf(*s.server, s.admin_key, absl::Seconds(4));
+    absl::Status st = c->WatchSchedule(id, 0, [&](const v1::ScheduleEvent& e) {
+      seqs.push_back(e.seq());
+      open = true;
+      return true;
+    });
+    CHECK(st.code() == absl::StatusCode::kDeadlineExceeded);
+  });
+  for (int i = 0; i < 400 && !open.load(); ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  REQUIRE(open.load());
+  std::vector<v1::ArrivalEvent> tags;
+  for (const v1::Convocation& c : day->convocations()) {
+    tags.push_back(testing::Tag("arr-" + c.attendee_id(), id, c.attendee_id(),
+                                v1::ARRIVED, ToTime(c.convocation_time())));
+  }
+  REQUIRE(s.client->RecordArrivals(tags).ok());
+  watcher.join();
+  CHECK(seqs == testing::QueryInts(dir.file("var/noqueue.db"),
+                                   "SELECT seq FROM schedule_events WHERE "
+                                   "schedule_id = '" +
+                                       id + "' ORDER BY seq"));
+  CHECK(seqs.size() > 300);
+}
+
 // A client that stops reading: the server's writes wait on its flow-control
 // window while events are stored. The watch used to count wakes (one per
 // commit), so it went ~18,000 events behind without being ended.
